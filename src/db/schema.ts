@@ -1,0 +1,125 @@
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  index,
+  integer,
+  jsonb,
+  pgSequence,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+
+// Millisecond precision: the API writes timestamps as toISOString() does, so
+// storing more would make keyset cursors lose rows that differ by microseconds.
+const createdAt = () =>
+  timestamp('created_at', { withTimezone: true, precision: 3, mode: 'date' }).notNull();
+
+export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'cancelled', 'refunded'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const products = pgTable(
+  'products',
+  {
+    id: integer('id').primaryKey(),
+    sku: text('sku').notNull().unique('products_sku_unique'),
+    name: text('name').notNull(),
+    category: text('category').notNull(),
+    priceCents: integer('price_cents').notNull(),
+    stock: integer('stock').notNull(),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    createdAt: createdAt(),
+    extra: jsonb('extra'),
+  },
+  (t) => [
+    check('products_price_cents_check', sql`${t.priceCents} >= 0`),
+    check('products_stock_check', sql`${t.stock} >= 0`),
+    // One index per sort order, each ending in id so ties resolve inside the index.
+    index('products_category_id_idx').on(t.category, t.id),
+    index('products_name_id_idx').on(t.name, t.id),
+    index('products_price_id_idx').on(t.priceCents, t.id),
+    index('products_price_desc_id_idx').on(t.priceCents.desc(), t.id),
+    index('products_created_at_id_idx').on(t.createdAt, t.id),
+    index('products_created_at_desc_id_idx').on(t.createdAt.desc(), t.id),
+    index('products_tags_idx').using('gin', t.tags),
+    index('products_name_trgm_idx').using('gin', sql`lower(${t.name}) gin_trgm_ops`),
+  ],
+);
+
+export const customers = pgTable('customers', {
+  id: integer('id').primaryKey(),
+  email: text('email').notNull().unique('customers_email_unique'),
+  name: text('name').notNull(),
+  country: text('country'),
+  createdAt: createdAt(),
+  extra: jsonb('extra'),
+});
+
+// New orders (POST /api/orders) draw ids from here; the importer moves it past
+// the largest imported id so that the two never collide.
+export const ordersIdSeq = pgSequence('orders_id_seq', { startWith: 1 });
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: integer('id')
+      .primaryKey()
+      .default(sql`nextval('orders_id_seq')`),
+    customerId: integer('customer_id')
+      .notNull()
+      .references(() => customers.id),
+    status: text('status', { enum: ORDER_STATUSES }).notNull(),
+    createdAt: createdAt(),
+    extra: jsonb('extra'),
+  },
+  (t) => [
+    check(
+      'orders_status_check',
+      sql`${t.status} in ('pending', 'paid', 'shipped', 'cancelled', 'refunded')`,
+    ),
+    index('orders_customer_created_id_idx').on(t.customerId, t.createdAt.desc(), t.id.desc()),
+    // Sales statistics only ever read revenue orders by time.
+    index('orders_revenue_created_at_idx')
+      .on(t.createdAt, t.id)
+      .where(sql`${t.status} in ('paid', 'shipped')`),
+  ],
+);
+
+export const orderItems = pgTable(
+  'order_items',
+  {
+    orderId: integer('order_id')
+      .notNull()
+      .references(() => orders.id),
+    lineNo: integer('line_no').notNull(),
+    productId: integer('product_id')
+      .notNull()
+      .references(() => products.id),
+    quantity: integer('quantity').notNull(),
+    unitPriceCents: integer('unit_price_cents').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'order_items_pkey', columns: [t.orderId, t.lineNo] }),
+    check('order_items_line_no_check', sql`${t.lineNo} >= 1`),
+    check('order_items_quantity_check', sql`${t.quantity} >= 1`),
+    check('order_items_unit_price_cents_check', sql`${t.unitPriceCents} >= 0`),
+    index('order_items_product_order_idx').on(t.productId, t.orderId),
+  ],
+);
+
+// Idempotency-Key records for POST /api/orders: the fingerprint of the first
+// request, and its response once it has one (null while it is still running).
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    key: text('key').primaryKey(),
+    fingerprint: text('fingerprint').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: jsonb('response_body'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3, mode: 'date' })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [index('idempotency_keys_created_at_idx').on(t.createdAt)],
+);

@@ -1,0 +1,28 @@
+import { parseConfig, type Config } from '../../src/config.js';
+import { createApp, type App } from '../../src/app.js';
+import { createLogger } from '../../src/logger.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+export interface TestApp extends TestDatabase {
+  app: App;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** The app on a fresh database of its own; `env` overrides configuration. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const testDb = await createTestDatabase();
+  const config = parseConfig({ LOG_LEVEL: 'silent', API_TOKEN: TEST_TOKEN, ...env });
+  const logger = createLogger(config.LOG_LEVEL);
+  const app = createApp({ config, database: testDb.database, logger, apiToken: TEST_TOKEN });
+  return { ...testDb, app, config, close: () => testDb.drop() };
+}
+
+/** GET a path and parse its JSON body. */
+export async function getJson(app: App, path: string, init?: RequestInit) {
+  const res = await app.request(path, init);
+  const text = await res.text();
+  return { res, status: res.status, body: text ? JSON.parse(text) : undefined };
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../src/db/client.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
+
+/**
+ * TEST_DATABASE_URL picks real Postgres (each caller gets a database of its
+ * own, created here and dropped afterwards); without it, tests run on an
+ * in-memory PGlite database.
+ */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+export const driverName = TEST_DATABASE_URL ? 'postgres' : 'pglite';
+
+export interface TestDatabase {
+  database: Database;
+  /** The connection string of this database (postgres only). */
+  url: string | undefined;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated, empty database. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!TEST_DATABASE_URL) {
+    const database = await openDatabase({ dataDir: 'memory://' });
+    await migrateDatabase(database);
+    return { database, url: undefined, drop: () => database.close() };
+  }
+  const name = `shop_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`create database ${name}`);
+  const url = withDatabaseName(TEST_DATABASE_URL, name);
+  const database = await openDatabase({ url, poolMax: 10 });
+  await migrateDatabase(database);
+  return {
+    database,
+    url,
+    async drop() {
+      await database.close().catch(() => undefined);
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+/** Creates an empty database (no migrations) on the test server; returns its URL and a drop. */
+export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `shop_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`create database ${name}`);
+  return {
+    url: withDatabaseName(TEST_DATABASE_URL, name),
+    drop: () => adminQuery(`drop database if exists ${name} with (force)`),
+  };
+}
+
+export function withDatabaseName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
