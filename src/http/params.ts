@@ -14,7 +14,8 @@ export const intParam = (min: number, max: number) =>
 export const dateParam = () =>
   z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+    // Years 1000-9999: Postgres has no year 0, and a fixed width keeps the text sortable.
+    .regex(/^[1-9]\d{3}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
     .refine((v) => {
       const d = new Date(`${v}T00:00:00.000Z`);
       return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;

@@ -1,0 +1,95 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../../db/client.js';
+import { customers, orderItems, orders, type OrderStatus } from '../../db/schema.js';
+import type { CursorValue } from '../../http/cursor.js';
+import type { CustomerOrdersQuery } from './schemas.js';
+
+/** Statuses whose orders count as revenue (sales statistics, total spent). */
+export const REVENUE_STATUSES = sql`('paid', 'shipped')`;
+
+// Line totals in bigint: quantity (up to 1e6) times a price in cents overflows int4.
+const lineTotal = sql`${orderItems.quantity}::bigint * ${orderItems.unitPriceCents}`;
+
+export async function findCustomer(db: Db, id: number) {
+  // Raw SQL: the correlated subqueries need table-qualified columns.
+  const [row] = await queryRows<{
+    id: number;
+    email: string;
+    name: string;
+    country: string | null;
+    created_at: Date;
+    order_count: number;
+    total_spent_cents: number;
+  }>(
+    db,
+    sql`
+      select c.id, c.email, c.name, c.country, c.created_at,
+        (select count(*) from orders o where o.customer_id = c.id)::int as order_count,
+        (select coalesce(sum(oi.quantity::bigint * oi.unit_price_cents), 0)::bigint
+           from orders o join order_items oi on oi.order_id = o.id
+          where o.customer_id = c.id and o.status in ${REVENUE_STATUSES}) as total_spent_cents
+      from customers c
+      where c.id = ${id}`,
+  );
+  if (!row) return null;
+  return {
+    ...row,
+    created_at: new Date(row.created_at).toISOString(),
+    total_spent_cents: Number(row.total_spent_cents),
+  };
+}
+
+export async function customerExists(db: Db, id: number): Promise<boolean> {
+  const rows = await db.select({ id: customers.id }).from(customers).where(eq(customers.id, id)).limit(1);
+  return rows.length > 0;
+}
+
+/** A page of a customer's orders, newest first, after the keyset (created_at ISO, id). */
+export async function listCustomerOrders(
+  db: Db,
+  customerId: number,
+  query: CustomerOrdersQuery,
+  keyset: CursorValue[] | null,
+) {
+  const totals = db
+    .select({
+      units: sql<number>`coalesce(sum(${orderItems.quantity}), 0)::bigint`.as('units'),
+      totalCents: sql<number>`coalesce(sum(${lineTotal}), 0)::bigint`.as('total_cents'),
+    })
+    .from(orderItems)
+    .where(eq(orderItems.orderId, orders.id))
+    .as('totals');
+  const rows = await db
+    .select({
+      id: orders.id,
+      createdAt: orders.createdAt,
+      status: orders.status,
+      units: totals.units,
+      totalCents: totals.totalCents,
+    })
+    .from(orders)
+    .innerJoinLateral(totals, sql`true`)
+    .where(
+      and(
+        eq(orders.customerId, customerId),
+        query.status ? eq(orders.status, query.status as OrderStatus) : undefined,
+        keyset
+          ? sql`(${orders.createdAt}, ${orders.id}) < (${sql.param(new Date(keyset[0]!), orders.createdAt)}, ${keyset[1]})`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit).map((r) => ({
+    id: r.id,
+    created_at: r.createdAt.toISOString(),
+    status: r.status,
+    units: Number(r.units),
+    total_cents: Number(r.totalCents),
+  }));
+  const last = page[page.length - 1];
+  return {
+    data: page,
+    nextKeyset: rows.length > query.limit && last ? [last.created_at, last.id] : null,
+  };
+}
