@@ -6,7 +6,10 @@ import { requestIdMiddleware, requestLogging } from './http/request-context.js';
 import type { AppEnv } from './http/router.js';
 import type { Logger } from './logger.js';
 import { healthRoutes } from './routes/health/routes.js';
+import { customerRoutes } from './routes/customers/routes.js';
+import { orderRoutes } from './routes/orders/routes.js';
 import { productRoutes } from './routes/products/routes.js';
+import { statsRoutes } from './routes/stats/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -24,6 +27,9 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps));
   app.route('/', productRoutes(deps));
+  app.route('/', customerRoutes(deps));
+  app.route('/', orderRoutes(deps));
+  app.route('/', statsRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
