@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../../db/client.js';
+import type { Db } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { customers, orderItems, orders, type OrderStatus } from '../../db/schema.js';
 import type { CursorValue } from '../../http/cursor.js';
 import type { CustomerOrdersQuery } from './schemas.js';
@@ -10,32 +11,39 @@ export const REVENUE_STATUSES = sql`('paid', 'shipped')`;
 // Line totals in bigint: quantity (up to 1e6) times a price in cents overflows int4.
 const lineTotal = sql`${orderItems.quantity}::bigint * ${orderItems.unitPriceCents}`;
 
-export async function findCustomer(db: Db, id: number) {
-  // Raw SQL: the correlated subqueries need table-qualified columns.
-  const [row] = await queryRows<{
-    id: number;
-    email: string;
-    name: string;
-    country: string | null;
-    created_at: Date;
-    order_count: number;
-    total_spent_cents: number;
-  }>(
-    db,
-    sql`
-      select c.id, c.email, c.name, c.country, c.created_at,
-        (select count(*) from orders o where o.customer_id = c.id)::int as order_count,
-        (select coalesce(sum(oi.quantity::bigint * oi.unit_price_cents), 0)::bigint
-           from orders o join order_items oi on oi.order_id = o.id
-          where o.customer_id = c.id and o.status in ${REVENUE_STATUSES}) as total_spent_cents
-      from customers c
-      where c.id = ${id}`,
+// The subqueries name "customers"."id" by hand: Drizzle would write a bare "id",
+// which inside them means orders.id.
+const customerById = (db: Db) =>
+  prepared(db, 'customer_by_id', (db, name) =>
+    db
+      .select({
+        id: customers.id,
+        email: customers.email,
+        name: customers.name,
+        country: customers.country,
+        createdAt: customers.createdAt,
+        orderCount: sql<number>`(select count(*) from orders o where o.customer_id = "customers"."id")::int`,
+        totalSpentCents: sql<number>`(
+          select coalesce(sum(oi.quantity::bigint * oi.unit_price_cents), 0)::bigint
+            from orders o join order_items oi on oi.order_id = o.id
+           where o.customer_id = "customers"."id" and o.status in ${REVENUE_STATUSES})`,
+      })
+      .from(customers)
+      .where(eq(customers.id, sql.placeholder('id')))
+      .prepare(name),
   );
+
+export async function findCustomer(db: Db, id: number) {
+  const [row] = await customerById(db).execute({ id });
   if (!row) return null;
   return {
-    ...row,
-    created_at: new Date(row.created_at).toISOString(),
-    total_spent_cents: Number(row.total_spent_cents),
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    country: row.country,
+    created_at: row.createdAt.toISOString(),
+    order_count: Number(row.orderCount),
+    total_spent_cents: Number(row.totalSpentCents),
   };
 }
 

@@ -1,11 +1,12 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { orderItems, orders, products } from '../../db/schema.js';
 import type { OrderBody } from './schemas.js';
 
-/** An order with its lines (by line_no) and derived totals, or null. */
-export async function findOrder(db: Db, id: number): Promise<OrderBody | null> {
-  const rows = await db
+const orderById = (db: Db) =>
+  prepared(db, 'order_by_id', (db, name) =>
+    db
     .select({
       id: orders.id,
       customerId: orders.customerId,
@@ -20,8 +21,14 @@ export async function findOrder(db: Db, id: number): Promise<OrderBody | null> {
     .from(orders)
     .leftJoin(orderItems, eq(orderItems.orderId, orders.id))
     .leftJoin(products, eq(products.id, orderItems.productId))
-    .where(eq(orders.id, id))
-    .orderBy(asc(orderItems.lineNo));
+    .where(eq(orders.id, sql.placeholder('id')))
+    .orderBy(asc(orderItems.lineNo))
+    .prepare(name),
+  );
+
+/** An order with its lines (by line_no) and derived totals, or null. */
+export async function findOrder(db: Db, id: number): Promise<OrderBody | null> {
+  const rows = await orderById(db).execute({ id });
   const head = rows[0];
   if (!head) return null;
   const items = rows

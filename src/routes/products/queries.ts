@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
 import { products } from '../../db/schema.js';
 import type { CursorValue } from '../../http/cursor.js';
 import type { ProductBody, ProductListQuery, ProductSort } from './schemas.js';
@@ -43,9 +44,14 @@ export function toProductBody(row: ProductRow): ProductBody {
 interface SortPlan {
   shape: readonly ('string' | 'number')[];
   keyset(row: ProductRow): CursorValue[];
+  /** The keyset as placeholder values (k0, k1) for the prepared statement. */
+  params(keyset: CursorValue[]): Record<string, unknown>;
   orderBy: SQL[];
-  after(keyset: CursorValue[]): SQL | undefined;
+  after: SQL | undefined;
 }
+
+const k0 = sql.placeholder('k0');
+const k1 = sql.placeholder('k1');
 
 const ascendingBy = (
   column: typeof products.name | typeof products.priceCents | typeof products.createdAt,
@@ -55,8 +61,9 @@ const ascendingBy = (
 ): SortPlan => ({
   shape: [shape, 'number'],
   keyset: (row) => [toCursor(row), row.id],
+  params: ([v, id]) => ({ k0: fromCursor(v!), k1: id }),
   orderBy: [asc(column), asc(products.id)],
-  after: ([v, id]) => sql`(${column}, ${products.id}) > (${sql.param(fromCursor(v!), column)}, ${id})`,
+  after: sql`(${column}, ${products.id}) > (${sql.param(k0, column)}, ${k1})`,
 });
 
 // Descending sorts still break ties by ascending id, so a row comparison
@@ -69,9 +76,9 @@ const descendingBy = (
 ): SortPlan => ({
   shape: [shape, 'number'],
   keyset: (row) => [toCursor(row), row.id],
+  params: ([v, id]) => ({ k0: fromCursor(v!), k1: id }),
   orderBy: [desc(column), asc(products.id)],
-  after: ([v, id]) =>
-    or(lt(column, fromCursor(v!) as never), and(eq(column, fromCursor(v!) as never), gt(products.id, id as number))),
+  after: or(lt(column, k0), and(eq(column, k0), gt(products.id, k1))),
 });
 
 const isoDate = (v: CursorValue) => new Date(v);
@@ -80,8 +87,9 @@ const SORT_PLANS: Record<ProductSort, SortPlan> = {
   id: {
     shape: ['number'],
     keyset: (row) => [row.id],
+    params: ([id]) => ({ k0: id }),
     orderBy: [asc(products.id)],
-    after: ([id]) => gt(products.id, id as number),
+    after: gt(products.id, k0),
   },
   name: ascendingBy(products.name, (r) => r.name, String, 'string'),
   price: ascendingBy(products.priceCents, (r) => r.priceCents, Number, 'number'),
@@ -94,40 +102,77 @@ export const cursorShapeOf = (sort: ProductSort) => SORT_PLANS[sort].shape;
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
-function filtersOf(query: ProductListQuery): (SQL | undefined)[] {
-  return [
-    query.category !== undefined ? eq(products.category, query.category.toLowerCase()) : undefined,
-    query.q !== undefined
-      ? sql`lower(${products.name}) like ${`%${escapeLike(query.q.toLowerCase())}%`}`
-      : undefined,
-    query.tag !== undefined ? sql`${products.tags} @> array[${query.tag}]::text[]` : undefined,
-    query.min_price_cents !== undefined ? gte(products.priceCents, query.min_price_cents) : undefined,
-    query.max_price_cents !== undefined ? lte(products.priceCents, query.max_price_cents) : undefined,
-    query.in_stock === 'true' ? gt(products.stock, 0) : undefined,
-    query.in_stock === 'false' ? eq(products.stock, 0) : undefined,
-  ];
-}
+/** Each filter: its condition (with placeholders) and the value it binds, when the query uses it. */
+const FILTERS = {
+  category: {
+    condition: eq(products.category, sql.placeholder('category')),
+    value: (q: ProductListQuery) => q.category?.toLowerCase(),
+  },
+  q: {
+    condition: sql`lower(${products.name}) like ${sql.placeholder('q')}`,
+    value: (q: ProductListQuery) => (q.q === undefined ? undefined : `%${escapeLike(q.q.toLowerCase())}%`),
+  },
+  tag: {
+    condition: sql`${products.tags} @> array[${sql.placeholder('tag')}]::text[]`,
+    value: (q: ProductListQuery) => q.tag,
+  },
+  min: {
+    condition: gte(products.priceCents, sql.placeholder('min')),
+    value: (q: ProductListQuery) => q.min_price_cents,
+  },
+  max: {
+    condition: lte(products.priceCents, sql.placeholder('max')),
+    value: (q: ProductListQuery) => q.max_price_cents,
+  },
+  inStock: { condition: gt(products.stock, 0), value: (q: ProductListQuery) => (q.in_stock === 'true' ? true : undefined) },
+  outOfStock: { condition: eq(products.stock, 0), value: (q: ProductListQuery) => (q.in_stock === 'false' ? true : undefined) },
+} satisfies Record<string, { condition: SQL; value(q: ProductListQuery): unknown }>;
 
-/** One page of products after `keyset`, plus the keyset of its last row when more follow. */
+type FilterName = keyof typeof FILTERS;
+const FILTER_NAMES = Object.keys(FILTERS) as FilterName[];
+
+/**
+ * One page of products after `keyset`, plus the keyset of its last row when
+ * more follow. Each combination of filters, sort and "has a keyset" is its
+ * own prepared statement, built on first use.
+ */
 export async function listProducts(
   db: Db,
   query: ProductListQuery,
   keyset: CursorValue[] | null,
 ): Promise<{ rows: ProductRow[]; nextKeyset: CursorValue[] | null }> {
   const plan = SORT_PLANS[query.sort];
-  const rows = await db
-    .select(productColumns)
-    .from(products)
-    .where(and(...filtersOf(query), keyset ? plan.after(keyset) : undefined))
-    .orderBy(...plan.orderBy)
-    .limit(query.limit + 1);
+  const params: Record<string, unknown> = { limit: query.limit + 1, ...(keyset ? plan.params(keyset) : {}) };
+  const used: FilterName[] = [];
+  for (const name of FILTER_NAMES) {
+    const value = FILTERS[name].value(query);
+    if (value === undefined) continue;
+    used.push(name);
+    params[name] = value;
+  }
+  const statementName = `products_${query.sort.replace('-', 'desc_')}_${keyset ? 'after' : 'first'}_${used.join('_') || 'all'}`;
+  const statement = prepared(db, statementName, (db, name) =>
+    db
+      .select(productColumns)
+      .from(products)
+      .where(and(...used.map((f) => FILTERS[f].condition), keyset ? plan.after : undefined))
+      .orderBy(...plan.orderBy)
+      .limit(sql.placeholder('limit') as unknown as number)
+      .prepare(name),
+  );
+  const rows = await statement.execute(params);
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   return { rows: page, nextKeyset: rows.length > query.limit && last ? plan.keyset(last) : null };
 }
 
+const byIdStatement = (db: Db) =>
+  prepared(db, 'product_by_id', (db, name) =>
+    db.select(productColumns).from(products).where(eq(products.id, sql.placeholder('id'))).prepare(name),
+  );
+
 export async function findProduct(db: Db, id: number): Promise<ProductRow | null> {
-  const rows = await db.select(productColumns).from(products).where(eq(products.id, id)).limit(1);
+  const rows = await byIdStatement(db).execute({ id });
   return rows[0] ?? null;
 }
 
