@@ -67,7 +67,8 @@ const ascendingBy = (
 });
 
 // Descending sorts still break ties by ascending id, so a row comparison
-// cannot express the keyset; the OR form matches the (col desc, id) indexes.
+// cannot express the keyset. `col <= k0` bounds the (col desc, id) index scan;
+// the OR only filters the rows that tie with k0.
 const descendingBy = (
   column: typeof products.priceCents | typeof products.createdAt,
   toCursor: (row: ProductRow) => CursorValue,
@@ -78,7 +79,7 @@ const descendingBy = (
   keyset: (row) => [toCursor(row), row.id],
   params: ([v, id]) => ({ k0: fromCursor(v!), k1: id }),
   orderBy: [desc(column), asc(products.id)],
-  after: or(lt(column, k0), and(eq(column, k0), gt(products.id, k1))),
+  after: and(lte(column, k0), or(lt(column, k0), gt(products.id, k1))),
 });
 
 const isoDate = (v: CursorValue) => new Date(v);
