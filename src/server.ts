@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
+import { createComputeGate } from './compute/create.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
@@ -27,6 +29,8 @@ async function main() {
     logger,
   });
   await migrateDatabase(database);
+  // A first start on the embedded database gets the bundled sample data.
+  if (database.kind === 'pglite') await (await import('../seed/first-start.js')).importSampleIfEmpty(database, logger);
   logger.info({ database: database.kind }, 'database ready');
 
   let apiToken = config.API_TOKEN;
@@ -36,25 +40,48 @@ async function main() {
     logger.warn({ apiToken }, 'API_TOKEN is not set; writes accept this random token until restart');
   }
 
-  const app = createApp({ config, database, logger, apiToken });
+  const gate = await createComputeGate(config, logger);
+  const app = createApp({ config, database, logger, apiToken, gate });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) =>
     logger.info({ host: info.address, port: info.port }, 'listening'),
-  );
+  ) as Server;
 
   let stopping = false;
+  // Answers still to be sent when shutdown starts say `Connection: close`, so
+  // that a keep-alive client does not send its next request to a closing server.
+  const unanswered = new Set<ServerResponse>();
+  const closeAfter = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  };
+  server.on('request', (_req, res: ServerResponse) => {
+    if (stopping) return closeAfter(res);
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+  });
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
     const deadline = setTimeout(() => {
       logger.error('shutdown deadline passed; exiting');
+      // No Python process may outlive the server.
+      gate.killAll();
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
-    // Stop accepting, let requests in flight finish, drop idle keep-alive sockets.
+    // Stop accepting (new connections are refused), let requests in flight finish.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    if ('closeIdleConnections' in server) server.closeIdleConnections();
+    // Logged once the listening socket is closed: from this line on, connections are refused.
+    logger.info({ signal }, 'shutting down');
+    unanswered.forEach(closeAfter);
+    // server.close() drops the keep-alive sockets idle now; one whose answer is
+    // sent later would otherwise stay open for keepAliveTimeout.
+    server.closeIdleConnections();
+    const reaper = setInterval(() => server.closeIdleConnections(), 50);
+    // Queued compute requests get their 503 now rather than holding the server open.
+    const gateDrained = gate.shutdown();
     await closed;
+    clearInterval(reaper);
+    await gateDrained;
     await database.close();
     logger.info('stopped');
     process.exit(0);

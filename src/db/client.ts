@@ -32,28 +32,49 @@ export interface DatabaseOptions {
   dataDir?: string;
   poolMax?: number;
   logger?: Pick<Logger, 'error' | 'warn'>;
+  /** Overrides of the postgres timeouts (tests shorten them). */
+  timeouts?: Partial<PostgresTimeouts>;
 }
+
+export interface PostgresTimeouts {
+  /** Longest wait for a connection, new or from the pool. */
+  connectMs: number;
+  /** Server side: Postgres cancels a statement running longer. */
+  statementMs: number;
+  /** Client side: a query whose answer never comes (the network dropped it) fails after this. */
+  queryMs: number;
+}
+
+// A request must end in an answer or a 503 well before a client or load
+// balancer gives up. queryMs is a little above statementMs so that a merely
+// slow query is cancelled by the server first and its connection survives.
+const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 3_000, statementMs: 15_000, queryMs: 17_000 };
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? './.data');
 }
 
 function openPostgres(url: string, options: DatabaseOptions): Database {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolMax ?? 10,
     application_name: 'shop-api',
     // Fail fast while the database is unreachable, so requests get a 503 instead of hanging.
-    connectionTimeoutMillis: 3_000,
-    statement_timeout: 15_000,
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    query_timeout: timeouts.queryMs,
     idle_in_transaction_session_timeout: 30_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
+    // Without a delay the OS default applies (2 hours) before a silent peer is probed.
+    keepAliveInitialDelayMillis: 10_000,
   });
   // An idle client losing its connection (a database restart, say) must not
   // crash the process: the pool drops that client and makes a new one later.
   pool.on('error', (err) => options.logger?.warn({ err }, 'idle database client failed'));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
+  let closing: Promise<void> | undefined;
   return {
     kind: 'postgres',
     db,
@@ -66,9 +87,8 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
         client.release();
       }
     },
-    async close() {
-      await pool.end();
-    },
+    // Once only: a second pool.end() throws, and shutdown paths may both close.
+    close: () => (closing ??= pool.end()),
   };
 }
 
@@ -76,15 +96,14 @@ async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   const db = drizzlePglite(client, { schema }) as unknown as Db;
+  let closing: Promise<void> | undefined;
   return {
     kind: 'pglite',
     db,
     pool: null,
     // PGlite is a single connection already.
     withSession: (fn) => fn(db),
-    async close() {
-      await client.close();
-    },
+    close: () => (closing ??= client.close()),
   };
 }
 

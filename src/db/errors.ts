@@ -12,6 +12,7 @@ const UNAVAILABLE_CODES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
+  '57P04', // database_dropped
   '53300', // too_many_connections
   '57014', // query_canceled (statement_timeout)
   '3D000', // invalid_catalog_name: the database is gone
@@ -24,11 +25,17 @@ const UNAVAILABLE_MESSAGES = [
   'Cannot use a pool after calling end',
   'connection is closed',
   'PGlite is closed',
+  'Client was closed and is not queryable',
+  // pg's client-side query_timeout: the server stopped answering mid-query.
+  'Query read timeout',
 ];
 
-function* causes(err: unknown): Generator<unknown> {
-  for (let e = err, depth = 0; e != null && depth < 8; depth++) {
+// Drizzle wraps driver errors in `cause`; a connect to a host with several
+// addresses fails with an AggregateError whose `errors` hold the real ones.
+function* causes(err: unknown, depth = 0): Generator<unknown> {
+  for (let e = err; e != null && depth < 8; depth++) {
     yield e;
+    if (e instanceof AggregateError) for (const x of e.errors) yield* causes(x, depth + 1);
     e = (e as { cause?: unknown }).cause;
   }
 }

@@ -1,6 +1,6 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { isDatabaseUnavailable, sqlStateOf } from '../db/errors.js';
 import type { Logger } from '../logger.js';
 import { HttpProblem, titleFor } from './problem.js';
 
@@ -25,6 +25,9 @@ export function problemResponse(c: Context, problem: HttpProblem): Response {
 export const notFoundHandler: NotFoundHandler = (c) =>
   problemResponse(c, new HttpProblem(404, titleFor(404), `no route for ${c.req.method} ${c.req.path}`));
 
+// character_not_in_repertoire (NUL in UTF-8 text), untranslatable_character.
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
 /** The one place where errors become responses; 5xx details stay in the logs. */
 export function errorHandler(logger: Logger): ErrorHandler {
   return (err, c) => {
@@ -42,6 +45,14 @@ export function errorHandler(logger: Logger): ErrorHandler {
         new HttpProblem(503, titleFor(503), 'the database is unavailable; retry shortly', {
           headers: { 'retry-after': '2' },
         }),
+      );
+    }
+    if (UNSTORABLE_TEXT.has(sqlStateOf(err) ?? '')) {
+      // Text Postgres cannot hold (a NUL character) is the client's input, not our failure.
+      log.info({ err }, 'text the database cannot store');
+      return problemResponse(
+        c,
+        new HttpProblem(400, titleFor(400), 'the request contains text the database cannot store (a NUL character)'),
       );
     }
     log.error({ err }, 'unhandled error');

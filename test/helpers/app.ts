@@ -1,5 +1,7 @@
 import { parseConfig, type Config } from '../../src/config.js';
 import { createApp, type App } from '../../src/app.js';
+import { createComputeGate } from '../../src/compute/create.js';
+import type { ComputeGate } from '../../src/compute/gate.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -8,6 +10,7 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
 export interface TestApp extends TestDatabase {
   app: App;
   config: Config;
+  gate: ComputeGate;
   close(): Promise<void>;
 }
 
@@ -16,8 +19,13 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const testDb = await createTestDatabase();
   const config = parseConfig({ LOG_LEVEL: 'silent', API_TOKEN: TEST_TOKEN, ...env });
   const logger = createLogger(config.LOG_LEVEL);
-  const app = createApp({ config, database: testDb.database, logger, apiToken: TEST_TOKEN });
-  return { ...testDb, app, config, close: () => testDb.drop() };
+  const gate = await createComputeGate(config, logger);
+  const app = createApp({ config, database: testDb.database, logger, apiToken: TEST_TOKEN, gate });
+  const close = async () => {
+    await gate.shutdown();
+    await testDb.drop();
+  };
+  return { ...testDb, app, config, gate, close };
 }
 
 /** GET a path and parse its JSON body. */

@@ -24,7 +24,7 @@ const readyRoute = createRoute({
   },
 });
 
-export function healthRoutes({ database, logger }: AppDeps) {
+export function healthRoutes({ database }: AppDeps) {
   const notReady = (detail: string) =>
     new HttpProblem(503, titleFor(503), detail, { headers: { 'retry-after': '2' } });
   return createRouter()
@@ -34,7 +34,7 @@ export function healthRoutes({ database, logger }: AppDeps) {
       try {
         current = await isSchemaCurrent(database.db);
       } catch (err) {
-        logger.warn({ err }, 'readiness check failed');
+        c.get('logger').warn({ err }, 'readiness check failed');
         throw notReady('the database is unavailable');
       }
       if (!current) throw notReady('the database schema is not current');

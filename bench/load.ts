@@ -1,0 +1,59 @@
+// One measured run of autocannon (as a library) against one server.
+import autocannon from 'autocannon';
+import * as hdr from 'hdr-histogram-js';
+import { figuresOf, latencyOf, type LoadFigures, type RawCounts } from './figures.js';
+import type { BenchRequest } from './workload.js';
+
+export interface LoadOptions {
+  baseUrl: string;
+  connections: number;
+  durationS: number;
+  /** Seconds autocannon waits for one response before counting a timeout. */
+  timeoutS: number;
+  next: () => BenchRequest;
+  /** Bearer token sent with writes. */
+  token?: string;
+  /** Called every second with the responses of that second. */
+  onTick?: (responsesLastSecond: number) => void;
+}
+
+interface RawResult extends RawCounts {
+  latencies: string | null;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
+  const request: autocannon.Request = {
+    // Called before every request: each one takes the next item of the shared sequence.
+    setupRequest: (req) => {
+      const next = options.next();
+      const headers: Record<string, string> = { ...(req.headers as Record<string, string>), accept: 'application/json' };
+      if (next.method === 'POST') {
+        headers['content-type'] = 'application/json';
+        if (options.token) headers.authorization = `Bearer ${options.token}`;
+      }
+      return { ...req, method: next.method, path: next.path, body: next.body ?? '', headers };
+    },
+  };
+  const raw = await new Promise<RawResult>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.baseUrl,
+        connections: options.connections,
+        duration: options.durationS,
+        timeout: options.timeoutS,
+        requests: [request],
+        // The raw result keeps the encoded latency histogram, so p95 can be read (the aggregate lists no p95).
+        skipAggregateResult: true,
+      },
+      (err, result) => (err ? reject(err) : resolve(result as unknown as RawResult)),
+    );
+    instance.on('tick', ((data: { counter: number }) => options.onTick?.(data.counter)) as () => void);
+  });
+  let latency = null;
+  if (raw.latencies) {
+    const histogram = hdr.decodeFromCompressedBase64(raw.latencies, 64);
+    latency = latencyOf(histogram);
+    histogram.destroy();
+  }
+  return figuresOf(raw, latency);
+}

@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Benchmarks shop-api against the legacy design and a bare Hono ceiling on the
+same data and machine. Creates a database shop_bench_* (dropped at the end),
+generates and imports a legacy folder, starts the servers, runs the scenarios.
+
+Options:
+  --scenario NAME    all (default) | ${SCENARIO_NAMES.join(' | ')}
+  --connections N    concurrent connections (default 100; --quick: 10)
+  --duration S       seconds per measured run (default: legacy-load 30, others 20; --quick: 2)
+  --orders N         orders in the generated legacy data (default 100000; --quick: 2000)
+  --seed N           seed of the data and of the request sequences (default 1)
+  --out DIR          where results go (default bench/results)
+  --quick            small and short: a smoke test (about 2-3 s per scenario)
+  -h, --help         this text
+
+Admin connection: BENCH_DATABASE_URL, else DATABASE_URL, else
+postgres://postgres@127.0.0.1:5432/postgres.
+`;
+
+export interface BenchOptions {
+  scenario: ScenarioName | 'all';
+  connections: number;
+  /** Seconds per measured run; null: each scenario's default. */
+  duration: number | null;
+  orders: number;
+  seed: number;
+  out: string;
+  quick: boolean;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function positiveInt(name: string, raw: string | undefined, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+    throw new UsageError(`--${name} must be an integer from 1 to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+/** Parses the command line; null means --help was asked for. */
+export function parseBenchArgs(argv: string[]): BenchOptions | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        scenario: { type: 'string' },
+        connections: { type: 'string' },
+        duration: { type: 'string' },
+        orders: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return null;
+
+  const scenario = values.scenario ?? 'all';
+  if (scenario !== 'all' && !(SCENARIO_NAMES as readonly string[]).includes(scenario)) {
+    throw new UsageError(`--scenario must be all or one of ${SCENARIO_NAMES.join(', ')}, got "${scenario}"`);
+  }
+  if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out must not be empty');
+  const quick = values.quick;
+  return {
+    scenario: scenario as ScenarioName | 'all',
+    connections: positiveInt('connections', values.connections, 10_000) ?? (quick ? 10 : 100),
+    duration: positiveInt('duration', values.duration, 3600) ?? (quick ? 2 : null),
+    orders: positiveInt('orders', values.orders, 10_000_000) ?? (quick ? 2000 : 100_000),
+    seed: positiveInt('seed', values.seed, 2 ** 31 - 1) ?? 1,
+    out: values.out ?? 'bench/results',
+    quick,
+  };
+}
+
+/** Seconds of measurement for one scenario. */
+export function durationFor(options: BenchOptions, scenario: ScenarioName): number {
+  if (options.duration !== null) return options.duration;
+  return scenario === 'legacy-load' ? 30 : 20;
+}

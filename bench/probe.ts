@@ -1,0 +1,52 @@
+// Before load: which endpoints a server has. After load: waiting until the
+// Python work a run left behind is gone, so the next run starts clean.
+import { setTimeout as delay } from 'node:timers/promises';
+import { sampleTree } from './sampler.js';
+import type { ServerProcess } from './processes.js';
+import { probeRequest, type Dataset, type EndpointKey } from './workload.js';
+
+/** Endpoints that answer 404 to a request for an id that exists: the route is not there. */
+export async function missingEndpoints(
+  server: ServerProcess,
+  keys: EndpointKey[],
+  data: Dataset,
+  token: string,
+): Promise<Set<EndpointKey>> {
+  const missing = new Set<EndpointKey>();
+  for (const key of keys) {
+    const req = probeRequest(key, data);
+    const res = await fetch(server.baseUrl + req.path, {
+      method: req.method,
+      body: req.body,
+      headers: req.body ? { 'content-type': 'application/json', authorization: `Bearer ${token}` } : {},
+    });
+    await res.arrayBuffer();
+    if (res.status === 404) missing.add(key);
+  }
+  return missing;
+}
+
+async function pendingCompute(server: ServerProcess): Promise<number> {
+  try {
+    const res = await fetch(`${server.baseUrl}/api/queue-stats`);
+    if (res.status !== 200) {
+      await res.arrayBuffer();
+      return 0;
+    }
+    const stats = (await res.json()) as { pending?: unknown };
+    return typeof stats.pending === 'number' ? stats.pending : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resolves true once the server has no Python process and no queued compute work; false after `timeoutMs`. */
+export async function waitUntilIdle(server: ServerProcess, scriptDirs: string[], timeoutMs = 60_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const python = sampleTree(server.pid, scriptDirs).python;
+    if (python === 0 && (await pendingCompute(server)) === 0) return true;
+    if (Date.now() > deadline) return false;
+    await delay(200);
+  }
+}

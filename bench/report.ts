@@ -1,0 +1,171 @@
+// The shape of a benchmark's results, the ratios between servers, and the
+// Markdown table printed on stdout and written next to the JSON.
+import { ratio, type LoadFigures } from './figures.js';
+import type { ScenarioName, TargetName } from './scenarios.js';
+
+export interface RunResult extends LoadFigures {
+  target: TargetName;
+  connections: number;
+  peakRssBytes: number | null;
+  /** Server plus its Python processes (shared pages counted once per process). */
+  peakRssWithPythonBytes: number | null;
+  peakPython: number | null;
+  /** 1-minute load average just before the run: other work on the machine skews the figures. */
+  loadAvgBefore: number;
+}
+
+export interface Comparison {
+  baseline: 'legacy' | 'ceiling';
+  /** shop-api / baseline, for requests answered per second (any status). */
+  rps: number | null;
+  /** shop-api / baseline, for 2xx answers per second. */
+  okRps: number | null;
+  /** shop-api / baseline, for the 95th percentile latency (below 1: shop-api is faster). */
+  p95: number | null;
+  errorRate: { shopApi: number; baseline: number };
+}
+
+export interface ScenarioResult {
+  name: ScenarioName;
+  description: string;
+  status: 'ok' | 'skipped';
+  skipReason?: string;
+  notes: string[];
+  mix: Array<{ endpoint: string; weight: number }>;
+  runs: RunResult[];
+  comparison: Comparison | null;
+}
+
+export interface BenchReport {
+  scenario: ScenarioName | 'all';
+  startedAt: string;
+  finishedAt: string;
+  options: Record<string, unknown>;
+  machine: Record<string, unknown>;
+  data: Record<string, unknown>;
+  scenarios: ScenarioResult[];
+}
+
+export function compare(
+  baselineName: 'legacy' | 'ceiling',
+  shopApi: RunResult | undefined,
+  baseline: RunResult | undefined,
+): Comparison | null {
+  if (!shopApi || !baseline) return null;
+  return {
+    baseline: baselineName,
+    rps: ratio(shopApi.rps, baseline.rps),
+    okRps: ratio(shopApi.okRps, baseline.okRps),
+    p95: ratio(shopApi.latencyMs?.p95, baseline.latencyMs?.p95, 4),
+    errorRate: { shopApi: shopApi.errorRate, baseline: baseline.errorRate },
+  };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const num = (n: number) => (n >= 100 ? int(n) : n.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+const ms = (n: number | undefined) => (n === undefined ? '–' : int(n));
+const mb = (bytes: number | null) => (bytes === null ? '–' : `${Math.round(bytes / 1048576)} MB`);
+const times = (r: number | null) => (r === null ? '–' : `×${Number(r.toPrecision(3)).toLocaleString('en-US', { maximumSignificantDigits: 3 })}`);
+const pct = (share: number) => `${(share * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })}%`;
+
+/** Non-2xx responses by status and requests without a response, e.g. `504×42, timeout×3`. */
+export function failuresOf(run: LoadFigures): string {
+  const parts = Object.entries(run.statusCounts)
+    .filter(([code]) => !code.startsWith('2'))
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([code, n]) => `${code}×${int(n)}`);
+  if (run.timeouts > 0) parts.push(`timeout×${int(run.timeouts)}`);
+  if (run.errors - run.timeouts > 0) parts.push(`socket error×${int(run.errors - run.timeouts)}`);
+  return parts.length > 0 ? parts.join(', ') : '–';
+}
+
+export function comparisonLine(name: string, c: Comparison, shopApi: RunResult, baseline: RunResult): string {
+  if (c.baseline === 'legacy') {
+    const p95 =
+      c.p95 === null
+        ? 'p95 –'
+        : `p95 ${ms(shopApi.latencyMs?.p95)} vs ${ms(baseline.latencyMs?.p95)} ms (${times(c.p95)})`;
+    return (
+      `**${name}**: shop-api / legacy: req/s ${times(c.rps)} (${num(shopApi.rps)} vs ${num(baseline.rps)}), ` +
+      `2xx/s ${times(c.okRps)} (${num(shopApi.okRps)} vs ${num(baseline.okRps)}), ${p95}, ` +
+      `error rate ${pct(c.errorRate.shopApi)} vs ${pct(c.errorRate.baseline)}`
+    );
+  }
+  return (
+    `**${name}**: shop-api at ${c.rps === null ? '–' : pct(c.rps)} of the ceiling's req/s ` +
+    `(${num(shopApi.rps)} vs ${num(baseline.rps)}), p95 ${ms(shopApi.latencyMs?.p95)} vs ${ms(baseline.latencyMs?.p95)} ms`
+  );
+}
+
+const TABLE_HEAD = [
+  '| scenario | server | conns | s | req/s | 2xx/s | p50 ms | p95 ms | p99 ms | failures (status×n) | error rate | peak RSS | peak RSS incl. Python | peak Python | load avg |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+];
+
+export function tableOf(scenarios: ScenarioResult[]): string {
+  const rows = [...TABLE_HEAD];
+  for (const s of scenarios) {
+    if (s.status === 'skipped') {
+      rows.push(`| ${s.name} | – | | | | | | | | skipped: ${s.skipReason ?? ''} | | | | | |`);
+      continue;
+    }
+    for (const r of s.runs) {
+      rows.push(
+        `| ${s.name} | ${r.target} | ${r.connections} | ${r.durationS} | ${num(r.rps)} | ${num(r.okRps)} | ` +
+          `${ms(r.latencyMs?.p50)} | ${ms(r.latencyMs?.p95)} | ${ms(r.latencyMs?.p99)} | ${failuresOf(r)} | ${pct(r.errorRate)} | ` +
+          `${mb(r.peakRssBytes)} | ${mb(r.peakRssWithPythonBytes)} | ${r.peakPython ?? '–'} | ${r.loadAvgBefore.toFixed(2)} |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+function runOf(s: ScenarioResult, target: TargetName, all: ScenarioResult[]): RunResult | undefined {
+  return s.runs.find((r) => r.target === target) ?? all.find((o) => o.name === 'ceiling')?.runs.find((r) => r.target === target);
+}
+
+/** `products.json 20 read, 20 inserted, 0 rejected; ...` from the importer's JSON line, whatever else it holds. */
+export function importSummary(imported: unknown): string {
+  const files = (imported as { files?: Record<string, Record<string, unknown>> } | null)?.files;
+  if (!files || typeof files !== 'object') return JSON.stringify(imported);
+  return Object.entries(files)
+    .map(([file, c]) => `${file} ${['read', 'inserted', 'updated', 'unchanged', 'rejected'].filter((k) => typeof c[k] === 'number').map((k) => `${c[k]} ${k}`).join(', ')}`)
+    .join('; ');
+}
+
+export function markdownOf(report: BenchReport): string {
+  const lines = [`# shop-api benchmark: ${report.scenario}`, ''];
+  lines.push(`Started ${report.startedAt}, finished ${report.finishedAt}.`, '');
+  const { import: imported, ...data } = report.data;
+  for (const [title, obj] of [['Machine', report.machine], ['Data', data], ['Options', report.options]] as const) {
+    lines.push(`- ${title}: ${Object.entries(obj).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join('; ')}`);
+  }
+  if (imported) lines.push(`- Import: ${importSummary(imported)}`);
+  lines.push('', tableOf(report.scenarios), '');
+  const comparisons = report.scenarios.filter((s) => s.comparison);
+  if (comparisons.length > 0) {
+    lines.push('## Ratios', '');
+    for (const s of comparisons) {
+      const c = s.comparison as Comparison;
+      const shopApi = runOf(s, 'shop-api', report.scenarios) as RunResult;
+      const baseline = runOf(s, c.baseline, report.scenarios) as RunResult;
+      lines.push(`- ${comparisonLine(s.name, c, shopApi, baseline)}`);
+    }
+    lines.push('');
+  }
+  const noted = report.scenarios.filter((s) => s.notes.length > 0 || s.status === 'skipped');
+  if (noted.length > 0) {
+    lines.push('## Notes', '');
+    for (const s of noted) {
+      if (s.status === 'skipped') lines.push(`- ${s.name}: skipped: ${s.skipReason}`);
+      for (const note of s.notes) lines.push(`- ${s.name}: ${note}`);
+    }
+    lines.push('');
+  }
+  lines.push('## Scenarios', '');
+  for (const s of report.scenarios) {
+    const mix = s.mix.map((m) => `${m.endpoint} (${m.weight})`).join(', ');
+    lines.push(`- **${s.name}**: ${s.description}${mix ? ` Mix: ${mix}.` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}

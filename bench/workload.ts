@@ -1,0 +1,104 @@
+// What the load generator asks for: endpoints, request mixes, and the seeded
+// request sequences built from ids that exist in the imported data.
+import { pick, pickWeighted, seededRandom, type Random } from './random.js';
+
+/** Ids and values that exist in the benchmark database (and the legacy files). */
+export interface Dataset {
+  productIds: number[];
+  customerIds: number[];
+  orderIds: number[];
+  categories: string[];
+  /** Months holding orders, `YYYY-MM`. */
+  months: string[];
+  /** Years holding orders. */
+  years: number[];
+}
+
+export interface BenchRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+}
+
+export type EndpointKey =
+  | 'product'
+  | 'products'
+  | 'categories'
+  | 'customer'
+  | 'customer-orders'
+  | 'order'
+  | 'stats'
+  | 'recommendations'
+  | 'create-order';
+
+interface Endpoint {
+  label: string;
+  make(random: Random, data: Dataset): BenchRequest;
+}
+
+const get = (path: string): BenchRequest => ({ method: 'GET', path });
+
+function lastDayOfMonth(month: string): string {
+  const [year, mm] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(year, mm, 0)).toISOString().slice(0, 10);
+}
+
+export const ENDPOINTS: Record<EndpointKey, Endpoint> = {
+  product: { label: 'GET /api/products/:id', make: (r, d) => get(`/api/products/${pick(r, d.productIds)}`) },
+  products: {
+    label: 'GET /api/products?category=&limit=20',
+    make: (r, d) => get(`/api/products?category=${encodeURIComponent(pick(r, d.categories))}&limit=20`),
+  },
+  categories: { label: 'GET /api/categories', make: () => get('/api/categories') },
+  customer: { label: 'GET /api/customers/:id', make: (r, d) => get(`/api/customers/${pick(r, d.customerIds)}`) },
+  'customer-orders': {
+    label: 'GET /api/customers/:id/orders',
+    make: (r, d) => get(`/api/customers/${pick(r, d.customerIds)}/orders?limit=20`),
+  },
+  order: { label: 'GET /api/orders/:id', make: (r, d) => get(`/api/orders/${pick(r, d.orderIds)}`) },
+  stats: {
+    label: 'GET /api/stats/sales (a month by day, or a year by month)',
+    make: (r, d) => {
+      if (r() < 0.5) {
+        const month = pick(r, d.months);
+        return get(`/api/stats/sales?from=${month}-01&to=${lastDayOfMonth(month)}`);
+      }
+      const year = pick(r, d.years);
+      return get(`/api/stats/sales?from=${year}-01-01&to=${year}-12-31&granularity=month`);
+    },
+  },
+  recommendations: {
+    label: 'GET /api/products/:id/recommendations',
+    make: (r, d) => get(`/api/products/${pick(r, d.productIds)}/recommendations?limit=5`),
+  },
+  'create-order': {
+    label: 'POST /api/orders',
+    make: (r, d) => {
+      const lines = 1 + Math.floor(r() * 3);
+      const items = Array.from({ length: lines }, () => ({
+        product_id: pick(r, d.productIds),
+        quantity: 1 + Math.floor(r() * 3),
+      }));
+      return { method: 'POST', path: '/api/orders', body: JSON.stringify({ customer_id: pick(r, d.customerIds), items }) };
+    },
+  },
+};
+
+/** Endpoints with relative weights. */
+export type Mix = ReadonlyArray<readonly [EndpointKey, number]>;
+
+/**
+ * An endless request sequence; the same seed gives the same sequence, so two
+ * servers measured one after the other are asked for the same things.
+ */
+export function requestSequence(mix: Mix, data: Dataset, seed: number): () => BenchRequest {
+  const random = seededRandom(seed);
+  return () => ENDPOINTS[pickWeighted(random, mix)].make(random, data);
+}
+
+/** A request that tells whether a route exists: a 404 to it means the route is missing. */
+export function probeRequest(key: EndpointKey, data: Dataset): BenchRequest {
+  // An empty order body is a 400/422 where the route exists, and creates nothing.
+  if (key === 'create-order') return { method: 'POST', path: '/api/orders', body: '{}' };
+  return ENDPOINTS[key].make(seededRandom(1), data);
+}

@@ -1,0 +1,13 @@
+import { openDatabase } from '../src/db/client.js';
+import { migrateDatabase } from '../src/db/migrate.js';
+import { importLegacyFolder } from './import.js';
+const database = await openDatabase({ url: process.env.DATABASE_URL, dataDir: process.env.DATA_DIR });
+await migrateDatabase(database);
+let peak = 0;
+const t = setInterval(() => { const m = process.memoryUsage(); if (m.rss > peak) { peak = m.rss; console.error('rss', Math.round(m.rss/1e6), 'heap', Math.round(m.heapUsed/1e6), 'ext', Math.round(m.external/1e6), 'ab', Math.round(m.arrayBuffers/1e6)); } }, 500);
+const c0 = process.cpuUsage(); const w0 = Date.now();
+const r = await importLegacyFolder(database, process.argv[2]!, { batchSize: Number(process.argv[3] ?? 5000), dryRun: process.argv[4] === 'dry' });
+const c = process.cpuUsage(c0);
+console.log(JSON.stringify(r.files['orders.json']), 'wall', Date.now() - w0, 'node cpu', Math.round((c.user + c.system) / 1000));
+clearInterval(t);
+await database.close();

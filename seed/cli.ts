@@ -1,0 +1,142 @@
+import { stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { Database } from '../src/db/client.js';
+import type { ImportResult } from './import.js';
+import { DEFAULT_BATCH_SIZE } from './records.js';
+import type { RejectsWriter as Rejects } from './rejects-writer.js';
+
+const USAGE = `Usage: npm run seed -- --from DIR [--rejects FILE] [--dry-run] [--json] [--batch-size N]
+
+Imports the legacy JSON files of DIR (products.json, customers.json,
+orders.json) into the database, by the rules of legacy-data.md, in one
+transaction. Pending schema migrations are applied first. DATABASE_URL picks
+the database; without it, the embedded one in DATA_DIR (default ./.data).
+
+Options:
+  --from DIR         the legacy folder (a missing file counts as an empty array)
+  --rejects FILE     write rejected records there, one JSON object a line
+  --dry-run          check and count everything, then roll back
+  --json             end stdout with the counts as one line of JSON
+  --batch-size N     records per bulk statement (default ${DEFAULT_BATCH_SIZE})
+  -h, --help         show this help
+
+Exit codes: 0 the run committed (rejected records or not; a dry run that
+completed), 1 fatal error (invalid JSON, database error; nothing is
+committed), 2 bad usage.`;
+
+const PROGRESS_INTERVAL_MS = 1000;
+
+function usageError(message: string): never {
+  console.error(`seed: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+async function parseCli() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      strict: true,
+      allowPositionals: false,
+      options: {
+        from: { type: 'string' },
+        rejects: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+        'batch-size': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (!values.from) usageError('--from DIR is required');
+  const dir = await stat(values.from).catch(() => undefined);
+  if (!dir?.isDirectory()) usageError(`--from ${values.from}: not a directory`);
+  let batchSize = DEFAULT_BATCH_SIZE;
+  if (values['batch-size'] !== undefined) {
+    batchSize = Number(values['batch-size']);
+    if (!/^\d+$/.test(values['batch-size']) || batchSize < 1 || batchSize > 1_000_000) {
+      usageError('--batch-size must be an integer from 1 to 1000000');
+    }
+  }
+  return { from: values.from, rejects: values.rejects, dryRun: !!values['dry-run'], json: !!values.json, batchSize };
+}
+
+async function main(): Promise<number> {
+  const args = await parseCli();
+  // Loaded only now: --help and usage errors should not wait for the database drivers.
+  const [{ ConfigError, loadConfig }, { openDatabase }, { migrateDatabase }, { importLegacyFolder }, { LegacySyntaxError }, { RejectsWriter }, { summaryLine }] =
+    await Promise.all([
+      import('../src/config.js'),
+      import('../src/db/client.js'),
+      import('../src/db/migrate.js'),
+      import('./import.js'),
+      import('./read.js'),
+      import('./rejects-writer.js'),
+      import('./summary.js'),
+    ]);
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`seed: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+
+  let database: Database | undefined;
+  let rejects: Rejects | undefined;
+  try {
+    rejects = args.rejects ? await RejectsWriter.open(args.rejects) : undefined;
+    // No per-statement limits: they guard API requests, and a big batch may legitimately take longer.
+    database = await openDatabase({
+      url: config.DATABASE_URL,
+      dataDir: config.DATA_DIR,
+      poolMax: 2,
+      timeouts: { statementMs: 0, queryMs: 0 },
+    });
+    await migrateDatabase(database);
+
+    let lastProgress = Date.now();
+    const result: ImportResult = await importLegacyFolder(database, args.from, {
+      dryRun: args.dryRun,
+      batchSize: args.batchSize,
+      onReject: rejects ? (r) => rejects!.write(r) : undefined,
+      onWarning: (message) => console.error(`seed: warning: ${message}`),
+      onProgress: ({ file, read, elapsedMs }) => {
+        if (Date.now() - lastProgress < PROGRESS_INTERVAL_MS) return;
+        lastProgress = Date.now();
+        const rate = Math.round(read / Math.max(elapsedMs / 1000, 0.001));
+        console.error(`seed: ${file}: ${read} records, ${rate} records/s`);
+      },
+    });
+
+    for (const [file, counts] of Object.entries(result.files)) console.log(summaryLine(file, counts));
+    if (args.dryRun) console.error('seed: dry run: everything was rolled back');
+    if (args.json) console.log(JSON.stringify({ files: result.files, duration_ms: result.duration_ms }));
+    return 0;
+  } catch (err) {
+    const why = err instanceof LegacySyntaxError ? err.message : `import failed: ${err instanceof Error ? err.message : String(err)}`;
+    console.error(`seed: fatal: ${why}; nothing was imported (the transaction was rolled back)`);
+    return 1;
+  } finally {
+    await rejects?.close().catch(() => undefined);
+    await database?.close().catch(() => undefined);
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error('seed: fatal:', err);
+    process.exitCode = 1;
+  },
+);

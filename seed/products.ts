@@ -1,0 +1,174 @@
+import { IdSet } from './id-set.js';
+import type { FileImporter, WriteCounts } from './file-importer.js';
+import {
+  accept,
+  extraJson,
+  isRecord,
+  kindOf,
+  pgTextArray,
+  reject,
+  show,
+  storable,
+  type Checked,
+} from './records.js';
+import type { SqlClient } from './sql.js';
+import { MAX_INT, parseId, parseInteger, parseMoney, parseTimestamp, requiredString } from './values.js';
+
+const KNOWN = new Set(['id', 'sku', 'name', 'category', 'price', 'stock', 'tags', 'created_at']);
+
+export interface ProductRow {
+  id: number;
+  sku: string;
+  name: string;
+  category: string;
+  priceCents: number;
+  stock: number;
+  tags: string[];
+  createdAt: string;
+  extra: string | null;
+  existing: boolean;
+}
+
+interface Facts {
+  /** Who holds a sku now: the database before this batch, then this batch's accepted records. */
+  skuHolder: Map<string, number | undefined>;
+  /** The sku each existing product of this batch has in the database. */
+  skuOf: Map<number, string>;
+}
+
+export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts> {
+  const accepted = new IdSet();
+  // Ids above this did not exist before the run, so they need no lookup.
+  let existingMax = 0;
+
+  return {
+    file: 'products.json',
+
+    async start() {
+      const [row] = await sql.query<{ max: number }>('select coalesce(max(id), 0)::int as max from products');
+      existingMax = row?.max ?? 0;
+    },
+
+    async lookup(batch) {
+      const skus: string[] = [];
+      const ids: number[] = [];
+      for (const rec of batch) {
+        if (!isRecord(rec)) continue;
+        const sku = requiredString(rec.sku);
+        if (sku) skus.push(sku);
+        const id = parseId(rec.id);
+        if (id !== undefined && id <= existingMax) ids.push(id);
+      }
+      const facts: Facts = { skuHolder: new Map(), skuOf: new Map() };
+      if (!skus.length && !ids.length) return facts;
+      const rows = await sql.query<{ id: number; sku: string }>(
+        'select id, sku from products where sku = any($1::text[]) or id = any($2::int[])',
+        [skus, ids],
+      );
+      for (const { id, sku } of rows) {
+        facts.skuHolder.set(sku, id);
+        facts.skuOf.set(id, sku);
+      }
+      return facts;
+    },
+
+    check(rec, facts): Checked<ProductRow> {
+      if (!isRecord(rec)) return reject('not_an_object', `expected an object, got ${kindOf(rec)}`);
+      const id = parseId(rec.id);
+      if (id === undefined) return reject('invalid_id', `id must be an integer from 1 to ${MAX_INT}, got ${show(rec.id)}`);
+      if (accepted.has(id)) return reject('duplicate_id', `product ${id} was already imported from this file`);
+
+      const sku = requiredString(rec.sku);
+      if (sku === undefined || !storable(sku)) return reject('invalid_field', `sku must be a non-empty string, got ${show(rec.sku)}`);
+      const holder = facts.skuHolder.get(sku);
+      if (holder !== undefined && holder !== id) return reject('duplicate_sku', `sku ${show(sku)} is held by product ${holder}`);
+
+      const name = requiredString(rec.name);
+      if (name === undefined || !storable(name)) return reject('invalid_field', `name must be a non-empty string, got ${show(rec.name)}`);
+
+      let category = 'uncategorized';
+      if (typeof rec.category === 'string' && storable(rec.category)) {
+        category = rec.category.trim().toLowerCase() || category;
+      } else if (rec.category != null) {
+        return reject('invalid_field', `category must be a string, got ${show(rec.category)}`);
+      }
+
+      const priceCents = parseMoney(rec.price);
+      if (priceCents === undefined) {
+        return reject('invalid_price', `price must be 0 to 21474836.47 with at most two decimals, got ${show(rec.price)}`);
+      }
+
+      const stock = rec.stock == null ? 0 : parseInteger(rec.stock, 0, MAX_INT);
+      if (stock === undefined) return reject('invalid_stock', `stock must be an integer from 0 to ${MAX_INT}, got ${show(rec.stock)}`);
+
+      let tags: string[] = [];
+      if (rec.tags != null) {
+        if (!Array.isArray(rec.tags) || !rec.tags.every((t) => typeof t === 'string' && storable(t))) {
+          return reject('invalid_field', `tags must be an array of strings, got ${show(rec.tags)}`);
+        }
+        tags = (rec.tags as string[]).map((t) => t.trim()).filter(Boolean);
+      }
+
+      const createdAt = parseTimestamp(rec.created_at);
+      if (createdAt === undefined) return reject('invalid_date', `created_at is not a valid timestamp: ${show(rec.created_at)}`);
+
+      const extra = extraJson(rec, KNOWN);
+      if (extra === undefined) return reject('invalid_field', 'an unknown field holds text Postgres cannot store (NUL or an unpaired surrogate)');
+
+      accepted.add(id);
+      // The product's old sku is free from here on, its new one taken.
+      const previous = facts.skuOf.get(id);
+      if (previous !== undefined && previous !== sku) facts.skuHolder.set(previous, undefined);
+      facts.skuHolder.set(sku, id);
+      return accept({ id, sku, name, category, priceCents, stock, tags, createdAt, extra, existing: previous !== undefined });
+    },
+
+    async write(rows): Promise<WriteCounts> {
+      const existing = rows.filter((r) => r.existing);
+      const fresh = rows.filter((r) => !r.existing);
+      let updated = 0;
+      // Existing rows first, in file order: they may free skus that new rows take.
+      if (existing.length) {
+        const changed = await sql.query(
+          `insert into products as p (id, sku, name, category, price_cents, stock, tags, created_at, extra)
+           select id, sku, name, category, price_cents, stock, tags::text[], created_at, extra from ${UNNEST}
+           on conflict (id) do update set
+             sku = excluded.sku, name = excluded.name, category = excluded.category,
+             price_cents = excluded.price_cents, stock = excluded.stock, tags = excluded.tags,
+             created_at = excluded.created_at, extra = excluded.extra
+           where (p.sku, p.name, p.category, p.price_cents, p.stock, p.tags, p.created_at, p.extra)
+             is distinct from (excluded.sku, excluded.name, excluded.category, excluded.price_cents,
+                               excluded.stock, excluded.tags, excluded.created_at, excluded.extra)
+           returning p.id`,
+          columns(existing),
+        );
+        updated = changed.length;
+      }
+      if (fresh.length) {
+        await sql.query(
+          `insert into products (id, sku, name, category, price_cents, stock, tags, created_at, extra)
+           select id, sku, name, category, price_cents, stock, tags::text[], created_at, extra from ${UNNEST}`,
+          columns(fresh),
+        );
+      }
+      return { inserted: fresh.length, updated, unchanged: existing.length - updated };
+    },
+  };
+}
+
+const UNNEST = `unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::timestamptz[], $9::jsonb[])
+  as t(id, sku, name, category, price_cents, stock, tags, created_at, extra)`;
+
+function columns(rows: ProductRow[]): unknown[] {
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.sku),
+    rows.map((r) => r.name),
+    rows.map((r) => r.category),
+    rows.map((r) => r.priceCents),
+    rows.map((r) => r.stock),
+    rows.map((r) => pgTextArray(r.tags)),
+    rows.map((r) => r.createdAt),
+    rows.map((r) => r.extra),
+  ];
+}

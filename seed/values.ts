@@ -1,0 +1,84 @@
+// Parsers for the value rules of legacy-data.md. Each returns undefined when
+// the value breaks its rule; the caller picks the reason.
+
+export const MAX_INT = 2_147_483_647;
+const MAX_CENTS = MAX_INT; // 21474836.47
+
+/** An integer, or a string of decimal digits, within [min, max]. */
+export function parseInteger(value: unknown, min: number, max: number): number | undefined {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\d+$/.test(value)) n = Number(value);
+  else return undefined;
+  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+/** The common id rule: 1..2147483647. */
+export const parseId = (value: unknown) => parseInteger(value, 1, MAX_INT);
+
+/**
+ * Money as integer cents, through its decimal text: a JSON number is read
+ * as the shortest text that round-trips (19.99 -> "19.99"), never multiplied
+ * as a float (19.99 * 100 is 1998.9999999999998).
+ */
+export function parseMoney(value: unknown): number | undefined {
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
+    text = String(value);
+  } else if (typeof value === 'string') {
+    text = value;
+  } else {
+    return undefined;
+  }
+  const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(text);
+  if (!match) return undefined;
+  const cents = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+  return cents <= MAX_CENTS ? cents : undefined;
+}
+
+/** A required string: trimmed, not empty. */
+export function requiredString(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+// Years 1..9999, what ISO-8601 strings can say (Date.UTC would map years 0..99 to the 1900s).
+const EPOCH_RANGE = { min: Date.parse('0001-01-01T00:00:00Z'), max: Date.parse('9999-12-31T23:59:59.999Z') };
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * A timestamp as text Postgres reads unambiguously (an explicit offset, so
+ * the session time zone does not matter), or undefined. Dates that do not
+ * exist (2024-02-30) are refused rather than rolled over.
+ */
+export function parseTimestamp(value: unknown): string | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < EPOCH_RANGE.min || value > EPOCH_RANGE.max) return undefined;
+    return new Date(value).toISOString();
+  }
+  if (typeof value !== 'string') return undefined;
+  const m = ISO_DATE_TIME.exec(value.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac, zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  let offset = '+00:00';
+  if (zone && zone !== 'Z' && zone !== 'z') {
+    const oh = zone.slice(1, 3);
+    const om = zone.length > 3 ? zone.slice(-2) : '00';
+    if (Number(oh) > 18 || Number(om) > 59) return undefined;
+    offset = `${zone[0]}${oh}:${om}`;
+  }
+  return `${y}-${mo}-${d}T${h}:${mi}:${s}${frac ? `.${frac}` : ''}${offset}`;
+}

@@ -1,0 +1,20 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { inheritedChildEnvironment } from './child-env.js';
+import { ComputeGate } from './gate.js';
+import { resolvePython } from './interpreter.js';
+
+/** The gate as the configuration describes it, with the interpreter resolved once. */
+export async function createComputeGate(config: Config, logger: Logger): Promise<ComputeGate> {
+  const env = inheritedChildEnvironment();
+  const launch = await resolvePython(config.PYTHON_BIN, env, logger);
+  return new ComputeGate({
+    launch,
+    env,
+    concurrency: config.COMPUTE_CONCURRENCY,
+    queueLimit: config.COMPUTE_QUEUE_LIMIT,
+    queueTimeoutMs: config.COMPUTE_QUEUE_TIMEOUT_MS,
+    timeoutMs: config.COMPUTE_TIMEOUT_MS,
+    logger,
+  });
+}

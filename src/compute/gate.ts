@@ -1,0 +1,276 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { z } from 'zod';
+import type { Logger } from '../logger.js';
+import type { PythonLaunch } from './interpreter.js';
+import {
+  clientGone,
+  queueFull,
+  queueWaitExpired,
+  scriptFailed,
+  scriptTimedOut,
+  shuttingDown,
+} from './problems.js';
+import { runScript, type ScriptOutcome } from './run-script.js';
+import { SCRIPTS, type ScriptName } from './scripts.js';
+
+export interface ComputeGateOptions {
+  launch: PythonLaunch;
+  env: Record<string, string>;
+  concurrency: number;
+  queueLimit: number;
+  queueTimeoutMs: number;
+  timeoutMs: number;
+  logger: Logger;
+  maxStdoutBytes?: number;
+  maxStderrBytes?: number;
+}
+
+/** The gate's gauges and counters, as GET /api/queue-stats and /metrics report them. */
+export interface ComputeGateStats {
+  concurrency: number;
+  /** Python processes alive now. */
+  active: number;
+  /** Requests waiting for a slot now. */
+  pending: number;
+  queue_limit: number;
+  completed: number;
+  /** Non-zero exit, output that is not JSON or too large, or a failed spawn (502). */
+  failed: number;
+  timed_out: number;
+  /** Turned away with 503: the queue was full or the wait ran out. */
+  rejected: number;
+  peak_active: number;
+  peak_pending: number;
+  /** Dropped from the queue because the client went away. */
+  abandoned: number;
+}
+
+export interface RunOptions<T> {
+  /** The shape the script promises to print; anything else is a failed script. */
+  output: z.ZodType<T>;
+  /** Aborted when the client goes away; honoured only while the request waits. */
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+interface Waiter {
+  state: 'queued' | 'started' | 'dropped';
+  reject(error: unknown): void;
+  cleanup(): void;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Runs compute scripts with at most `concurrency` Python processes alive at
+ * any moment. A slot is held from spawn until the process has been reaped,
+ * so a killed process counts until it is really gone. Beyond the slots, at
+ * most `queueLimit` requests wait, each for at most `queueTimeoutMs`.
+ */
+export class ComputeGate {
+  private readonly limit: LimitFunction;
+  private readonly waiters = new Set<Waiter>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly alivePids = new Set<number>();
+  private running = 0;
+  private closing = false;
+  private averageRunMs = 100;
+  private readonly counters = {
+    completed: 0,
+    failed: 0,
+    timed_out: 0,
+    rejected: 0,
+    abandoned: 0,
+    peak_active: 0,
+    peak_pending: 0,
+  };
+
+  constructor(private readonly options: ComputeGateOptions) {
+    this.limit = pLimit(options.concurrency);
+  }
+
+  stats(): ComputeGateStats {
+    return {
+      concurrency: this.options.concurrency,
+      active: this.alivePids.size,
+      pending: this.waiters.size,
+      queue_limit: this.options.queueLimit,
+      ...this.counters,
+    };
+  }
+
+  /**
+   * Throws the 503 (or 499) that run() would give at once, so that a handler
+   * can refuse before it reads anything from the database. run() checks again.
+   */
+  admit(signal?: AbortSignal): void {
+    const refusal = this.refusal(signal);
+    if (refusal) throw refusal;
+  }
+
+  /** Runs `script` on `input` (sent as JSON) and returns its checked JSON output; throws HttpProblems. */
+  run<T>(script: ScriptName, input: unknown, options: RunOptions<T>): Promise<T> {
+    const { signal } = options;
+    const refusal = this.refusal(signal);
+    if (refusal) return Promise.reject(refusal);
+    const body = JSON.stringify(input);
+    const mustWait = this.running + this.waiters.size >= this.options.concurrency;
+
+    return new Promise((resolve, reject) => {
+      const drop = (error: unknown) => {
+        if (waiter.state !== 'queued') return;
+        waiter.state = 'dropped';
+        waiter.cleanup();
+        reject(error);
+      };
+      const onAbort = () => {
+        this.counters.abandoned++;
+        drop(clientGone());
+      };
+      const timer = setTimeout(() => {
+        this.counters.rejected++;
+        drop(queueWaitExpired(this.retryAfterSeconds()));
+      }, this.options.queueTimeoutMs);
+      const waiter: Waiter = {
+        state: 'queued',
+        reject: drop,
+        cleanup: () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          this.waiters.delete(waiter);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(waiter);
+      // One that finds a free slot passes through the queue for a microtask only; that is no wait.
+      if (mustWait) this.counters.peak_pending = Math.max(this.counters.peak_pending, this.waiters.size);
+
+      // A dropped waiter stays in p-limit's queue (it has no way to remove one)
+      // and, when its turn comes, returns at once without starting anything.
+      void this.limit(async () => {
+        if (waiter.state !== 'queued') return;
+        waiter.state = 'started';
+        waiter.cleanup();
+        this.running++;
+        try {
+          resolve(await this.execute(script, body, options.output, options.logger ?? this.options.logger));
+        } catch (error) {
+          reject(error);
+        } finally {
+          this.running--;
+          if (this.running === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
+        }
+      });
+    });
+  }
+
+  /** Why a new request cannot even join the queue, if it cannot. */
+  private refusal(signal: AbortSignal | undefined): Error | null {
+    if (this.closing) return shuttingDown();
+    if (signal?.aborted) {
+      this.counters.abandoned++;
+      return clientGone();
+    }
+    const mustWait = this.running + this.waiters.size >= this.options.concurrency;
+    if (mustWait && this.waiters.size >= this.options.queueLimit) {
+      this.counters.rejected++;
+      return queueFull(this.retryAfterSeconds());
+    }
+    return null;
+  }
+
+  /**
+   * No new work; queued requests get 503; running scripts finish or reach
+   * their timeout. Resolves once every process has exited.
+   */
+  shutdown(): Promise<void> {
+    this.closing = true;
+    for (const waiter of [...this.waiters]) waiter.reject(shuttingDown());
+    this.limit.clearQueue();
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Last resort when shutdown runs out of time: SIGKILL every live process group now. */
+  killAll(): void {
+    for (const pid of this.alivePids) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  private async execute<T>(script: ScriptName, body: string, output: z.ZodType<T>, logger: Logger): Promise<T> {
+    const started = performance.now();
+    const outcome = await runScript(
+      this.options.launch,
+      this.options.env,
+      SCRIPTS[script],
+      body,
+      {
+        timeoutMs: this.options.timeoutMs,
+        maxStdoutBytes: this.options.maxStdoutBytes ?? MiB,
+        maxStderrBytes: this.options.maxStderrBytes ?? 4096,
+      },
+      {
+        onSpawn: (pid) => {
+          this.alivePids.add(pid);
+          this.counters.peak_active = Math.max(this.counters.peak_active, this.alivePids.size);
+        },
+        onExit: (pid) => this.alivePids.delete(pid),
+      },
+    );
+    const ms = performance.now() - started;
+    this.averageRunMs = 0.8 * this.averageRunMs + 0.2 * ms;
+    return this.interpret(script, outcome, output, Math.round(ms), logger);
+  }
+
+  private interpret<T>(script: ScriptName, outcome: ScriptOutcome, output: z.ZodType<T>, ms: number, logger: Logger): T {
+    const stderr = 'stderr' in outcome && outcome.stderr ? outcome.stderr : undefined;
+    const context = { script, ms, ...('pid' in outcome ? { pid: outcome.pid } : {}), ...(stderr ? { stderr } : {}) };
+    switch (outcome.kind) {
+      case 'ok': {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(outcome.stdout);
+        } catch {
+          this.counters.failed++;
+          logger.warn({ ...context, stdoutBytes: Buffer.byteLength(outcome.stdout) }, 'compute script printed no JSON');
+          throw scriptFailed();
+        }
+        const checked = output.safeParse(parsed);
+        if (!checked.success) {
+          this.counters.failed++;
+          logger.warn({ ...context, issues: checked.error.issues.slice(0, 5) }, 'compute script output has the wrong shape');
+          throw scriptFailed();
+        }
+        this.counters.completed++;
+        if (stderr) logger.warn(context, 'compute script wrote to stderr');
+        return checked.data;
+      }
+      case 'failed':
+        this.counters.failed++;
+        logger.warn({ ...context, code: outcome.code, signal: outcome.signal }, 'compute script failed');
+        throw scriptFailed();
+      case 'overflow':
+        this.counters.failed++;
+        logger.warn(context, 'compute script output exceeded the cap; killed');
+        throw scriptFailed();
+      case 'timeout':
+        this.counters.timed_out++;
+        logger.warn(context, 'compute script timed out; killed');
+        throw scriptTimedOut();
+      case 'spawn-error':
+        this.counters.failed++;
+        logger.error({ script, err: outcome.error }, 'compute script could not be started');
+        throw scriptFailed();
+    }
+  }
+
+  private retryAfterSeconds(): number {
+    const waitMs = ((this.waiters.size + 1) * this.averageRunMs) / this.options.concurrency;
+    return Math.min(60, Math.max(1, Math.ceil(waitMs / 1000)));
+  }
+}

@@ -1,0 +1,44 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { badRequest, HttpProblem, titleFor } from './problem.js';
+import type { AppEnv } from './router.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+// The same test @hono/zod-openapi's media-type gate applies, so the two agree
+// on what counts as JSON.
+const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
+
+const tooLarge = () => new HttpProblem(413, titleFor(413), `the body is larger than ${MAX_BODY_BYTES} bytes`);
+
+/**
+ * Route middleware for JSON bodies: 413 past the size limit, 415 for other
+ * media types, and 400 with `errors` for a missing or malformed body (the
+ * validator would otherwise answer a bare 400 without them). The parsed body
+ * stays cached on the request for the validator that follows.
+ */
+export function jsonBody(): MiddlewareHandler<AppEnv>[] {
+  return [
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw tooLarge();
+      },
+    }),
+    async (c, next) => {
+      const contentType = c.req.header('content-type');
+      if (!contentType && !c.req.raw.body) {
+        throw badRequest('a JSON body is required', [{ path: '', message: 'a JSON body is required' }]);
+      }
+      if (!contentType || !JSON_CONTENT_TYPE.test(contentType)) {
+        throw new HttpProblem(415, titleFor(415), 'the body must be application/json');
+      }
+      try {
+        await c.req.json();
+      } catch {
+        throw badRequest('the body is not valid JSON', [{ path: '', message: 'not valid JSON' }]);
+      }
+      await next();
+    },
+  ];
+}

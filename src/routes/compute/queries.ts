@@ -1,0 +1,96 @@
+import { inArray, sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../../db/client.js';
+import { products } from '../../db/schema.js';
+
+// Purchases count orders that are not cancelled or refunded; revenue only
+// orders that were paid (see compute.md).
+const PURCHASE = sql.raw(`('pending', 'paid', 'shipped')`);
+const REVENUE = sql.raw(`('paid', 'shipped')`);
+
+export interface RecommendationInput {
+  /** Distinct (customer, product) purchases of every customer who bought the product. */
+  pairs: [number, number][];
+  /** |C(X)|: distinct buyers of every other product in `pairs`. */
+  sizes: [number, number][];
+}
+
+/**
+ * What the recommendation script needs, in one statement (one snapshot), or
+ * null when the product does not exist.
+ */
+export async function recommendationInput(db: Db, productId: number): Promise<RecommendationInput | null> {
+  const [row] = await queryRows<{ found: boolean; pairs: [number, number][]; sizes: [number, number][] }>(
+    db,
+    sql`
+      with buyers as (
+        select distinct o.customer_id
+        from order_items oi
+        join orders o on o.id = oi.order_id
+        where oi.product_id = ${productId} and o.status in ${PURCHASE}
+      ),
+      pairs as (
+        select distinct o.customer_id, oi.product_id
+        from buyers b
+        join orders o on o.customer_id = b.customer_id and o.status in ${PURCHASE}
+        join order_items oi on oi.order_id = o.id
+      ),
+      sizes as (
+        select oi.product_id, count(distinct o.customer_id)::int as customers
+        from order_items oi
+        join orders o on o.id = oi.order_id and o.status in ${PURCHASE}
+        where oi.product_id in (select product_id from pairs where product_id <> ${productId})
+        group by oi.product_id
+      )
+      select
+        exists (select 1 from products where id = ${productId}) as found,
+        coalesce((select json_agg(json_build_array(customer_id, product_id)) from pairs), '[]'::json) as pairs,
+        coalesce((select json_agg(json_build_array(product_id, customers)) from sizes), '[]'::json) as sizes
+    `,
+  );
+  if (!row?.found) return null;
+  return { pairs: row.pairs, sizes: row.sizes };
+}
+
+export async function productNames(db: Db, ids: number[]): Promise<Map<number, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.select({ id: products.id, name: products.name }).from(products).where(inArray(products.id, ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** Revenue of each UTC day in [from, until], zeros included, oldest first. */
+export async function dailyRevenue(
+  db: Db,
+  from: string,
+  until: string,
+  category: string | undefined,
+): Promise<{ date: string; revenue_cents: number }[]> {
+  const start = `${from}T00:00:00.000Z`;
+  const end = `${addDays(until, 1)}T00:00:00.000Z`;
+  const inCategory = category
+    ? sql`join products p on p.id = oi.product_id and p.category = ${category}`
+    : sql``;
+  const rows = await queryRows<{ date: string; revenue_cents: number | string }>(
+    db,
+    sql`
+      select to_char(d.day, 'YYYY-MM-DD') as date, coalesce(r.revenue, 0)::bigint as revenue_cents
+      from generate_series(${from}::date, ${until}::date, interval '1 day') as d(day)
+      left join (
+        select (o.created_at at time zone 'UTC')::date as day, sum(oi.quantity::bigint * oi.unit_price_cents) as revenue
+        from orders o
+        join order_items oi on oi.order_id = o.id
+        ${inCategory}
+        where o.status in ${REVENUE} and o.created_at >= ${start}::timestamptz and o.created_at < ${end}::timestamptz
+        group by 1
+      ) r on r.day = d.day::date
+      order by d.day
+    `,
+  );
+  return rows.map((r) => ({ date: r.date, revenue_cents: Number(r.revenue_cents) }));
+}
+
+/** YYYY-MM-DD plus `days` (may be negative), in UTC. */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00.000Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}

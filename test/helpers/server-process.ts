@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+/**
+ * The real server (`node --import tsx src/server.ts`) as a child process,
+ * with its JSON log lines parsed as they arrive.
+ */
+export class ServerProcess {
+  readonly lines: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly waiters = new Set<() => void>();
+  port = 0;
+
+  private constructor(readonly child: ChildProcess) {
+    this.exited = once(child, 'exit').then(([code, signal]) => {
+      this.notify();
+      return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+    });
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      try {
+        this.lines.push(JSON.parse(text) as LogLine);
+      } catch {
+        this.lines.push({ msg: text });
+      }
+      this.notify();
+    });
+    createInterface({ input: child.stderr! }).on('line', (text) => this.stderr.push(text));
+  }
+
+  /** Starts the server on a free port with exactly `env` (plus PATH and HOME) and waits until it listens. */
+  static async start(env: Record<string, string>): Promise<ServerProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new ServerProcess(child);
+    const listening = await server.waitForLine((line) => line.msg === 'listening');
+    server.port = Number(listening.port);
+    return server;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Resolves with the first log line (seen or to come) that matches; rejects if the process exits first. */
+  waitForLine(match: (line: LogLine) => boolean): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const line = this.lines.find(match);
+        if (line) {
+          this.waiters.delete(check);
+          resolve(line);
+        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          this.waiters.delete(check);
+          reject(new Error(`server exited before the expected log line; stderr: ${this.stderr.join('\n')}`));
+        }
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Kills the process if a test left it running. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+
+  private notify() {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
