@@ -24,6 +24,10 @@ const configSchema = z.object({
   COMPUTE_QUEUE_LIMIT: withDefault(integer(0, 100_000), 100),
   COMPUTE_QUEUE_TIMEOUT_MS: withDefault(integer(1, 3_600_000), 10_000),
   COMPUTE_TIMEOUT_MS: withDefault(integer(1, 3_600_000), 10_000),
+  // Not settings of the server: handed on to compute scripts (src/compute/child-env.ts).
+  PATH: optional(z.string()),
+  LANG: optional(z.string()),
+  LC_ALL: optional(z.string()),
   LOG_LEVEL: withDefault(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     'info',

@@ -54,7 +54,13 @@ describe(`compute gate, 4 processes (${driverName})`, () => {
 
   beforeAll(async () => {
     wrapper = await PythonWrapper.create();
-    t = await createTestApp({ PYTHON_BIN: wrapper.path, COMPUTE_CONCURRENCY: '4', COMPUTE_QUEUE_LIMIT: '100' });
+    t = await createTestApp({
+      PYTHON_BIN: wrapper.path,
+      COMPUTE_CONCURRENCY: '4',
+      COMPUTE_QUEUE_LIMIT: '100',
+      // A slow, shared machine must not turn waits into 503s: this test is about the bound.
+      COMPUTE_QUEUE_TIMEOUT_MS: '600000',
+    });
     await seed(t);
   });
   afterEach(() => {

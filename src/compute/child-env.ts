@@ -15,13 +15,3 @@ export function childEnvironment(parent: Record<string, string | undefined>): Re
   env.PATH ??= FALLBACK_PATH;
   return env;
 }
-
-/**
- * This process's own environment, filtered. PATH and the locale are handed on
- * to a child, not configuration of this server, which is why they are read
- * here and not through src/config.ts.
- */
-export function inheritedChildEnvironment(): Record<string, string> {
-  // eslint-disable-next-line no-restricted-properties -- pass-through to the child, see above
-  return childEnvironment(process.env);
-}

@@ -1,12 +1,12 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { inheritedChildEnvironment } from './child-env.js';
+import { childEnvironment } from './child-env.js';
 import { ComputeGate } from './gate.js';
 import { resolvePython } from './interpreter.js';
 
 /** The gate as the configuration describes it, with the interpreter resolved once. */
 export async function createComputeGate(config: Config, logger: Logger): Promise<ComputeGate> {
-  const env = inheritedChildEnvironment();
+  const env = childEnvironment({ PATH: config.PATH, LANG: config.LANG, LC_ALL: config.LC_ALL });
   const launch = await resolvePython(config.PYTHON_BIN, env, logger);
   return new ComputeGate({
     launch,

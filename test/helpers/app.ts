@@ -17,7 +17,7 @@ export interface TestApp extends TestDatabase {
 /** The app on a fresh database of its own; `env` overrides configuration. */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const testDb = await createTestDatabase();
-  const config = parseConfig({ LOG_LEVEL: 'silent', API_TOKEN: TEST_TOKEN, ...env });
+  const config = parseConfig({ PATH: process.env.PATH, LOG_LEVEL: 'silent', API_TOKEN: TEST_TOKEN, ...env });
   const logger = createLogger(config.LOG_LEVEL);
   const gate = await createComputeGate(config, logger);
   const app = createApp({ config, database: testDb.database, logger, apiToken: TEST_TOKEN, gate });
