@@ -10,6 +10,7 @@ import { migrateDatabase } from './db/migrate.js';
 import { createLogger } from './logger.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+const COMPUTE_CUTOFF_MARGIN_MS = 1_500;
 
 async function main() {
   let config;
@@ -68,6 +69,14 @@ async function main() {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    // Scripts get until their own timeout, but not past the deadline: those
+    // still running a moment before it are killed so that their requests are
+    // answered (504) and the process can still exit 0 in time.
+    const computeCutoff = setTimeout(() => {
+      logger.warn('compute scripts still running at the shutdown deadline; killing them');
+      gate.killAll();
+    }, SHUTDOWN_DEADLINE_MS - COMPUTE_CUTOFF_MARGIN_MS);
+    computeCutoff.unref();
     // Stop accepting (new connections are refused), let requests in flight finish.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Logged once the listening socket is closed: from this line on, connections are refused.

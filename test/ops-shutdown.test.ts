@@ -12,6 +12,9 @@ import { ServerProcess } from './helpers/server-process.js';
 // The real server as a child process: what a SIGTERM does to requests in
 // flight, queued compute work, idle keep-alive sockets and Python children.
 
+// Starting the server (tsx, migrations, PGlite's first open) takes seconds on a busy machine.
+const SERVER_TEST_TIMEOUT_MS = 90_000;
+
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -187,7 +190,7 @@ describe(`graceful shutdown of the real server (${driverName})`, () => {
     expect(latch.pids).toHaveLength(1);
     for (const pid of latch.pids) expect(processGroupAlive(pid)).toBe(false);
     console.info(`SIGTERM to exit: ${seconds.toFixed(2)} s (${driverName})`);
-  });
+  }, SERVER_TEST_TIMEOUT_MS);
 
   it('on SIGINT, idle, closes the database and exits 0', async () => {
     const server = await startServer({ LOG_LEVEL: 'info' });
@@ -196,5 +199,5 @@ describe(`graceful shutdown of the real server (${driverName})`, () => {
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.lines.find((l) => l.msg === 'shutting down')).toMatchObject({ signal: 'SIGINT' });
     expect(server.lines.map((l) => l.msg)).toContain('stopped');
-  });
+  }, SERVER_TEST_TIMEOUT_MS);
 });
