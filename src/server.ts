@@ -43,7 +43,19 @@ async function main() {
 
   const gate = await createComputeGate(config, logger);
   const app = createApp({ config, database, logger, apiToken, gate });
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) =>
+  // Handlers in flight, counted apart from sockets: one whose client has gone
+  // away keeps running, and must finish before the pool is ended under it.
+  let handling = 0;
+  let allHandled: (() => void) | null = null;
+  const fetch = async (request: Request, env: unknown) => {
+    handling++;
+    try {
+      return await app.fetch(request, env);
+    } finally {
+      if (--handling === 0) allHandled?.();
+    }
+  };
+  const server = serve({ fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) =>
     logger.info({ host: info.address, port: info.port }, 'listening'),
   ) as Server;
 
@@ -91,6 +103,7 @@ async function main() {
     await closed;
     clearInterval(reaper);
     await gateDrained;
+    if (handling > 0) await new Promise<void>((resolve) => (allHandled = resolve));
     await database.close();
     logger.info('stopped');
     process.exit(0);

@@ -267,7 +267,7 @@ describe(`POST /api/orders (${driverName})`, () => {
     ]);
     const ordersBefore = await orderCount();
     // 200 transactions queue for 10 connections; on a busy 2-core machine the
-    // last can wait longer than the pool's 3 s acquire timeout and get a 503,
+    // last can wait longer than the pool's 10 s acquire timeout and get a 503,
     // which is load shedding, not what this test is about.
     if (t.database.pool) t.database.pool.options.connectionTimeoutMillis = 60_000;
     // Two products each, listed in either order, so transactions would deadlock if they locked rows as listed.

@@ -48,7 +48,10 @@ export interface PostgresTimeouts {
 // A request must end in an answer or a 503 well before a client or load
 // balancer gives up. queryMs is a little above statementMs so that a merely
 // slow query is cancelled by the server first and its connection survives.
-const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 3_000, statementMs: 15_000, queryMs: 17_000 };
+// connectMs also bounds the wait for a free pooled connection, so it is long
+// enough for a burst to queue (200 orders at once on a pool of 10) rather than
+// fail; a refused connection still fails at once.
+const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 10_000, statementMs: 15_000, queryMs: 17_000 };
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? './.data');
