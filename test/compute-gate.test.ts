@@ -48,29 +48,42 @@ const expectNoneRunning = (pids: number[]) => {
   for (const pid of pids) expect(isRunning(pid), `pid ${pid} still running`).toBe(false);
 };
 
-describe(`compute gate, 4 processes (${driverName})`, () => {
-  let t: TestApp;
-  let wrapper: PythonWrapper;
-
+/**
+ * Hooks for a describe block: an app on a fresh database whose PYTHON_BIN is
+ * a wrapper the tests can hold and release; `use` receives both.
+ */
+function useGatedApp(env: Record<string, string>, use: (app: TestApp, wrapper: PythonWrapper) => void) {
+  let t: TestApp | undefined;
+  let wrapper: PythonWrapper | undefined;
   beforeAll(async () => {
     wrapper = await PythonWrapper.create();
-    t = await createTestApp({
-      PYTHON_BIN: wrapper.path,
-      COMPUTE_CONCURRENCY: '4',
-      COMPUTE_QUEUE_LIMIT: '100',
-      // A slow, shared machine must not turn waits into 503s: this test is about the bound.
-      COMPUTE_QUEUE_TIMEOUT_MS: '600000',
-    });
+    t = await createTestApp({ PYTHON_BIN: wrapper.path, ...env });
     await seed(t);
+    use(t, wrapper);
   });
   afterEach(() => {
-    wrapper.release();
-    wrapper.mode = 'run';
+    wrapper?.release();
+    if (wrapper) wrapper.mode = 'run';
   });
   afterAll(async () => {
     await t?.close();
     await wrapper?.close();
   });
+}
+
+describe(`compute gate, 4 processes (${driverName})`, () => {
+  let t: TestApp;
+  let wrapper: PythonWrapper;
+
+  useGatedApp(
+    {
+      COMPUTE_CONCURRENCY: '4',
+      COMPUTE_QUEUE_LIMIT: '100',
+      // A slow, shared machine must not turn waits into 503s: this test is about the bound.
+      COMPUTE_QUEUE_TIMEOUT_MS: '600000',
+    },
+    (app, w) => ((t = app), (wrapper = w)),
+  );
 
   it('never has more than 4 processes alive under 60 concurrent requests', async () => {
     wrapper.clearLog();
@@ -190,24 +203,14 @@ describe(`compute gate, 1 process and a queue of 2 (${driverName})`, () => {
   let t: TestApp;
   let wrapper: PythonWrapper;
 
-  beforeAll(async () => {
-    wrapper = await PythonWrapper.create();
-    t = await createTestApp({
-      PYTHON_BIN: wrapper.path,
+  useGatedApp(
+    {
       COMPUTE_CONCURRENCY: '1',
       COMPUTE_QUEUE_LIMIT: '2',
       COMPUTE_QUEUE_TIMEOUT_MS: '600000',
-    });
-    await seed(t);
-  });
-  afterEach(() => {
-    wrapper.release();
-    wrapper.mode = 'run';
-  });
-  afterAll(async () => {
-    await t?.close();
-    await wrapper?.close();
-  });
+    },
+    (app, w) => ((t = app), (wrapper = w)),
+  );
 
   it('turns a request away at once with 503 and Retry-After when the queue is full', async () => {
     wrapper.holdAll();
@@ -285,24 +288,14 @@ describe(`compute gate timeouts (${driverName})`, () => {
   let t: TestApp;
   let wrapper: PythonWrapper;
 
-  beforeAll(async () => {
-    wrapper = await PythonWrapper.create();
-    t = await createTestApp({
-      PYTHON_BIN: wrapper.path,
+  useGatedApp(
+    {
       COMPUTE_CONCURRENCY: '1',
       COMPUTE_QUEUE_TIMEOUT_MS: '300',
       COMPUTE_TIMEOUT_MS: '1500',
-    });
-    await seed(t);
-  });
-  afterEach(() => {
-    wrapper.release();
-    wrapper.mode = 'run';
-  });
-  afterAll(async () => {
-    await t?.close();
-    await wrapper?.close();
-  });
+    },
+    (app, w) => ((t = app), (wrapper = w)),
+  );
 
   it('gives 503 with Retry-After to a request that waits too long for a slot', async () => {
     wrapper.holdAll();
