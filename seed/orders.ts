@@ -1,7 +1,7 @@
 import { ORDER_STATUSES } from '../src/db/schema.js';
 import { IdSet } from './id-set.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
-import { accept, extraJson, isRecord, kindOf, reject, show, type Checked } from './records.js';
+import { accept, extraJson, intArray, isRecord, kindOf, reject, show, textArray, type Checked } from './records.js';
 import type { SqlClient } from './sql.js';
 import { MAX_INT, parseId, parseInteger, parseMoney, parseTimestamp } from './values.js';
 
@@ -71,7 +71,7 @@ export function orderImporter(sql: SqlClient): FileImporter<OrderRow, Facts> {
         `select 'c' as t, id from customers where id = any($1::int[])
          union all select 'p', id from products where id = any($2::int[])
          union all select 'o', id from orders where id = any($3::int[])`,
-        [[...askCustomers], [...askProducts], askOrders],
+        [intArray([...askCustomers]), intArray([...askProducts]), intArray(askOrders)],
       );
       for (const { t, id } of rows) {
         if (t === 'c') customers.present.add(id);
@@ -140,48 +140,17 @@ export function orderImporter(sql: SqlClient): FileImporter<OrderRow, Facts> {
     async write(rows, facts): Promise<WriteCounts> {
       const existing = rows.filter((r) => facts.existing.has(r.id));
       const fresh = rows.filter((r) => !facts.existing.has(r.id));
-      let updated = 0;
-      if (fresh.length) {
-        // The foreign key from the lines is checked at the end of the statement, after the CTE's orders exist.
-        await sql.query(
-          `with o as (
-             insert into orders (id, customer_id, status, created_at, extra) select * from ${ORDERS_UNNEST}
-           )
-           insert into order_items (order_id, line_no, product_id, quantity, unit_price_cents)
-           select * from ${LINES_UNNEST}`,
-          [...orderColumns(fresh), ...lineColumns(fresh)],
-        );
-      }
-      if (existing.length) {
-        // An order counts as updated when its row or any of its lines changed, or lines went away.
-        const [row] = await sql.query<{ updated: number }>(
-          `with h as (
-             insert into orders as o (id, customer_id, status, created_at, extra) select * from ${ORDERS_UNNEST}
-             on conflict (id) do update set
-               customer_id = excluded.customer_id, status = excluded.status,
-               created_at = excluded.created_at, extra = excluded.extra
-             where (o.customer_id, o.status, o.created_at, o.extra)
-               is distinct from (excluded.customer_id, excluded.status, excluded.created_at, excluded.extra)
-             returning o.id
-           ), l as (
-             insert into order_items as oi (order_id, line_no, product_id, quantity, unit_price_cents)
-             select * from ${LINES_UNNEST}
-             on conflict (order_id, line_no) do update set
-               product_id = excluded.product_id, quantity = excluded.quantity,
-               unit_price_cents = excluded.unit_price_cents
-             where (oi.product_id, oi.quantity, oi.unit_price_cents)
-               is distinct from (excluded.product_id, excluded.quantity, excluded.unit_price_cents)
-             returning oi.order_id
-           ), d as (
-             delete from order_items oi using unnest($1::int[], $11::int[]) as c(order_id, lines)
-             where oi.order_id = c.order_id and oi.line_no > c.lines
-             returning oi.order_id
-           )
-           select count(*)::int as updated from (select id from h union select order_id from l union select order_id from d) u`,
-          [...orderColumns(existing), ...lineColumns(existing), existing.map((r) => r.lines.length)],
-        );
-        updated = row?.updated ?? 0;
-      }
+      // Both statements are queued at once, so that the next batch's lookup (queued after them) sees both.
+      const insert = fresh.length ? sql.query(INSERT_NEW, [...orderColumns(fresh), ...lineColumns(fresh)]) : Promise.resolve([]);
+      const upsert = existing.length
+        ? sql.query<{ updated: number }>(UPSERT_EXISTING, [
+            ...orderColumns(existing),
+            ...lineColumns(existing),
+            intArray(existing.map((r) => r.lines.length)),
+          ])
+        : Promise.resolve([]);
+      const [, [row]] = await Promise.all([insert, upsert]);
+      const updated = row?.updated ?? 0;
       return { inserted: fresh.length, updated, unchanged: existing.length - updated };
     },
 
@@ -201,17 +170,51 @@ const ORDERS_UNNEST = `unnest($1::int[], $2::int[], $3::text[], $4::timestamptz[
 const LINES_UNNEST = `unnest($6::int[], $7::int[], $8::int[], $9::int[], $10::int[])
   as l(order_id, line_no, product_id, quantity, unit_price_cents)`;
 
-function orderColumns(rows: OrderRow[]): unknown[] {
+// The foreign key from the lines is checked at the end of the statement, after the CTE's orders exist.
+const INSERT_NEW = `
+  with o as (
+    insert into orders (id, customer_id, status, created_at, extra) select * from ${ORDERS_UNNEST}
+  )
+  insert into order_items (order_id, line_no, product_id, quantity, unit_price_cents)
+  select * from ${LINES_UNNEST}`;
+
+// An order counts as updated when its row or any of its lines changed, or lines went away.
+const UPSERT_EXISTING = `
+  with h as (
+    insert into orders as o (id, customer_id, status, created_at, extra) select * from ${ORDERS_UNNEST}
+    on conflict (id) do update set
+      customer_id = excluded.customer_id, status = excluded.status,
+      created_at = excluded.created_at, extra = excluded.extra
+    where (o.customer_id, o.status, o.created_at, o.extra)
+      is distinct from (excluded.customer_id, excluded.status, excluded.created_at, excluded.extra)
+    returning o.id
+  ), l as (
+    insert into order_items as oi (order_id, line_no, product_id, quantity, unit_price_cents)
+    select * from ${LINES_UNNEST}
+    on conflict (order_id, line_no) do update set
+      product_id = excluded.product_id, quantity = excluded.quantity,
+      unit_price_cents = excluded.unit_price_cents
+    where (oi.product_id, oi.quantity, oi.unit_price_cents)
+      is distinct from (excluded.product_id, excluded.quantity, excluded.unit_price_cents)
+    returning oi.order_id
+  ), d as (
+    delete from order_items oi using unnest($1::int[], $11::int[]) as c(order_id, lines)
+    where oi.order_id = c.order_id and oi.line_no > c.lines
+    returning oi.order_id
+  )
+  select count(*)::int as updated from (select id from h union select order_id from l union select order_id from d) u`;
+
+function orderColumns(rows: OrderRow[]): string[] {
   return [
-    rows.map((r) => r.id),
-    rows.map((r) => r.customerId),
-    rows.map((r) => r.status),
-    rows.map((r) => r.createdAt),
-    rows.map((r) => r.extra),
+    intArray(rows.map((r) => r.id)),
+    intArray(rows.map((r) => r.customerId)),
+    textArray(rows.map((r) => r.status)),
+    textArray(rows.map((r) => r.createdAt)),
+    textArray(rows.map((r) => r.extra)),
   ];
 }
 
-function lineColumns(rows: OrderRow[]): unknown[] {
+function lineColumns(rows: OrderRow[]): string[] {
   const orderIds: number[] = [];
   const lineNos: number[] = [];
   const productIds: number[] = [];
@@ -226,5 +229,5 @@ function lineColumns(rows: OrderRow[]): unknown[] {
       prices.push(line.unitPriceCents);
     });
   }
-  return [orderIds, lineNos, productIds, quantities, prices];
+  return [orderIds, lineNos, productIds, quantities, prices].map(intArray);
 }

@@ -3,12 +3,14 @@ import type { FileImporter, WriteCounts } from './file-importer.js';
 import {
   accept,
   extraJson,
+  intArray,
   isRecord,
   kindOf,
   pgTextArray,
   reject,
   show,
   storable,
+  textArray,
   type Checked,
 } from './records.js';
 import type { SqlClient } from './sql.js';
@@ -63,7 +65,7 @@ export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts>
       if (!skus.length && !ids.length) return facts;
       const rows = await sql.query<{ id: number; sku: string }>(
         'select id, sku from products where sku = any($1::text[]) or id = any($2::int[])',
-        [skus, ids],
+        [textArray(skus), intArray(ids)],
       );
       for (const { id, sku } of rows) {
         facts.skuHolder.set(sku, id);
@@ -126,31 +128,32 @@ export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts>
     async write(rows): Promise<WriteCounts> {
       const existing = rows.filter((r) => r.existing);
       const fresh = rows.filter((r) => !r.existing);
-      let updated = 0;
-      // Existing rows first, in file order: they may free skus that new rows take.
-      if (existing.length) {
-        const changed = await sql.query(
-          `insert into products as p (id, sku, name, category, price_cents, stock, tags, created_at, extra)
-           select id, sku, name, category, price_cents, stock, tags::text[], created_at, extra from ${UNNEST}
-           on conflict (id) do update set
-             sku = excluded.sku, name = excluded.name, category = excluded.category,
-             price_cents = excluded.price_cents, stock = excluded.stock, tags = excluded.tags,
-             created_at = excluded.created_at, extra = excluded.extra
-           where (p.sku, p.name, p.category, p.price_cents, p.stock, p.tags, p.created_at, p.extra)
-             is distinct from (excluded.sku, excluded.name, excluded.category, excluded.price_cents,
-                               excluded.stock, excluded.tags, excluded.created_at, excluded.extra)
-           returning p.id`,
-          columns(existing),
-        );
-        updated = changed.length;
-      }
-      if (fresh.length) {
-        await sql.query(
-          `insert into products (id, sku, name, category, price_cents, stock, tags, created_at, extra)
-           select id, sku, name, category, price_cents, stock, tags::text[], created_at, extra from ${UNNEST}`,
-          columns(fresh),
-        );
-      }
+      // Both statements are queued at once, so that the next batch's lookup (queued after them)
+      // sees both. Existing rows first, in file order: they may free skus that new rows take.
+      const upsert = existing.length
+        ? sql.query(
+            `insert into products as p (id, sku, name, category, price_cents, stock, tags, created_at, extra)
+             select id, sku, name, category, price_cents, stock, tags::text[], created_at, extra from ${UNNEST}
+             on conflict (id) do update set
+               sku = excluded.sku, name = excluded.name, category = excluded.category,
+               price_cents = excluded.price_cents, stock = excluded.stock, tags = excluded.tags,
+               created_at = excluded.created_at, extra = excluded.extra
+             where (p.sku, p.name, p.category, p.price_cents, p.stock, p.tags, p.created_at, p.extra)
+               is distinct from (excluded.sku, excluded.name, excluded.category, excluded.price_cents,
+                                 excluded.stock, excluded.tags, excluded.created_at, excluded.extra)
+             returning p.id`,
+            columns(existing),
+          )
+        : Promise.resolve([]);
+      const insert = fresh.length
+        ? sql.query(
+            `insert into products (id, sku, name, category, price_cents, stock, tags, created_at, extra)
+             select id, sku, name, category, price_cents, stock, tags::text[], created_at, extra from ${UNNEST}`,
+            columns(fresh),
+          )
+        : Promise.resolve([]);
+      const [changed] = await Promise.all([upsert, insert]);
+      const updated = changed.length;
       return { inserted: fresh.length, updated, unchanged: existing.length - updated };
     },
   };
@@ -159,16 +162,16 @@ export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts>
 const UNNEST = `unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::timestamptz[], $9::jsonb[])
   as t(id, sku, name, category, price_cents, stock, tags, created_at, extra)`;
 
-function columns(rows: ProductRow[]): unknown[] {
+function columns(rows: ProductRow[]): string[] {
   return [
-    rows.map((r) => r.id),
-    rows.map((r) => r.sku),
-    rows.map((r) => r.name),
-    rows.map((r) => r.category),
-    rows.map((r) => r.priceCents),
-    rows.map((r) => r.stock),
-    rows.map((r) => pgTextArray(r.tags)),
-    rows.map((r) => r.createdAt),
-    rows.map((r) => r.extra),
+    intArray(rows.map((r) => r.id)),
+    textArray(rows.map((r) => r.sku)),
+    textArray(rows.map((r) => r.name)),
+    textArray(rows.map((r) => r.category)),
+    intArray(rows.map((r) => r.priceCents)),
+    intArray(rows.map((r) => r.stock)),
+    textArray(rows.map((r) => pgTextArray(r.tags))),
+    textArray(rows.map((r) => r.createdAt)),
+    textArray(rows.map((r) => r.extra)),
   ];
 }

@@ -11,8 +11,8 @@ interface RawClient {
 
 /**
  * The driver client under a Drizzle session (a pg PoolClient or the PGlite
- * instance): bulk statements pass whole arrays as single parameters, which
- * both drivers serialise as Postgres array literals.
+ * instance), so that bulk statements go out as they are: one array literal a
+ * column (see intArray/textArray), unnested by the statement.
  */
 export function sqlClient(_database: Database, db: Db): SqlClient {
   const raw = (db as unknown as { $client: RawClient }).$client;

@@ -186,6 +186,22 @@ describe(`import runs (${driverName})`, () => {
     expect(outcomes[2]).toEqual(outcomes[0]);
   });
 
+  it('sees every row of the previous batch, updated and new, when checking the next one', async () => {
+    await importFiles(t.database, { products: [product(1)], customers: [customer(1)] });
+    const { rejects } = await importFiles(
+      t.database,
+      {
+        products: [product(1, { name: 'changed' }), product(2, { sku: 'A' }), product(3, { sku: 'A' })],
+        customers: [customer(1, { name: 'changed' }), customer(2, { email: 'a@x.io' }), customer(3, { email: 'a@x.io' })],
+      },
+      { batchSize: 2 },
+    );
+    expect(rejects.map((r) => [r.file, r.id, r.reason])).toEqual([
+      ['products.json', 3, 'duplicate_sku'],
+      ['customers.json', 3, 'duplicate_email'],
+    ]);
+  });
+
   it('leaves the database as it was when a file is truncated, and names the file and byte offset', async () => {
     await importFiles(t.database, files);
     const before = await snapshot(t.database.db);
