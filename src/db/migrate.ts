@@ -1,8 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { queryRows, type Database, type Db } from './client.js';
 
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -19,8 +17,11 @@ export async function migrateDatabase(database: Database): Promise<void> {
   await database.withSession(async (db) => {
     await db.execute(sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
     try {
-      const run = database.kind === 'postgres' ? migratePg : migratePglite;
-      await run(db as never, { migrationsFolder });
+      const { migrate } =
+        database.kind === 'postgres'
+          ? await import('drizzle-orm/node-postgres/migrator')
+          : await import('drizzle-orm/pglite/migrator');
+      await migrate(db as never, { migrationsFolder });
     } finally {
       await db.execute(sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
     }
