@@ -1,4 +1,5 @@
 import { createRoute, type z } from '@hono/zod-openapi';
+import pLimit from 'p-limit';
 import type { AppDeps } from '../../app.js';
 import { problemResponses } from '../../http/openapi.js';
 import { idPath } from '../../http/params.js';
@@ -44,8 +45,17 @@ const FIRST_DAY = Date.parse('0001-01-01T00:00:00.000Z');
 const LAST_DAY = Date.parse('9999-12-31T00:00:00.000Z');
 const dayMs = (date: string, plus: number) => new Date(`${date}T00:00:00.000Z`).getTime() + plus * 86_400_000;
 
-export function computeRoutes({ database, gate }: AppDeps) {
+export function computeRoutes({ database, gate, config }: AppDeps) {
   const { db } = database;
+  // A storm of compute requests must not take the whole pool from the reads:
+  // their input queries (the heavy part on a big shop) share half of it at most.
+  const inputReads = pLimit(Math.max(1, Math.min(config.COMPUTE_CONCURRENCY, Math.floor(config.PG_POOL_MAX / 2))));
+  // Re-checked once a read's turn comes: the client may have left, or the server be stopping.
+  const read = <T>(signal: AbortSignal, query: () => Promise<T>) =>
+    inputReads(() => {
+      gate.admit(signal);
+      return query();
+    });
   return createRouter()
     .openapi(recommendationsRoute, async (c) => {
       const { id } = c.req.valid('param');
@@ -53,7 +63,7 @@ export function computeRoutes({ database, gate }: AppDeps) {
       const signal = c.req.raw.signal;
       gate.admit(signal);
       // Read first and let the connection go: nothing is held while the request waits for a slot.
-      const input = await recommendationInput(db, id);
+      const input = await read(signal, () => recommendationInput(db, id));
       if (!input) throw notFound(`product ${id} not found`);
       const { data } = await gate.run(
         'recommendations',
@@ -82,7 +92,9 @@ export function computeRoutes({ database, gate }: AppDeps) {
       }
       const signal = c.req.raw.signal;
       gate.admit(signal);
-      const history = await dailyRevenue(db, addDays(until, 1 - query.history), until, query.category?.toLowerCase());
+      const history = await read(signal, () =>
+        dailyRevenue(db, addDays(until, 1 - query.history), until, query.category?.toLowerCase()),
+      );
       const output = await gate.run(
         'forecast',
         { history, days: query.days },
