@@ -1,26 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, driverName, type TestDatabase } from './helpers/database.js';
+import { describe, expect, it } from 'vitest';
+import { driverName } from './helpers/database.js';
 import { insertCustomers } from './helpers/fixtures.js';
-import {
-  customer,
-  expectReasons as expectReasonsIn,
-  importFiles,
-  removeTempDirs,
-  resetDatabase,
-  rows,
-  type Rec,
-} from './helpers/legacy.js';
+import { customer, expectReasons as expectReasonsIn, importFiles, rows, type Rec, useSeedTestDatabase } from './helpers/legacy.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-  await removeTempDirs();
-});
-// One database per file (PGlite takes seconds to create); emptied before each test.
-beforeEach(() => resetDatabase(t.database.db));
+const t = useSeedTestDatabase({ reset: true });
 
 const importCustomers = (customers: unknown[], batchSize?: number) => importFiles(t.database, { customers }, { batchSize });
 const stored = () => rows(t.database.db, 'select * from customers order by id');

@@ -1,23 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateLegacyFolder } from '../seed/generate.js';
 import { importLegacyFolder } from '../seed/import.js';
 import { REJECT_REASONS } from '../seed/records.js';
-import { createTestDatabase, driverName, type TestDatabase } from './helpers/database.js';
-import { removeTempDirs, resetDatabase, rows, runSeed, snapshot, tempDir } from './helpers/legacy.js';
+import { driverName } from './helpers/database.js';
+import { resetDatabase, rows, runSeed, snapshot, tempDir, useSeedTestDatabase } from './helpers/legacy.js';
 
 const FILES = ['products.json', 'customers.json', 'orders.json'] as const;
 const until = new Date('2026-06-01T00:00:00Z');
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-  await removeTempDirs();
-});
+const t = useSeedTestDatabase({ reset: false });
 
 const contents = async (dir: string) => Promise.all(FILES.map((f) => readFile(join(dir, f), 'utf8')));
 

@@ -1,29 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, driverName, type TestDatabase } from './helpers/database.js';
+import { describe, expect, it } from 'vitest';
+import { driverName } from './helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from './helpers/fixtures.js';
-import {
-  customer,
-  expectReasons as expectReasonsIn,
-  importFiles,
-  order,
-  product,
-  removeTempDirs,
-  resetDatabase,
-  rows,
-  type LegacyFiles,
-  type Rec,
-} from './helpers/legacy.js';
+import { customer, expectReasons as expectReasonsIn, importFiles, order, product, rows, type LegacyFiles, type Rec, useSeedTestDatabase } from './helpers/legacy.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-  await removeTempDirs();
-});
-// One database per file (PGlite takes seconds to create); emptied before each test.
-beforeEach(() => resetDatabase(t.database.db));
+const t = useSeedTestDatabase({ reset: true });
 
 /** Products 1..3 and customers 1..2, every one valid. */
 const base: LegacyFiles = {

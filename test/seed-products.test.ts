@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, driverName, type TestDatabase } from './helpers/database.js';
+import { describe, expect, it } from 'vitest';
+import { driverName } from './helpers/database.js';
 import { insertProducts } from './helpers/fixtures.js';
-import { expectReasons as expectReasonsIn, importFiles, product, removeTempDirs, resetDatabase, rows, type Rec } from './helpers/legacy.js';
+import { expectReasons as expectReasonsIn, importFiles, product, rows, type Rec, useSeedTestDatabase } from './helpers/legacy.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-  await removeTempDirs();
-});
-// One database per file (PGlite takes seconds to create); emptied before each test.
-beforeEach(() => resetDatabase(t.database.db));
+const t = useSeedTestDatabase({ reset: true });
 
 const importProducts = (products: unknown[], batchSize?: number) => importFiles(t.database, { products }, { batchSize });
 const stored = () => rows(t.database.db, 'select * from products order by id');

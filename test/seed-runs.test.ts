@@ -1,32 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importLegacyFolder } from '../seed/import.js';
 import { LegacySyntaxError } from '../seed/read.js';
-import { createTestDatabase, driverName, type TestDatabase } from './helpers/database.js';
-import {
-  customer,
-  importFiles,
-  order,
-  product,
-  removeTempDirs,
-  resetDatabase,
-  rows,
-  snapshot,
-  writeLegacyFolder,
-  type LegacyFiles,
-} from './helpers/legacy.js';
+import { driverName } from './helpers/database.js';
+import { customer, importFiles, order, product, resetDatabase, rows, snapshot, writeLegacyFolder, type LegacyFiles, useSeedTestDatabase } from './helpers/legacy.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-  await removeTempDirs();
-});
-// One database per file (PGlite takes seconds to create); emptied before each test.
-beforeEach(() => resetDatabase(t.database.db));
+const t = useSeedTestDatabase({ reset: true });
 
 const files: LegacyFiles = {
   products: [product(1), product(2, { tags: null }), product(3, { price: 'x' }), product(4, { legacy: { a: 1 } })],

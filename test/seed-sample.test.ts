@@ -1,20 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importSampleIfEmpty, sampleFolder } from '../seed/first-start.js';
 import { generateLegacyFolder } from '../seed/generate.js';
 import { createLogger } from '../src/logger.js';
-import { createTestDatabase, driverName, type TestDatabase } from './helpers/database.js';
-import { removeTempDirs, rows, tempDir } from './helpers/legacy.js';
+import { driverName } from './helpers/database.js';
+import { rows, tempDir, useSeedTestDatabase } from './helpers/legacy.js';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-  await removeTempDirs();
-});
+const t = useSeedTestDatabase({ reset: false });
 
 describe(`bundled sample (${driverName})`, () => {
   it('is imported once, into a database without products', async () => {

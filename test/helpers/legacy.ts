@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { openDatabase, queryRows, type Database, type Db } from '../../src/db/client.js';
 import { importLegacyFolder, type ImportOptions, type RejectedRecord } from '../../seed/import.js';
-import { createEmptyPostgresDatabase, TEST_DATABASE_URL } from './database.js';
+import { createEmptyPostgresDatabase, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './database.js';
 
 export type Rec = Record<string, unknown>;
 /** File contents: elements of the array, or raw text written as is. */
@@ -179,5 +179,27 @@ export async function sharedDatabase(): Promise<SharedDatabase> {
     env: { DATA_DIR: dataDir },
     open: () => openDatabase({ dataDir }),
     drop: () => rm(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Hooks for a seed test file: one database for the whole file (PGlite takes
+ * seconds to create), emptied before each test when `reset` is set, and the
+ * temporary folders removed at the end.
+ */
+export function useSeedTestDatabase({ reset }: { reset: boolean }): { readonly database: Database } {
+  let t: TestDatabase | undefined;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await t?.drop();
+    await removeTempDirs();
+  });
+  if (reset) beforeEach(() => resetDatabase(t!.database.db));
+  return {
+    get database() {
+      return t!.database;
+    },
   };
 }
