@@ -1,6 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import { titleFor } from './problem.js';
 
+/** The `content` of a JSON response or body in a route's OpenAPI entry. */
+export const jsonContent = <T>(schema: T) => ({ 'application/json': { schema } });
+
 export const problemSchema = z
   .object({
     type: z.string(),

@@ -1,7 +1,7 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import pLimit from 'p-limit';
 import type { AppDeps } from '../../app.js';
-import { problemResponses } from '../../http/openapi.js';
+import { jsonContent as json, problemResponses } from '../../http/openapi.js';
 import { idPath } from '../../http/params.js';
 import { badRequest, notFound } from '../../http/problem.js';
 import { createRouter } from '../../http/router.js';
@@ -14,8 +14,6 @@ import {
   recommendationsQuery,
   recommendationsSchema,
 } from './schemas.js';
-
-const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
 const recommendationsRoute = createRoute({
   method: 'get',

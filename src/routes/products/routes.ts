@@ -2,14 +2,12 @@ import { createRoute } from '@hono/zod-openapi';
 import type { AppDeps } from '../../app.js';
 import { decodeCursor, encodeCursor, queryScope } from '../../http/cursor.js';
 import { etagMatches, etagOf } from '../../http/etag.js';
-import { problemResponses } from '../../http/openapi.js';
+import { jsonContent as json, problemResponses } from '../../http/openapi.js';
 import { idPath } from '../../http/params.js';
 import { notFound } from '../../http/problem.js';
 import { createRouter } from '../../http/router.js';
 import { cursorShapeOf, findProduct, listCategories, listProducts, toProductBody } from './queries.js';
 import { categoryListSchema, productListQuery, productListSchema, productSchema } from './schemas.js';
-
-const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
 const listRoute = createRoute({
   method: 'get',
