@@ -78,6 +78,10 @@ export async function importLegacyFolder(
       for (const importer of importers) {
         files[importer.file] = await importFile(importer as FileImporter<unknown, unknown>, dir, options);
       }
+      if (!options.dryRun) {
+        // The sales statistics' daily sums, for every day this import touched (migration 0003).
+        await sql.query('select sales_refresh()');
+      }
       await sql.query(options.dryRun ? 'rollback' : 'commit');
       return { files, duration_ms: Date.now() - started, committed: !options.dryRun };
     } catch (err) {

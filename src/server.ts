@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { createLogger } from './logger.js';
+import { refreshDailySales } from './routes/stats/queries.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const COMPUTE_CUTOFF_MARGIN_MS = 1_500;
@@ -32,7 +33,8 @@ async function main() {
   await migrateDatabase(database);
   // A first start on the embedded database gets the bundled sample data.
   if (database.kind === 'pglite') await (await import('../seed/first-start.js')).importSampleIfEmpty(database, logger);
-  logger.info({ database: database.kind }, 'database ready');
+  const staleDays = await refreshDailySales(database);
+  logger.info({ database: database.kind, sales_days_refreshed: staleDays }, 'database ready');
 
   let apiToken = config.API_TOKEN;
   if (!apiToken) {

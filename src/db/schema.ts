@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
+  bigserial,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -124,4 +127,41 @@ export const idempotencyKeys = pgTable(
       .defaultNow(),
   },
   (t) => [index('idempotency_keys_created_at_idx').on(t.createdAt)],
+);
+
+// Sales statistics read these daily sums instead of every order line. They
+// are derived data: the triggers of migration 0003 mark the days a change
+// touches (in sales_stale_days) and sales_refresh() recomputes those days, so
+// they stay exact however the data arrives (API, import, psql).
+export const salesDaily = pgTable('sales_daily', {
+  day: date('day', { mode: 'string' }).primaryKey(),
+  orders: integer('orders').notNull(),
+  units: bigint('units', { mode: 'number' }).notNull(),
+  revenueCents: bigint('revenue_cents', { mode: 'number' }).notNull(),
+});
+
+export const salesDailyByCategory = pgTable(
+  'sales_daily_by_category',
+  {
+    category: text('category').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    orders: integer('orders').notNull(),
+    units: bigint('units', { mode: 'number' }).notNull(),
+    revenueCents: bigint('revenue_cents', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ name: 'sales_daily_by_category_pkey', columns: [t.category, t.day] })],
+);
+
+// Append-only, never updated in place: two writers never contend for a row,
+// and sales_refresh() deletes exactly the marks its snapshot saw.
+export const salesStaleDays = pgTable(
+  'sales_stale_days',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    day: date('day', { mode: 'string' }).notNull(),
+    // The marking transaction (pg_current_xact_id), so that one transaction
+    // marks a day once however many statements touch it.
+    tx: bigint('tx', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('sales_stale_days_tx_day_idx').on(t.tx, t.day)],
 );

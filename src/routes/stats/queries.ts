@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../../db/client.js';
-import { REVENUE_STATUSES } from '../customers/queries.js';
+import { queryRows, type Database, type Db } from '../../db/client.js';
 import type { SalesQuery } from './schemas.js';
 
 interface PeriodRow {
@@ -11,45 +10,36 @@ interface PeriodRow {
 }
 
 /**
- * Revenue orders per period over [from 00:00, to+1 00:00) UTC, one row per
- * period that overlaps the range, zeros included; all of it in one statement.
+ * Revenue orders per period over [from, to] (whole UTC days), one row per
+ * period that overlaps the range, zeros included. Reads the daily sums
+ * (sales_daily, sales_daily_by_category; migration 0003), after bringing
+ * any day a recent change marked stale up to date.
  */
 export async function salesByPeriod(db: Db, query: SalesQuery): Promise<PeriodRow[]> {
+  await db.execute(sql`select sales_refresh()`);
   const unit = sql.raw(`'${query.granularity}'`);
   const step = sql.raw(`'1 ${query.granularity}'::interval`);
-  const categoryJoin = query.category
-    ? sql`join products p on p.id = oi.product_id and p.category = ${query.category.toLowerCase()}`
-    : sql``;
-  // Each revenue order in range is summed through the order_items primary key
-  // (a nested loop); a join over all lines would scan the whole table.
+  // A day's orders add up across days: every order belongs to exactly one.
+  const days = query.category
+    ? sql`select day, orders, units, revenue_cents from sales_daily_by_category
+          where category = ${query.category.toLowerCase()} and day between ${query.from} and ${query.to}`
+    : sql`select day, orders, units, revenue_cents from sales_daily
+          where day between ${query.from} and ${query.to}`;
   return queryRows<PeriodRow>(
     db,
     sql`
-      with bounds as (
-        select (${query.from}::date)::timestamp at time zone 'UTC' as lo,
-               ((${query.to}::date) + 1)::timestamp at time zone 'UTC' as hi
-      ),
-      periods as (
+      with periods as (
         select generate_series(
           date_trunc(${unit}, ${query.from}::date::timestamp),
           date_trunc(${unit}, ${query.to}::date::timestamp),
           ${step}
         ) as period
       ),
-      per_order as (
-        select date_trunc(${unit}, o.created_at at time zone 'UTC') as period, t.units, t.revenue
-        from bounds b
-        join orders o on o.created_at >= b.lo and o.created_at < b.hi
-        cross join lateral (
-          select sum(oi.quantity) as units, sum(oi.quantity::bigint * oi.unit_price_cents) as revenue
-          from order_items oi ${categoryJoin}
-          where oi.order_id = o.id
-        ) t
-        where o.status in ${REVENUE_STATUSES} and t.units is not null
-      ),
       totals as (
-        select period, count(*) as orders, sum(units) as units, sum(revenue) as revenue
-        from per_order group by period
+        select date_trunc(${unit}, d.day::timestamp) as period,
+               sum(d.orders) as orders, sum(d.units) as units, sum(d.revenue_cents) as revenue
+        from (${days}) d
+        group by 1
       )
       select to_char(p.period, 'YYYY-MM-DD') as period,
              coalesce(t.orders, 0)::int as orders,
@@ -58,4 +48,17 @@ export async function salesByPeriod(db: Db, query: SalesQuery): Promise<PeriodRo
       from periods p left join totals t on t.period = p.period
       order by p.period`,
   );
+}
+
+/**
+ * Brings every stale day up to date without the per-statement time limit of
+ * API requests: after data was loaded by other means, the first refresh may
+ * cover years. Returns how many days it recomputed.
+ */
+export async function refreshDailySales(database: Database): Promise<number> {
+  return database.db.transaction(async (tx) => {
+    await tx.execute(sql`set local statement_timeout = 0`);
+    const [row] = await queryRows<{ days: number }>(tx, sql`select sales_refresh() as days`);
+    return row?.days ?? 0;
+  });
 }
