@@ -85,6 +85,28 @@ describe(`import runs (${driverName})`, () => {
     expect(p4).toEqual({ price_cents: 999, extra: { legacy: { a: 2 } } });
   });
 
+  it('leaves the daily sales sums current: nothing stale, and the same figures as the orders', async () => {
+    const daily = `select to_char(day, 'YYYY-MM-DD') as day, orders, units, revenue_cents from sales_daily order by day`;
+    const fromOrders = `
+      select to_char(sales_day(o.created_at), 'YYYY-MM-DD') as day, count(*)::int as orders,
+             sum(t.units)::bigint as units, sum(t.revenue)::bigint as revenue_cents
+      from orders o cross join lateral (
+        select sum(quantity) as units, sum(quantity::bigint * unit_price_cents) as revenue
+        from order_items where order_id = o.id) t
+      where o.status in ('paid', 'shipped') and t.units is not null
+      group by 1 order by 1`;
+    await importFiles(t.database, files);
+    expect(await rows(t.database.db, 'select * from sales_stale_days')).toEqual([]);
+    expect(await rows(t.database.db, daily)).toEqual(await rows(t.database.db, fromOrders));
+    expect((await rows(t.database.db, daily)).length).toBeGreaterThan(0);
+    // A rerun that moves an order to another day and cancels another.
+    await importFiles(t.database, {
+      orders: [order(1, { created_at: '2024-02-02T10:00:00Z' }), order(4, { note: 'gift', status: 'cancelled' })],
+    });
+    expect(await rows(t.database.db, 'select * from sales_stale_days')).toEqual([]);
+    expect(await rows(t.database.db, daily)).toEqual(await rows(t.database.db, fromOrders));
+  });
+
   it('counts an order whose only change is one line as updated', async () => {
     await importFiles(t.database, files);
     const orders = [order(1, { items: [{ product_id: 1, quantity: 2, unit_price: 9.98 }, { product_id: 2, quantity: 1, unit_price: 1 }] })];
