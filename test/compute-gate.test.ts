@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -6,7 +7,7 @@ import { childEnvironment } from '../src/compute/child-env.js';
 import { ComputeGate } from '../src/compute/gate.js';
 import { HttpProblem } from '../src/http/problem.js';
 import { createTestApp, getJson, type TestApp } from './helpers/app.js';
-import { driverName } from './helpers/database.js';
+import { driverName, TEST_DATABASE_URL } from './helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from './helpers/fixtures.js';
 import { isRunning, PythonWrapper } from './helpers/python.js';
 
@@ -316,6 +317,27 @@ describe(`compute gate timeouts (${driverName})`, () => {
     expect((await running).status).toBe(200);
   });
 
+  it('counts a wait that began before run() against the same deadline', async () => {
+    wrapper.holdAll();
+    const running = t.app.request(RECOMMEND);
+    await wrapper.waitForHeld(1);
+    const before = t.gate.stats().rejected;
+    // A request that already used up its wait elsewhere (its input read) gets no more in the queue.
+    const spent = t.gate.waitDeadline() - 300;
+    const error = await t.gate.run('forecast', {}, { output: z.unknown(), deadline: spent }).catch((e: unknown) => e);
+    expect((error as HttpProblem).status).toBe(503);
+    expect(t.gate.stats()).toMatchObject({ rejected: before + 1, pending: 0 });
+    wrapper.release();
+    expect((await running).status).toBe(200);
+    // With a slot free, a spent deadline does not stop it.
+    const history = [
+      { date: '2024-01-01', revenue_cents: 5 },
+      { date: '2024-01-02', revenue_cents: 7 },
+    ];
+    const output = await t.gate.run('forecast', { history, days: 1 }, { output: z.unknown(), deadline: spent });
+    expect(output).toMatchObject({ forecast: [{ date: '2024-01-03' }] });
+  });
+
   it.each(['hang', 'hang-tree'] as const)(
     'kills a script that runs too long (%s): 504, and no process survives',
     async (mode) => {
@@ -357,3 +379,46 @@ describe(`compute gate with an interpreter that cannot start (${driverName})`, (
     }
   });
 });
+
+// Holding a lock on order_items stalls a compute request's input read; only
+// real Postgres has a second session to hold it from.
+if (TEST_DATABASE_URL) {
+  describe('compute input reads wait within COMPUTE_QUEUE_TIMEOUT_MS (postgres)', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      // A pool of 2 lets compute input reads have 1 connection.
+      t = await createTestApp({ PG_POOL_MAX: '2', COMPUTE_QUEUE_TIMEOUT_MS: '300' });
+      await seed(t);
+    });
+    afterAll(() => t?.close());
+
+    it('gives 503 to a request still waiting for its turn to read when its wait is up', async () => {
+      const locker = new pg.Client({ connectionString: t.url });
+      await locker.connect();
+      try {
+        await locker.query('begin');
+        await locker.query('lock table order_items in access exclusive mode');
+        const stalled = t.app.request(RECOMMEND);
+        await vi.waitFor(
+          async () => {
+            const { rows } = await locker.query(
+              `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
+            );
+            expect(rows[0].n).toBe(1);
+          },
+          { timeout: 10_000, interval: 10 },
+        );
+        const before = t.gate.stats().rejected;
+        const { res } = await getJson(t.app, FORECAST);
+        expectProblem(res, 503);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(t.gate.stats().rejected).toBe(before + 1);
+        await locker.query('rollback');
+        expect((await stalled).status).toBe(200);
+        expect((await getJson(t.app, FORECAST)).res.status).toBe(200);
+      } finally {
+        await locker.end();
+      }
+    });
+  });
+}

@@ -1,11 +1,10 @@
 import { inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
 import { products } from '../../db/schema.js';
+import { dailySums, refreshStaleDays } from '../stats/queries.js';
 
-// Purchases count orders that are not cancelled or refunded; revenue only
-// orders that were paid (see compute.md).
+// Purchases count orders that are not cancelled or refunded (see compute.md).
 const PURCHASE = sql.raw(`('pending', 'paid', 'shipped')`);
-const REVENUE = sql.raw(`('paid', 'shipped')`);
 
 export interface RecommendationInput {
   /** Distinct (customer, product) purchases of every customer who bought the product. */
@@ -57,31 +56,23 @@ export async function productNames(db: Db, ids: number[]): Promise<Map<number, s
   return new Map(rows.map((r) => [r.id, r.name]));
 }
 
-/** Revenue of each UTC day in [from, until], zeros included, oldest first. */
+/**
+ * Revenue of each UTC day in [from, until], zeros included, oldest first:
+ * the daily sums the sales statistics read, so both always agree.
+ */
 export async function dailyRevenue(
   db: Db,
   from: string,
   until: string,
   category: string | undefined,
 ): Promise<{ date: string; revenue_cents: number }[]> {
-  const start = `${from}T00:00:00.000Z`;
-  const end = `${addDays(until, 1)}T00:00:00.000Z`;
-  const inCategory = category
-    ? sql`join products p on p.id = oi.product_id and p.category = ${category}`
-    : sql``;
-  const rows = await queryRows<{ date: string; revenue_cents: number | string }>(
+  await refreshStaleDays(db);
+  const rows = await queryRows<{ date: string; revenue_cents: number }>(
     db,
     sql`
-      select to_char(d.day, 'YYYY-MM-DD') as date, coalesce(r.revenue, 0)::bigint as revenue_cents
+      select to_char(d.day, 'YYYY-MM-DD') as date, coalesce(s.revenue_cents, 0)::bigint as revenue_cents
       from generate_series(${from}::date, ${until}::date, interval '1 day') as d(day)
-      left join (
-        select (o.created_at at time zone 'UTC')::date as day, sum(oi.quantity::bigint * oi.unit_price_cents) as revenue
-        from orders o
-        join order_items oi on oi.order_id = o.id
-        ${inCategory}
-        where o.status in ${REVENUE} and o.created_at >= ${start}::timestamptz and o.created_at < ${end}::timestamptz
-        group by 1
-      ) r on r.day = d.day::date
+      left join (${dailySums(from, until, category)}) s on s.day = d.day::date
       order by d.day
     `,
   );

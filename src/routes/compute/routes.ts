@@ -48,11 +48,26 @@ export function computeRoutes({ database, gate, config }: AppDeps) {
   // A storm of compute requests must not take the whole pool from the reads:
   // their input queries (the heavy part on a big shop) share half of it at most.
   const inputReads = pLimit(Math.max(1, Math.min(config.COMPUTE_CONCURRENCY, Math.floor(config.PG_POOL_MAX / 2))));
-  // Re-checked once a read's turn comes: the client may have left, or the server be stopping.
-  const read = <T>(signal: AbortSignal, query: () => Promise<T>) =>
-    inputReads(() => {
-      gate.admit(signal);
-      return query();
+  // The wait for a read's turn counts in the request's wait for a slot: past
+  // its deadline the request gets the gate's 503 instead of waiting on. When
+  // the turn comes, admission is checked again: the client may have left, or
+  // the server be stopping.
+  const read = <T>(signal: AbortSignal, deadline: number, query: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      let turn: 'waiting' | 'taken' | 'expired' = 'waiting';
+      const timer = setTimeout(() => {
+        if (turn !== 'waiting') return;
+        turn = 'expired';
+        reject(gate.waitExpired());
+      }, Math.max(0, deadline - performance.now()));
+      inputReads(async () => {
+        // An expired one still holds its place in p-limit's queue; it gives it up at once.
+        if (turn !== 'waiting') return;
+        turn = 'taken';
+        clearTimeout(timer);
+        gate.admit(signal);
+        resolve(await query());
+      }).catch(reject);
     });
   return createRouter()
     .openapi(recommendationsRoute, async (c) => {
@@ -60,13 +75,14 @@ export function computeRoutes({ database, gate, config }: AppDeps) {
       const { limit } = c.req.valid('query');
       const signal = c.req.raw.signal;
       gate.admit(signal);
+      const deadline = gate.waitDeadline();
       // Read first and let the connection go: nothing is held while the request waits for a slot.
-      const input = await read(signal, () => recommendationInput(db, id));
+      const input = await read(signal, deadline, () => recommendationInput(db, id));
       if (!input) throw notFound(`product ${id} not found`);
       const { data } = await gate.run(
         'recommendations',
         { product_id: id, limit, ...input },
-        { output: recommendationsOutput, signal, logger: c.get('logger') },
+        { output: recommendationsOutput, signal, logger: c.get('logger'), deadline },
       );
       const names = await productNames(db, data.map((r) => r.product_id));
       const body: z.infer<typeof recommendationsSchema> = {
@@ -90,13 +106,14 @@ export function computeRoutes({ database, gate, config }: AppDeps) {
       }
       const signal = c.req.raw.signal;
       gate.admit(signal);
-      const history = await read(signal, () =>
+      const deadline = gate.waitDeadline();
+      const history = await read(signal, deadline, () =>
         dailyRevenue(db, addDays(until, 1 - query.history), until, query.category?.toLowerCase()),
       );
       const output = await gate.run(
         'forecast',
         { history, days: query.days },
-        { output: forecastOutput, signal, logger: c.get('logger') },
+        { output: forecastOutput, signal, logger: c.get('logger'), deadline },
       );
       return c.json(output, 200);
     });

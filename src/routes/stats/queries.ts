@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Database, type Db } from '../../db/client.js';
 import type { SalesQuery } from './schemas.js';
 
@@ -10,21 +10,32 @@ interface PeriodRow {
 }
 
 /**
+ * The daily sums (sales_daily, or sales_daily_by_category with a category;
+ * migration 0003) of the days in [from, to] that had revenue orders, as a
+ * subquery of (day, orders, units, revenue_cents). Call refreshStaleDays first.
+ */
+export function dailySums(from: string, to: string, category: string | undefined): SQL {
+  return category
+    ? sql`select day, orders, units, revenue_cents from sales_daily_by_category
+          where category = ${category} and day between ${from} and ${to}`
+    : sql`select day, orders, units, revenue_cents from sales_daily where day between ${from} and ${to}`;
+}
+
+/** Recomputes the days that changes have marked stale since the last refresh (usually none). */
+export async function refreshStaleDays(db: Db): Promise<void> {
+  await db.execute(sql`select sales_refresh()`);
+}
+
+/**
  * Revenue orders per period over [from, to] (whole UTC days), one row per
- * period that overlaps the range, zeros included. Reads the daily sums
- * (sales_daily, sales_daily_by_category; migration 0003), after bringing
- * any day a recent change marked stale up to date.
+ * period that overlaps the range, zeros included.
  */
 export async function salesByPeriod(db: Db, query: SalesQuery): Promise<PeriodRow[]> {
-  await db.execute(sql`select sales_refresh()`);
+  await refreshStaleDays(db);
   const unit = sql.raw(`'${query.granularity}'`);
   const step = sql.raw(`'1 ${query.granularity}'::interval`);
-  // A day's orders add up across days: every order belongs to exactly one.
-  const days = query.category
-    ? sql`select day, orders, units, revenue_cents from sales_daily_by_category
-          where category = ${query.category.toLowerCase()} and day between ${query.from} and ${query.to}`
-    : sql`select day, orders, units, revenue_cents from sales_daily
-          where day between ${query.from} and ${query.to}`;
+  // Days add up to periods: every order belongs to exactly one day.
+  const days = dailySums(query.from, query.to, query.category?.toLowerCase());
   return queryRows<PeriodRow>(
     db,
     sql`
