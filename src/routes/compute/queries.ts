@@ -1,7 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
 import { products } from '../../db/schema.js';
-import { dailySums, refreshStaleDays } from '../stats/queries.js';
+import { salesByPeriod } from '../stats/queries.js';
 
 // Purchases count orders that are not cancelled or refunded (see compute.md).
 const PURCHASE = sql.raw(`('pending', 'paid', 'shipped')`);
@@ -58,7 +58,7 @@ export async function productNames(db: Db, ids: number[]): Promise<Map<number, s
 
 /**
  * Revenue of each UTC day in [from, until], zeros included, oldest first:
- * the daily sums the sales statistics read, so both always agree.
+ * the figures of the sales statistics, so both always agree.
  */
 export async function dailyRevenue(
   db: Db,
@@ -66,17 +66,8 @@ export async function dailyRevenue(
   until: string,
   category: string | undefined,
 ): Promise<{ date: string; revenue_cents: number }[]> {
-  await refreshStaleDays(db);
-  const rows = await queryRows<{ date: string; revenue_cents: number }>(
-    db,
-    sql`
-      select to_char(d.day, 'YYYY-MM-DD') as date, coalesce(s.revenue_cents, 0)::bigint as revenue_cents
-      from generate_series(${from}::date, ${until}::date, interval '1 day') as d(day)
-      left join (${dailySums(from, until, category)}) s on s.day = d.day::date
-      order by d.day
-    `,
-  );
-  return rows.map((r) => ({ date: r.date, revenue_cents: Number(r.revenue_cents) }));
+  const days = await salesByPeriod(db, { from, to: until, granularity: 'day', category });
+  return days.map((d) => ({ date: d.period, revenue_cents: Number(d.revenue_cents) }));
 }
 
 /** YYYY-MM-DD plus `days` (may be negative), in UTC. */

@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { prepared } from '../../db/prepared.js';
-import { customers, orderItems, orders, type OrderStatus } from '../../db/schema.js';
+import { customers, orderItems, orders } from '../../db/schema.js';
 import type { CursorValue } from '../../http/cursor.js';
 import type { CustomerOrdersQuery } from './schemas.js';
 
@@ -47,10 +47,50 @@ export async function findCustomer(db: Db, id: number) {
   };
 }
 
+const customerExistsStatement = (db: Db) =>
+  prepared(db, 'customer_exists', (db, name) =>
+    db.select({ id: customers.id }).from(customers).where(eq(customers.id, sql.placeholder('id'))).prepare(name),
+  );
+
 export async function customerExists(db: Db, id: number): Promise<boolean> {
-  const rows = await db.select({ id: customers.id }).from(customers).where(eq(customers.id, id)).limit(1);
+  const rows = await customerExistsStatement(db).execute({ id });
   return rows.length > 0;
 }
+
+/** One statement per shape of the request: with or without a status filter, first page or after a keyset. */
+const customerOrdersStatement = (db: Db, byStatus: boolean, after: boolean) =>
+  prepared(db, `customer_orders_${byStatus ? 'status' : 'all'}_${after ? 'after' : 'first'}`, (db, name) => {
+    const totals = db
+      .select({
+        units: sql<number>`coalesce(sum(${orderItems.quantity}), 0)::bigint`.as('units'),
+        totalCents: sql<number>`coalesce(sum(${lineTotal}), 0)::bigint`.as('total_cents'),
+      })
+      .from(orderItems)
+      .where(eq(orderItems.orderId, orders.id))
+      .as('totals');
+    return db
+      .select({
+        id: orders.id,
+        createdAt: orders.createdAt,
+        status: orders.status,
+        units: totals.units,
+        totalCents: totals.totalCents,
+      })
+      .from(orders)
+      .innerJoinLateral(totals, sql`true`)
+      .where(
+        and(
+          eq(orders.customerId, sql.placeholder('customerId')),
+          byStatus ? eq(orders.status, sql.placeholder('status')) : undefined,
+          after
+            ? sql`(${orders.createdAt}, ${orders.id}) < (${sql.placeholder('afterCreatedAt')}::timestamptz, ${sql.placeholder('afterId')}::int)`
+            : undefined,
+        ),
+      )
+      .orderBy(desc(orders.createdAt), desc(orders.id))
+      .limit(sql.placeholder('limit') as unknown as number)
+      .prepare(name);
+  });
 
 /** A page of a customer's orders, newest first, after the keyset (created_at ISO, id). */
 export async function listCustomerOrders(
@@ -59,35 +99,13 @@ export async function listCustomerOrders(
   query: CustomerOrdersQuery,
   keyset: CursorValue[] | null,
 ) {
-  const totals = db
-    .select({
-      units: sql<number>`coalesce(sum(${orderItems.quantity}), 0)::bigint`.as('units'),
-      totalCents: sql<number>`coalesce(sum(${lineTotal}), 0)::bigint`.as('total_cents'),
-    })
-    .from(orderItems)
-    .where(eq(orderItems.orderId, orders.id))
-    .as('totals');
-  const rows = await db
-    .select({
-      id: orders.id,
-      createdAt: orders.createdAt,
-      status: orders.status,
-      units: totals.units,
-      totalCents: totals.totalCents,
-    })
-    .from(orders)
-    .innerJoinLateral(totals, sql`true`)
-    .where(
-      and(
-        eq(orders.customerId, customerId),
-        query.status ? eq(orders.status, query.status as OrderStatus) : undefined,
-        keyset
-          ? sql`(${orders.createdAt}, ${orders.id}) < (${sql.param(new Date(keyset[0]!), orders.createdAt)}, ${keyset[1]})`
-          : undefined,
-      ),
-    )
-    .orderBy(desc(orders.createdAt), desc(orders.id))
-    .limit(query.limit + 1);
+  const rows = await customerOrdersStatement(db, query.status !== undefined, keyset !== null).execute({
+    customerId,
+    status: query.status,
+    afterCreatedAt: keyset?.[0],
+    afterId: keyset?.[1],
+    limit: query.limit + 1,
+  });
   const page = rows.slice(0, query.limit).map((r) => ({
     id: r.id,
     created_at: r.createdAt.toISOString(),

@@ -177,10 +177,16 @@ export async function findProduct(db: Db, id: number): Promise<ProductRow | null
   return rows[0] ?? null;
 }
 
+const categoriesStatement = (db: Db) =>
+  prepared(db, 'categories', (db, name) =>
+    db
+      .select({ category: products.category, product_count: sql<number>`count(*)::int` })
+      .from(products)
+      .groupBy(products.category)
+      .orderBy(products.category)
+      .prepare(name),
+  );
+
 export async function listCategories(db: Db): Promise<{ category: string; product_count: number }[]> {
-  return db
-    .select({ category: products.category, product_count: sql<number>`count(*)::int` })
-    .from(products)
-    .groupBy(products.category)
-    .orderBy(products.category);
+  return categoriesStatement(db).execute();
 }
