@@ -79,8 +79,8 @@ export async function importLegacyFolder(
         files[importer.file] = await importFile(importer as FileImporter<unknown, unknown>, dir, options);
       }
       if (!options.dryRun) {
-        // The sales statistics' daily sums, for every day this import touched (migration 0003).
-        await sql.query('select sales_refresh()');
+        // The derived tables (daily sales sums, buyers per product) for everything this import touched.
+        await sql.query('select sales_refresh(), product_buyers_refresh()');
       }
       await sql.query(options.dryRun ? 'rollback' : 'commit');
       return { files, duration_ms: Date.now() - started, committed: !options.dryRun };

@@ -6,9 +6,9 @@ import { createApp } from './app.js';
 import { createComputeGate } from './compute/create.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
+import { refreshDerivedData } from './db/derived.js';
 import { migrateDatabase } from './db/migrate.js';
 import { createLogger } from './logger.js';
-import { refreshDailySales } from './routes/stats/queries.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const COMPUTE_CUTOFF_MARGIN_MS = 1_500;
@@ -33,8 +33,8 @@ async function main() {
   await migrateDatabase(database);
   // A first start on the embedded database gets the bundled sample data.
   if (database.kind === 'pglite') await (await import('../seed/first-start.js')).importSampleIfEmpty(database, logger);
-  const staleDays = await refreshDailySales(database);
-  logger.info({ database: database.kind, sales_days_refreshed: staleDays }, 'database ready');
+  const refreshed = await refreshDerivedData(database);
+  logger.info({ database: database.kind, refreshed }, 'database ready');
 
   let apiToken = config.API_TOKEN;
   if (!apiToken) {

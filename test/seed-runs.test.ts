@@ -85,7 +85,7 @@ describe(`import runs (${driverName})`, () => {
     expect(p4).toEqual({ price_cents: 999, extra: { legacy: { a: 2 } } });
   });
 
-  it('leaves the daily sales sums current: nothing stale, and the same figures as the orders', async () => {
+  it('leaves the derived tables current: nothing stale, and daily sales sums equal to the orders', async () => {
     const daily = `select to_char(day, 'YYYY-MM-DD') as day, orders, units, revenue_cents from sales_daily order by day`;
     const fromOrders = `
       select to_char(sales_day(o.created_at), 'YYYY-MM-DD') as day, count(*)::int as orders,
@@ -97,6 +97,7 @@ describe(`import runs (${driverName})`, () => {
       group by 1 order by 1`;
     await importFiles(t.database, files);
     expect(await rows(t.database.db, 'select * from sales_stale_days')).toEqual([]);
+    expect(await rows(t.database.db, 'select * from product_buyers_stale')).toEqual([]);
     expect(await rows(t.database.db, daily)).toEqual(await rows(t.database.db, fromOrders));
     expect((await rows(t.database.db, daily)).length).toBeGreaterThan(0);
     // A rerun that moves an order to another day and cancels another.
@@ -104,6 +105,7 @@ describe(`import runs (${driverName})`, () => {
       orders: [order(1, { created_at: '2024-02-02T10:00:00Z' }), order(4, { note: 'gift', status: 'cancelled' })],
     });
     expect(await rows(t.database.db, 'select * from sales_stale_days')).toEqual([]);
+    expect(await rows(t.database.db, 'select * from product_buyers_stale')).toEqual([]);
     expect(await rows(t.database.db, daily)).toEqual(await rows(t.database.db, fromOrders));
   });
 

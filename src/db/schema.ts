@@ -165,3 +165,26 @@ export const salesStaleDays = pgTable(
   },
   (t) => [index('sales_stale_days_tx_day_idx').on(t.tx, t.day)],
 );
+
+// How many distinct customers bought each product (orders pending, paid or
+// shipped), for the recommendations' cosine denominators. Derived like the
+// sales sums: the triggers of migration 0006 mark the products a change
+// touches, product_buyers_refresh() recounts them; products nobody bought
+// have no row.
+export const productBuyers = pgTable('product_buyers', {
+  productId: integer('product_id').primaryKey(),
+  buyers: integer('buyers').notNull(),
+});
+
+export const productBuyersStale = pgTable(
+  'product_buyers_stale',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    productId: integer('product_id').notNull(),
+    tx: bigint('tx', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    index('product_buyers_stale_tx_product_idx').on(t.tx, t.productId),
+    index('product_buyers_stale_product_idx').on(t.productId),
+  ],
+);

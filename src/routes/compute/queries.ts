@@ -14,10 +14,18 @@ export interface RecommendationInput {
 }
 
 /**
- * What the recommendation script needs, in one statement (one snapshot), or
- * null when the product does not exist.
+ * What the recommendation script needs, or null when the product does not
+ * exist. Buyers per product come from product_buyers (migration 0006), first
+ * brought up to date; the input itself is one statement (one snapshot), which
+ * recounts on the spot any product marked stale after that refresh.
  */
 export async function recommendationInput(db: Db, productId: number): Promise<RecommendationInput | null> {
+  await db.execute(sql`select product_buyers_refresh()`);
+  return readRecommendationInput(db, productId);
+}
+
+/** recommendationInput without the refresh first (exported for the tests of the recount on the spot). */
+export async function readRecommendationInput(db: Db, productId: number): Promise<RecommendationInput | null> {
   const [row] = await queryRows<{ found: boolean; pairs: [number, number][]; sizes: [number, number][] }>(
     db,
     sql`
@@ -33,12 +41,19 @@ export async function recommendationInput(db: Db, productId: number): Promise<Re
         join orders o on o.customer_id = b.customer_id and o.status in ${PURCHASE}
         join order_items oi on oi.order_id = o.id
       ),
+      candidates as (
+        select distinct product_id from pairs where product_id <> ${productId}
+      ),
       sizes as (
-        select oi.product_id, count(distinct o.customer_id)::int as customers
-        from order_items oi
-        join orders o on o.id = oi.order_id and o.status in ${PURCHASE}
-        where oi.product_id in (select product_id from pairs where product_id <> ${productId})
-        group by oi.product_id
+        select c.product_id,
+               case when exists (select 1 from product_buyers_stale s where s.product_id = c.product_id)
+                 then (select count(distinct o.customer_id)::int
+                       from order_items oi
+                       join orders o on o.id = oi.order_id and o.status in ${PURCHASE}
+                       where oi.product_id = c.product_id)
+                 else coalesce((select b.buyers from product_buyers b where b.product_id = c.product_id), 0)
+               end as customers
+        from candidates c
       )
       select
         exists (select 1 from products where id = ${productId}) as found,

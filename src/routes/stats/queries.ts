@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, type Database, type Db } from '../../db/client.js';
+import { queryRows, type Db } from '../../db/client.js';
 import type { SalesQuery } from './schemas.js';
 
 interface PeriodRow {
@@ -24,17 +24,4 @@ export async function salesByPeriod(
     sql`select to_char(period, 'YYYY-MM-DD') as period, orders::int as orders, units, revenue_cents
         from sales_by_period(${query.from}::date, ${query.to}::date, ${query.granularity}, ${query.category?.toLowerCase() ?? null})`,
   );
-}
-
-/**
- * Brings every stale day up to date without the per-statement time limit of
- * API requests: after data was loaded by other means, the first refresh may
- * cover years. Returns how many days it recomputed.
- */
-export async function refreshDailySales(database: Database): Promise<number> {
-  return database.db.transaction(async (tx) => {
-    await tx.execute(sql`set local statement_timeout = 0`);
-    const [row] = await queryRows<{ days: number }>(tx, sql`select sales_refresh() as days`);
-    return row?.days ?? 0;
-  });
 }

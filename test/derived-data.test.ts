@@ -3,14 +3,16 @@ import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, type Db } from '../src/db/client.js';
+import { readRecommendationInput, recommendationInput } from '../src/routes/compute/queries.js';
 import { createTestApp, getJson, TEST_TOKEN, type TestApp } from './helpers/app.js';
 import { driverName, TEST_DATABASE_URL } from './helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from './helpers/fixtures.js';
 
-// GET /api/stats/sales reads daily sums kept by triggers (migration 0003).
-// These tests change the data behind the API's back, as psql or another
-// program would, and compare every answer with the same figures computed
-// straight from orders and order_items.
+// GET /api/stats/sales reads daily sums, and the recommendations read buyers
+// per product, both kept by triggers (migrations 0003 and 0006). These tests
+// change the data behind the API's back, as psql or another program would,
+// and compare every answer with the same figures computed straight from
+// orders and order_items.
 
 const CATEGORIES = ['kitchen', 'garden', 'toys'];
 const DAYS = ['2024-05-30', '2024-05-31', '2024-06-01', '2024-06-02', '2024-06-03'];
@@ -69,6 +71,29 @@ async function expectStatsMatchTables(t: TestApp) {
 
 const at = (day: string, hour: number) => `${day}T${String(hour).padStart(2, '0')}:30:00.000Z`;
 
+/** Distinct buyers (orders pending, paid or shipped) of every product, from the tables. */
+async function expectedBuyers(db: Db): Promise<Map<number, number>> {
+  const rows = await queryRows<{ product_id: number; buyers: number }>(
+    db,
+    sql`select oi.product_id, count(distinct o.customer_id)::int as buyers
+        from order_items oi join orders o on o.id = oi.order_id
+        where o.status in ('pending', 'paid', 'shipped') group by 1`,
+  );
+  return new Map(rows.map((r) => [r.product_id, r.buyers]));
+}
+
+/** Every candidate's size in the recommendations' input equals its buyers counted from the tables. */
+async function expectBuyersMatchTables(db: Db, read = recommendationInput) {
+  const buyers = await expectedBuyers(db);
+  for (const id of PRODUCTS) {
+    const input = await read(db, id);
+    expect(input).not.toBeNull();
+    for (const [product, size] of input!.sizes) expect(size, `buyers of ${product}`).toBe(buyers.get(product) ?? 0);
+    const candidates = new Set(input!.pairs.map(([, p]) => p).filter((p) => p !== id));
+    expect(new Set(input!.sizes.map(([p]) => p))).toEqual(candidates);
+  }
+}
+
 let t: TestApp;
 // Far above the ids POST /api/orders draws from orders_id_seq.
 let nextOrderId = 1_000_000;
@@ -80,13 +105,13 @@ beforeAll(async () => {
     db,
     PRODUCTS.map((id) => ({ id, category: CATEGORIES[id % CATEGORIES.length], priceCents: 100 * id, stock: 1_000_000 })),
   );
-  await insertCustomers(db, [{ id: 1 }]);
+  await insertCustomers(db, [{ id: 1 }, { id: 2 }, { id: 3 }]);
   // Revenue orders on every day and for every product, for the changes below to move.
   await insertOrders(
     db,
     Array.from({ length: 20 }, (_, i) => ({
       id: nextOrderId++,
-      customerId: 1,
+      customerId: 1 + (i % 3),
       status: i % 3 ? ('paid' as const) : ('shipped' as const),
       createdAt: at(DAYS[i % DAYS.length]!, i % 24),
       items: [
@@ -104,6 +129,7 @@ const change = fc.oneof(
     .record({
       day: fc.constantFrom(...DAYS),
       hour: fc.constantFrom(0, 12, 23),
+      customerId: fc.constantFrom(1, 2, 3),
       status: fc.constantFrom(...STATUSES),
       items: fc.array(
         fc.record({ productId: fc.constantFrom(...PRODUCTS), quantity: fc.integer({ min: 1, max: 5 }), unitPriceCents: fc.integer({ min: 0, max: 999 }) }),
@@ -113,6 +139,7 @@ const change = fc.oneof(
     .map((c) => ({ kind: 'insert order' as const, ...c })),
   fc.record({ pick: fc.nat(), status: fc.constantFrom(...STATUSES) }).map((c) => ({ kind: 'set status' as const, ...c })),
   fc.record({ pick: fc.nat(), day: fc.constantFrom(...DAYS), hour: fc.constantFrom(0, 23) }).map((c) => ({ kind: 'move order' as const, ...c })),
+  fc.record({ pick: fc.nat(), customerId: fc.constantFrom(1, 2, 3) }).map((c) => ({ kind: 'set customer' as const, ...c })),
   fc.record({ pick: fc.nat(), quantity: fc.integer({ min: 1, max: 9 }) }).map((c) => ({ kind: 'set quantity' as const, ...c })),
   fc.record({ pick: fc.nat(), productId: fc.constantFrom(...PRODUCTS) }).map((c) => ({ kind: 'set line product' as const, ...c })),
   fc.record({ pick: fc.nat() }).map((c) => ({ kind: 'delete line' as const, ...c })),
@@ -132,7 +159,7 @@ async function apply(db: Db, c: Change) {
   };
   switch (c.kind) {
     case 'insert order':
-      await insertOrders(db, [{ id: nextOrderId++, customerId: 1, status: c.status, createdAt: at(c.day, c.hour), items: c.items }]);
+      await insertOrders(db, [{ id: nextOrderId++, customerId: c.customerId, status: c.status, createdAt: at(c.day, c.hour), items: c.items }]);
       return;
     case 'set status': {
       const id = await pickOrder(c.pick);
@@ -142,6 +169,11 @@ async function apply(db: Db, c: Change) {
     case 'move order': {
       const id = await pickOrder(c.pick);
       if (id) await db.execute(sql`update orders set created_at = ${at(c.day, c.hour)}::timestamptz where id = ${id}`);
+      return;
+    }
+    case 'set customer': {
+      const id = await pickOrder(c.pick);
+      if (id) await db.execute(sql`update orders set customer_id = ${c.customerId} where id = ${id}`);
       return;
     }
     case 'set quantity': {
@@ -172,17 +204,31 @@ async function apply(db: Db, c: Change) {
   }
 }
 
-describe(`sales statistics stay exact when the data changes by any means (${driverName})`, () => {
+describe(`sales statistics and buyers per product stay exact when the data changes by any means (${driverName})`, () => {
   it('after any sequence of inserts, updates and deletes of orders, lines and categories', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 8 }), async (changes) => {
         for (const c of changes) {
           await apply(t.database.db, c);
           await expectStatsMatchTables(t);
+          await expectBuyersMatchTables(t.database.db);
         }
       }),
       { numRuns: 30, seed: 20261127 },
     );
+  });
+
+  it('recounts on the spot the buyers of products changed since the last refresh', async () => {
+    const db = t.database.db;
+    const id = nextOrderId++;
+    await insertOrders(db, [
+      { id, customerId: 2, status: 'paid', createdAt: at('2024-06-01', 9), items: [{ productId: 1, quantity: 1, unitPriceCents: 1 }, { productId: 2, quantity: 1, unitPriceCents: 1 }] },
+    ]);
+    // Marked stale by the insert, not refreshed: the read alone must still be exact.
+    await expectBuyersMatchTables(db, readRecommendationInput);
+    await db.execute(sql`update orders set status = 'cancelled' where id = ${id}`);
+    await expectBuyersMatchTables(db, readRecommendationInput);
+    await expectBuyersMatchTables(db);
   });
 
   it('moves the history of a product that changes category', async () => {

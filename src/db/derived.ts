@@ -1,0 +1,26 @@
+import { sql } from 'drizzle-orm';
+import { queryRows, type Database } from './client.js';
+
+export interface RefreshedCounts {
+  /** Days of the sales sums recomputed (migration 0003). */
+  sales_days: number;
+  /** Products whose count of buyers was recounted (migration 0006). */
+  product_buyers: number;
+}
+
+/**
+ * Brings the derived tables (daily sales sums, buyers per product) up to date
+ * without the per-statement time limit of API requests: after data was loaded
+ * by other means the first refresh may cover years. The server runs it at
+ * start; requests refresh what changed since, which is usually nothing.
+ */
+export async function refreshDerivedData(database: Database): Promise<RefreshedCounts> {
+  return database.db.transaction(async (tx) => {
+    await tx.execute(sql`set local statement_timeout = 0`);
+    const [row] = await queryRows<RefreshedCounts>(
+      tx,
+      sql`select sales_refresh() as sales_days, product_buyers_refresh() as product_buyers`,
+    );
+    return row ?? { sales_days: 0, product_buyers: 0 };
+  });
+}
