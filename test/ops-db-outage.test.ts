@@ -6,7 +6,7 @@ import { createApp, type App } from '../src/app.js';
 import { createComputeGate } from '../src/compute/create.js';
 import type { ComputeGate } from '../src/compute/gate.js';
 import { parseConfig } from '../src/config.js';
-import { openDatabase, type Database } from '../src/db/client.js';
+import { openDatabase, queryRows, type Database } from '../src/db/client.js';
 import { isDatabaseUnavailable, sqlStateOf } from '../src/db/errors.js';
 import { createLogger } from '../src/logger.js';
 import { createTestApp, TEST_TOKEN } from './helpers/app.js';
@@ -216,6 +216,35 @@ if (TEST_DATABASE_URL) {
       expect(sqlStateOf(err)).toBe('57014');
       expect(isDatabaseUnavailable(err)).toBe(true);
       expect((await app.request('/api/products/1')).status).toBe(200);
+    });
+  });
+}
+
+// Session settings only exist on real Postgres (PGlite has no JIT and no pool).
+if (TEST_DATABASE_URL) {
+  describe('the pool sessions (postgres)', () => {
+    const settings = async (url: string) => {
+      const database = await openDatabase({ url, poolMax: 1 });
+      try {
+        const [row] = await queryRows<{ jit: string; statement_timeout: string; application_name: string; datestyle: string }>(
+          database.db,
+          sql`select current_setting('jit') as jit, current_setting('statement_timeout') as statement_timeout,
+                     current_setting('application_name') as application_name, current_setting('DateStyle') as datestyle`,
+        );
+        return row!;
+      } finally {
+        await database.close();
+      }
+    };
+
+    it('run without JIT (about 200 ms of compiling on a recommendations input read) and with a statement limit', async () => {
+      expect(await settings(TEST_DATABASE_URL!)).toMatchObject({ jit: 'off', statement_timeout: '15s', application_name: 'shop-api' });
+    });
+
+    it('keep the options a connection string already carries', async () => {
+      const url = new URL(TEST_DATABASE_URL!);
+      url.searchParams.set('options', '-c DateStyle=SQL,DMY');
+      expect(await settings(url.toString())).toMatchObject({ jit: 'off', datestyle: 'SQL, DMY' });
     });
   });
 }
