@@ -279,8 +279,13 @@ describe(`sales statistics and buyers per product stay exact when the data chang
   });
 
   it('is empty again after the lines are truncated', async () => {
+    await t.database.db.execute(sql`select sales_refresh(), product_buyers_refresh()`);
     await t.database.db.execute(sql`truncate order_items`);
+    // Emptied by the truncate itself, before any refresh.
+    expect(await queryRows(t.database.db, sql`select * from product_buyers`)).toEqual([]);
+    expect(await queryRows(t.database.db, sql`select * from sales_daily`)).toEqual([]);
     await expectStatsMatchTables(t);
+    await expectBuyersMatchTables(t.database.db);
     const { body } = await getJson(t.app, '/api/stats/sales?from=2024-05-01&to=2024-06-30&granularity=month');
     expect(body.data.every((r: Row) => r.orders === 0 && r.revenue_cents === 0)).toBe(true);
   });
