@@ -6,12 +6,13 @@ import { createApp } from './app.js';
 import { createComputeGate } from './compute/create.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/client.js';
-import { refreshDerivedData } from './db/derived.js';
+import { refreshDerivedData, startDerivedRefresh } from './db/derived.js';
 import { migrateDatabase } from './db/migrate.js';
 import { createLogger } from './logger.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const COMPUTE_CUTOFF_MARGIN_MS = 1_500;
+const DERIVED_REFRESH_INTERVAL_MS = 30_000;
 
 async function main() {
   let config;
@@ -30,11 +31,17 @@ async function main() {
     poolMax: config.PG_POOL_MAX,
     logger,
   });
-  await migrateDatabase(database);
+  // Migrations and refreshes of the derived tables may take minutes on a big
+  // database: they get a connection of their own, without the API's limits.
+  const maintenance = config.DATABASE_URL
+    ? await openDatabase({ url: config.DATABASE_URL, poolMax: 1, timeouts: { statementMs: 0, queryMs: 0 }, logger })
+    : database;
+  await migrateDatabase(maintenance);
   // A first start on the embedded database gets the bundled sample data.
   if (database.kind === 'pglite') await (await import('../seed/first-start.js')).importSampleIfEmpty(database, logger);
-  const refreshed = await refreshDerivedData(database);
+  const refreshed = await refreshDerivedData(maintenance);
   logger.info({ database: database.kind, refreshed }, 'database ready');
+  const derivedRefresh = startDerivedRefresh(maintenance, logger, DERIVED_REFRESH_INTERVAL_MS);
 
   let apiToken = config.API_TOKEN;
   if (!apiToken) {
@@ -106,6 +113,8 @@ async function main() {
     clearInterval(reaper);
     await gateDrained;
     if (handling > 0) await new Promise<void>((resolve) => (allHandled = resolve));
+    await derivedRefresh.stop();
+    if (maintenance !== database) await maintenance.close();
     await database.close();
     logger.info('stopped');
     process.exit(0);

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { queryRows, type Db } from '../src/db/client.js';
+import { startDerivedRefresh } from '../src/db/derived.js';
 import { readRecommendationInput, recommendationInput } from '../src/routes/compute/queries.js';
 import { createTestApp, getJson, TEST_TOKEN, type TestApp } from './helpers/app.js';
-import { driverName, TEST_DATABASE_URL } from './helpers/database.js';
+import { createTestDatabase, driverName, TEST_DATABASE_URL } from './helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from './helpers/fixtures.js';
 
 // GET /api/stats/sales reads daily sums, and the recommendations read buyers
@@ -288,6 +289,41 @@ describe(`sales statistics and buyers per product stay exact when the data chang
     await expectBuyersMatchTables(t.database.db);
     const { body } = await getJson(t.app, '/api/stats/sales?from=2024-05-01&to=2024-06-30&granularity=month');
     expect(body.data.every((r: Row) => r.orders === 0 && r.revenue_cents === 0)).toBe(true);
+  });
+});
+
+describe(`the background refresh (${driverName})`, () => {
+  const quietLogger = () => ({ debug: vi.fn(), warn: vi.fn() });
+
+  it('consumes the stale marks that no request reads, and stops cleanly', async () => {
+    const db = t.database.db;
+    const id = nextOrderId++;
+    // A purchase marks its products; nothing asks for recommendations.
+    await insertOrders(db, [{ id, customerId: 1, status: 'paid', createdAt: at('2024-06-02', 8), items: [{ productId: 3, quantity: 1, unitPriceCents: 5 }] }]);
+    const stale = async () =>
+      (await queryRows<{ n: number }>(db, sql`select (select count(*) from product_buyers_stale) + (select count(*) from sales_stale_days) as n`))[0]!.n;
+    expect(await stale()).toBeGreaterThan(0);
+    const logger = quietLogger();
+    const refresh = startDerivedRefresh(t.database, logger, 10);
+    try {
+      await vi.waitFor(async () => expect(await stale()).toBe(0), { timeout: 10_000, interval: 10 });
+    } finally {
+      await refresh.stop();
+    }
+    expect(logger.warn).not.toHaveBeenCalled();
+    await expectBuyersMatchTables(db, readRecommendationInput);
+  });
+
+  it('logs a failed refresh and goes on', async () => {
+    const gone = await createTestDatabase();
+    await gone.drop();
+    const logger = quietLogger();
+    const refresh = startDerivedRefresh(gone.database, logger, 10);
+    try {
+      await vi.waitFor(() => expect(logger.warn.mock.calls.length).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 10 });
+    } finally {
+      await refresh.stop();
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
 import { queryRows, type Database } from './client.js';
 
 export interface RefreshedCounts {
@@ -23,4 +24,38 @@ export async function refreshDerivedData(database: Database): Promise<RefreshedC
     );
     return row ?? { sales_days: 0, product_buyers: 0 };
   });
+}
+
+export interface DerivedRefresh {
+  /** No more refreshes; resolves once one in progress has finished. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Refreshes the derived tables every `intervalMs` in the background. Requests
+ * refresh what they read anyway; this keeps the stale marks from piling up
+ * where nothing reads (orders taken all day, no recommendations asked).
+ */
+export function startDerivedRefresh(
+  database: Database,
+  logger: Pick<Logger, 'debug' | 'warn'>,
+  intervalMs: number,
+): DerivedRefresh {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = refreshDerivedData(database)
+      .then(
+        (refreshed) => logger.debug({ refreshed }, 'derived tables refreshed'),
+        (err: unknown) => logger.warn({ err }, 'refreshing the derived tables failed; retrying at the next interval'),
+      )
+      .finally(() => (running = null));
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

@@ -5,7 +5,13 @@ import { migrateDatabase } from './migrate.js';
 
 try {
   const config = loadConfig();
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: 1 });
+  // A migration that fills a new table on a big database may run for minutes.
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolMax: 1,
+    timeouts: { statementMs: 0, queryMs: 0 },
+  });
   try {
     await migrateDatabase(database);
     console.log(`migrations applied (${database.kind})`);
