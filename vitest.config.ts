@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Throw-away PostgreSQL servers need root; they run with vitest.cluster.config.ts.
+    exclude: [...configDefaults.exclude, 'test/cluster/**'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Each file makes its own database; two at a time suits a 2-core machine.

@@ -1,5 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { z } from 'zod';
+import { stringifyExact } from '../http/exact-json.js';
 import type { Logger } from '../logger.js';
 import type { PythonLaunch } from './interpreter.js';
 import {
@@ -134,7 +135,8 @@ export class ComputeGate {
     const { signal } = options;
     const refusal = this.refusal(signal);
     if (refusal) return Promise.reject(refusal);
-    const body = JSON.stringify(input);
+    // Exact: a day's revenue may pass 2^53 cents (src/domain/money.ts).
+    const body = stringifyExact(input);
     const mustWait = this.running + this.waiters.size >= this.options.concurrency;
 
     return new Promise((resolve, reject) => {

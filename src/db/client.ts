@@ -4,11 +4,14 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { SQL } from 'drizzle-orm';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { exactInteger, parseNumeric } from '../domain/money.js';
+import { isDatabaseUnavailable } from './errors.js';
 import * as schema from './schema.js';
 
-// bigint results (count(*), sums of cents) as numbers: every total the API
-// returns stays far below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+// bigint and numeric results (counts, ids, sums of cents) as numbers while
+// they are exact, as bigints beyond 2^53 (src/domain/money.ts): never rounded.
+pg.types.setTypeParser(pg.types.builtins.INT8, exactInteger);
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, parseNumeric);
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -19,6 +22,8 @@ export interface Database {
   readonly pool: pg.Pool | null;
   /** Runs `fn` on one dedicated connection (session-level locks need one). */
   withSession<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** Runs `fn` in a transaction on one dedicated connection; rolled back if it throws. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -95,20 +100,43 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   // An idle client losing its connection (a database restart, say) must not
   // crash the process: the pool drops that client and makes a new one later.
   pool.on('error', (err) => options.logger?.warn({ err }, 'idle database client failed'));
+  // Nor may one that is checked out (a transaction, a session, a migration):
+  // pg emits 'error' on the client itself, and an 'error' event without a
+  // listener ends the process. The query in flight fails with the same error,
+  // so the request still gets its 503; the pool discards the broken client
+  // when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      // While idle the pool's own listener reports it (above).
+      if (checkedOut.has(client)) options.logger?.warn({ err }, 'database connection lost while in use');
+    });
+  });
+  const checkedOut = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => checkedOut.add(client));
+  pool.on('release', (_err, client) => checkedOut.delete(client));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   let closing: Promise<void> | undefined;
+  const withSession = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let failure: unknown;
+    try {
+      return await fn(drizzlePg(client, { schema }) as unknown as Db);
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      // A terminated backend fails the query before the socket's end reaches
+      // pg; released without the error, the dying client would go back to
+      // the pool and fail the next request too.
+      client.release(isDatabaseUnavailable(failure) ? (failure as Error) : undefined);
+    }
+  };
   return {
     kind: 'postgres',
     db,
     pool,
-    async withSession(fn) {
-      const client = await pool.connect();
-      try {
-        return await fn(drizzlePg(client, { schema }) as unknown as Db);
-      } finally {
-        client.release();
-      }
-    },
+    withSession,
+    transaction: (fn) => withSession((session) => session.transaction((tx) => fn(tx as unknown as Db))),
     // Once only: a second pool.end() throws, and shutdown paths may both close.
     close: () => (closing ??= pool.end()),
   };
@@ -117,12 +145,16 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
 async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   // Loaded only when used: PGlite costs about 40 MB of RSS in a process on Postgres.
-  const [{ PGlite }, { pg_trgm }, { drizzle: drizzlePglite }] = await Promise.all([
+  const [{ PGlite, types }, { pg_trgm }, { drizzle: drizzlePglite }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite/contrib/pg_trgm'),
     import('drizzle-orm/pglite'),
   ]);
-  const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
+  const client = await PGlite.create(dataDir, {
+    extensions: { pg_trgm },
+    // As pg is set up above, so that both drivers hand the app the same values.
+    parsers: { [types.INT8]: exactInteger, [types.NUMERIC]: parseNumeric },
+  });
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   let closing: Promise<void> | undefined;
   return {
@@ -131,6 +163,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     pool: null,
     // PGlite is a single connection already.
     withSession: (fn) => fn(db),
+    transaction: (fn) => db.transaction((tx) => fn(tx as unknown as Db)),
     close: () => (closing ??= client.close()),
   };
 }

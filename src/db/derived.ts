@@ -16,7 +16,7 @@ export interface RefreshedCounts {
  * start; requests refresh what changed since, which is usually nothing.
  */
 export async function refreshDerivedData(database: Database): Promise<RefreshedCounts> {
-  return database.db.transaction(async (tx) => {
+  return database.transaction(async (tx) => {
     await tx.execute(sql`set local statement_timeout = 0`);
     const [row] = await queryRows<RefreshedCounts>(
       tx,

@@ -7,6 +7,7 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
   pgSequence,
   pgTable,
   primaryKey,
@@ -61,12 +62,14 @@ export const customers = pgTable('customers', {
 
 // New orders (POST /api/orders) draw ids from here; the importer moves it past
 // the largest imported id so that the two never collide.
-export const ordersIdSeq = pgSequence('orders_id_seq', { startWith: 1 });
+// Ids are 64-bit but stay below 2^53 (api.md), so that clients reading JSON
+// numbers as doubles get them exactly.
+export const ordersIdSeq = pgSequence('orders_id_seq', { startWith: 1, maxValue: '9007199254740991' });
 
 export const orders = pgTable(
   'orders',
   {
-    id: integer('id')
+    id: bigint('id', { mode: 'number' })
       .primaryKey()
       .default(sql`nextval('orders_id_seq')`),
     customerId: integer('customer_id')
@@ -77,6 +80,7 @@ export const orders = pgTable(
     extra: jsonb('extra'),
   },
   (t) => [
+    check('orders_id_check', sql`${t.id} between 1 and 9007199254740991`),
     check(
       'orders_status_check',
       sql`${t.status} in ('pending', 'paid', 'shipped', 'cancelled', 'refunded')`,
@@ -92,7 +96,7 @@ export const orders = pgTable(
 export const orderItems = pgTable(
   'order_items',
   {
-    orderId: integer('order_id')
+    orderId: bigint('order_id', { mode: 'number' })
       .notNull()
       .references(() => orders.id),
     lineNo: integer('line_no').notNull(),
@@ -129,15 +133,16 @@ export const idempotencyKeys = pgTable(
   (t) => [index('idempotency_keys_created_at_idx').on(t.createdAt)],
 );
 
-// Sales statistics read these daily sums instead of every order line. They
+// Sales statistics read these daily sums instead of every order line (numeric:
+// a day of large orders passes what bigint holds). They
 // are derived data: the triggers of migration 0003 mark the days a change
 // touches (in sales_stale_days) and sales_refresh() recomputes those days, so
 // they stay exact however the data arrives (API, import, psql).
 export const salesDaily = pgTable('sales_daily', {
   day: date('day', { mode: 'string' }).primaryKey(),
   orders: integer('orders').notNull(),
-  units: bigint('units', { mode: 'number' }).notNull(),
-  revenueCents: bigint('revenue_cents', { mode: 'number' }).notNull(),
+  units: numeric('units').notNull(),
+  revenueCents: numeric('revenue_cents').notNull(),
 });
 
 export const salesDailyByCategory = pgTable(
@@ -146,8 +151,8 @@ export const salesDailyByCategory = pgTable(
     category: text('category').notNull(),
     day: date('day', { mode: 'string' }).notNull(),
     orders: integer('orders').notNull(),
-    units: bigint('units', { mode: 'number' }).notNull(),
-    revenueCents: bigint('revenue_cents', { mode: 'number' }).notNull(),
+    units: numeric('units').notNull(),
+    revenueCents: numeric('revenue_cents').notNull(),
   },
   (t) => [primaryKey({ name: 'sales_daily_by_category_pkey', columns: [t.category, t.day] })],
 );

@@ -1,12 +1,15 @@
 import { z } from '@hono/zod-openapi';
 
 export const MAX_INT = 2_147_483_647;
+/** Order ids are 64-bit in the database and stay below 2^53 (api.md). */
+export const MAX_ORDER_ID = Number.MAX_SAFE_INTEGER;
 
-/** A query or path integer: decimal digits only, within [min, max]. */
+/** A query or path integer: decimal digits only, within [min, max] (at most 2^53 - 1). */
 export const intParam = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,10}$/, 'must be an integer')
+    // 16 digits reach past 2^53; the range check below refuses those.
+    .regex(/^\d{1,16}$/, 'must be an integer')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
@@ -21,9 +24,15 @@ export const dateParam = () =>
       return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
     }, 'must be a date that exists');
 
-export const idPath = z.object({
-  id: intParam(1, MAX_INT).openapi({ param: { name: 'id', in: 'path' }, type: 'integer', example: 1 }),
-});
+const idPathOf = (max: number) =>
+  z.object({
+    id: intParam(1, max).openapi({ param: { name: 'id', in: 'path' }, type: 'integer', minimum: 1, maximum: max, example: 1 }),
+  });
+
+/** The id of a product or customer in the path. */
+export const idPath = idPathOf(MAX_INT);
+/** The id of an order in the path. */
+export const orderIdPath = idPathOf(MAX_ORDER_ID);
 
 export const limitParam = (max: number, fallback: number) =>
   intParam(1, max).optional().default(fallback as never).openapi({ type: 'integer', minimum: 1, maximum: max, default: fallback });

@@ -1,6 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
 import { products } from '../../db/schema.js';
+import type { Cents } from '../../domain/money.js';
 import { salesByPeriod } from '../stats/queries.js';
 
 // Purchases count orders that are not cancelled or refunded (see compute.md).
@@ -80,9 +81,9 @@ export async function dailyRevenue(
   from: string,
   until: string,
   category: string | undefined,
-): Promise<{ date: string; revenue_cents: number }[]> {
+): Promise<{ date: string; revenue_cents: Cents }[]> {
   const days = await salesByPeriod(db, { from, to: until, granularity: 'day', category });
-  return days.map((d) => ({ date: d.period, revenue_cents: Number(d.revenue_cents) }));
+  return days.map((d) => ({ date: d.period, revenue_cents: d.revenue_cents }));
 }
 
 /** YYYY-MM-DD plus `days` (may be negative), in UTC. */

@@ -1,6 +1,7 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import pLimit from 'p-limit';
 import type { AppDeps } from '../../app.js';
+import { exactJson } from '../../http/exact-json.js';
 import { jsonContent as json, problemResponses } from '../../http/openapi.js';
 import { idPath } from '../../http/params.js';
 import { badRequest, notFound } from '../../http/problem.js';
@@ -115,6 +116,7 @@ export function computeRoutes({ database, gate, config }: AppDeps) {
         { history, days: query.days },
         { output: forecastOutput, signal, logger: c.get('logger'), deadline },
       );
-      return c.json(output, 200);
+      // The history as read (exact even past 2^53, which the script's JSON would round on the way back).
+      return exactJson(c, { ...output, history }, 200);
     });
 }

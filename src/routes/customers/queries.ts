@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import type { Cents } from '../../domain/money.js';
 import { prepared } from '../../db/prepared.js';
 import { customers, orderItems, orders } from '../../db/schema.js';
 import type { CursorValue } from '../../http/cursor.js';
@@ -23,8 +24,9 @@ const customerById = (db: Db) =>
         country: customers.country,
         createdAt: customers.createdAt,
         orderCount: sql<number>`(select count(*) from orders o where o.customer_id = "customers"."id")::int`,
-        totalSpentCents: sql<number>`(
-          select coalesce(sum(oi.quantity::bigint * oi.unit_price_cents), 0)::bigint
+        // numeric: many orders near the 2^53 limit each pass what bigint holds.
+        totalSpentCents: sql<Cents>`(
+          select coalesce(sum(oi.quantity::numeric * oi.unit_price_cents), 0)
             from orders o join order_items oi on oi.order_id = o.id
            where o.customer_id = "customers"."id" and o.status in ${REVENUE_STATUSES})`,
       })
@@ -43,7 +45,7 @@ export async function findCustomer(db: Db, id: number) {
     country: row.country,
     created_at: row.createdAt.toISOString(),
     order_count: Number(row.orderCount),
-    total_spent_cents: Number(row.totalSpentCents),
+    total_spent_cents: row.totalSpentCents,
   };
 }
 
@@ -83,7 +85,7 @@ const customerOrdersStatement = (db: Db, byStatus: boolean, after: boolean) =>
           eq(orders.customerId, sql.placeholder('customerId')),
           byStatus ? eq(orders.status, sql.placeholder('status')) : undefined,
           after
-            ? sql`(${orders.createdAt}, ${orders.id}) < (${sql.placeholder('afterCreatedAt')}::timestamptz, ${sql.placeholder('afterId')}::int)`
+            ? sql`(${orders.createdAt}, ${orders.id}) < (${sql.placeholder('afterCreatedAt')}::timestamptz, ${sql.placeholder('afterId')}::bigint)`
             : undefined,
         ),
       )

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { AppDeps } from '../../app.js';
+import { exactJson } from '../../http/exact-json.js';
 import { decodeCursor, encodeCursor, queryScope } from '../../http/cursor.js';
 import { problemResponses } from '../../http/openapi.js';
 import { idPath } from '../../http/params.js';
@@ -37,7 +38,7 @@ export function customerRoutes({ database }: AppDeps) {
       const { id } = c.req.valid('param');
       const customer = await findCustomer(db, id);
       if (!customer) throw notFound(`customer ${id} not found`);
-      return c.json(customer, 200);
+      return exactJson(c, customer, 200);
     })
     .openapi(ordersRoute, async (c) => {
       const { id } = c.req.valid('param');

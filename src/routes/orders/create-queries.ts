@@ -1,5 +1,6 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import type { Database, Db } from '../../db/client.js';
+import { MAX_ORDER_TOTAL_CENTS, orderTotalCents } from '../../domain/money.js';
 import { customers, orderItems, orders, products } from '../../db/schema.js';
 import { HttpProblem, titleFor, type FieldError } from '../../http/problem.js';
 import type { CreateOrderInput } from './create-schemas.js';
@@ -36,6 +37,12 @@ function unknownReferences(input: CreateOrderInput, customerFound: boolean, foun
     ...(missingProducts.length ? [`product${missingProducts.length > 1 ? 's' : ''} ${missingProducts.join(', ')}`] : []),
   ];
   return new HttpProblem(422, titleFor(422), `unknown ${parts.join(' and ')}`, { errors });
+}
+
+function totalTooLarge(): HttpProblem {
+  return new HttpProblem(422, titleFor(422), `the order's total would exceed ${MAX_ORDER_TOTAL_CENTS} cents`, {
+    errors: [{ path: 'items', message: `the sum of quantity x price must not exceed ${MAX_ORDER_TOTAL_CENTS} cents` }],
+  });
 }
 
 function shortagesOf(rows: { id: number; stock: number }[], units: Map<number, number>): Shortage[] {
@@ -86,14 +93,13 @@ async function insertOrder(tx: Db, customerId: number): Promise<number> {
  * that queue moves, the more of them go through.
  */
 export async function placeOrder(
-  db: Db,
+  database: Database,
   input: CreateOrderInput,
   beforeCommit?: (tx: Db, body: string) => Promise<void>,
 ): Promise<{ order: OrderBody; body: string }> {
   const units = unitsByProduct(input.items);
   const productIds = [...units.keys()];
-  return db.transaction(async (transaction) => {
-    const tx = transaction as unknown as Db;
+  return database.transaction(async (tx) => {
     const [customer] = await tx.select({ id: customers.id }).from(customers).where(eq(customers.id, input.customer_id));
     const current = await tx
       .select({ id: products.id, priceCents: products.priceCents, stock: products.stock })
@@ -101,6 +107,8 @@ export async function placeOrder(
       .where(inArray(products.id, productIds));
     const prices = new Map(current.map((p) => [p.id, p.priceCents]));
     if (!customer || prices.size < productIds.length) throw unknownReferences(input, !!customer, new Set(prices.keys()));
+    const lines = input.items.map((item) => ({ quantity: item.quantity, unitPriceCents: prices.get(item.product_id)! }));
+    if (orderTotalCents(lines) === null) throw totalTooLarge();
     // Already short in committed data: refused here, cheaply, without waiting
     // for locks (once a product sells out, most orders for it end here).
     const shortNow = shortagesOf(current, units);

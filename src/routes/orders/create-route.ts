@@ -88,7 +88,7 @@ export function orderCreateRoutes({ database, apiToken }: AppDeps) {
     const key = c.req.valid('header')['idempotency-key'];
 
     if (key === undefined) {
-      const { body } = await placeOrder(db, input);
+      const { body } = await placeOrder(database, input);
       return send(c, { status: 201, body }, false);
     }
 
@@ -105,7 +105,7 @@ export function orderCreateRoutes({ database, apiToken }: AppDeps) {
 
     const { token } = claim;
     try {
-      const { body } = await placeOrder(db, input, async (tx, text) => {
+      const { body } = await placeOrder(database, input, async (tx, text) => {
         if (!(await completeKey(tx, key, token, { status: 201, body: text }))) {
           throw keyProblem(409, 'this Idempotency-Key was taken over by a later request');
         }

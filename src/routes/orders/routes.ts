@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { AppDeps } from '../../app.js';
 import { problemResponses } from '../../http/openapi.js';
-import { idPath } from '../../http/params.js';
+import { orderIdPath } from '../../http/params.js';
 import { notFound } from '../../http/problem.js';
 import { createRouter } from '../../http/router.js';
 import { findOrder } from './queries.js';
@@ -11,7 +11,7 @@ const getRoute = createRoute({
   method: 'get',
   path: '/api/orders/{id}',
   summary: 'One order with its lines',
-  request: { params: idPath },
+  request: { params: orderIdPath },
   responses: {
     200: { description: 'The order', content: { 'application/json': { schema: orderSchema } } },
     ...problemResponses(400, 404),

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
 import { products } from '../../db/schema.js';
 import { toProductBody } from './queries.js';
 import type { ProductBody } from './schemas.js';
@@ -15,12 +15,12 @@ export type PatchOutcome =
  * representation under that lock, and when it says no, nothing is written.
  */
 export async function patchProduct(
-  db: Db,
+  database: Database,
   id: number,
   patch: ProductPatch,
   precondition: (current: ProductBody) => boolean,
 ): Promise<PatchOutcome> {
-  return db.transaction(async (tx) => {
+  return database.transaction(async (tx) => {
     const [current] = await tx.select().from(products).where(eq(products.id, id)).for('no key update');
     if (!current) return { kind: 'not_found' };
     if (!precondition(toProductBody(current))) return { kind: 'precondition_failed' };

@@ -51,7 +51,7 @@ export function productPatchRoutes({ database, apiToken }: AppDeps) {
   return router.openapi(patchRoute(apiToken), async (c) => {
     const { id } = c.req.valid('param');
     const ifMatch = c.req.valid('header')['if-match'];
-    const outcome = await patchProduct(database.db, id, c.req.valid('json'), (current) =>
+    const outcome = await patchProduct(database, id, c.req.valid('json'), (current) =>
       ifMatch === undefined ? true : ifMatchHolds(ifMatch, etagOf(current)),
     );
     if (outcome.kind === 'not_found') throw notFound(`product ${id} not found`);

@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
+import type { Cents } from '../../domain/money.js';
 import type { SalesQuery } from './schemas.js';
 
 interface PeriodRow {
   period: string;
   orders: number;
-  units: number;
-  revenue_cents: number;
+  units: Cents;
+  revenue_cents: Cents;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { AppDeps } from '../../app.js';
+import { exactJson } from '../../http/exact-json.js';
 import { problemResponses } from '../../http/openapi.js';
 import { badRequest } from '../../http/problem.js';
 import { createRouter } from '../../http/router.js';
@@ -31,14 +32,6 @@ export function statsRoutes({ database }: AppDeps) {
       ]);
     }
     const rows = await salesByPeriod(database.db, query);
-    return c.json(
-      {
-        granularity: query.granularity,
-        from: query.from,
-        to: query.to,
-        data: rows.map((r) => ({ ...r, units: Number(r.units), revenue_cents: Number(r.revenue_cents) })),
-      },
-      200,
-    );
+    return exactJson(c, { granularity: query.granularity, from: query.from, to: query.to, data: rows }, 200);
   });
 }

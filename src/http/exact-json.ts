@@ -1,0 +1,36 @@
+import type { Context, TypedResponse } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+// JSON.stringify refuses bigints. Sums of cents become bigints only past 2^53
+// (src/domain/money.ts); they are written as their exact digits. Each is
+// first swapped for a marker string starting with NUL, which no other string
+// here can hold (Postgres text cannot contain NUL, and request text with one
+// is refused before it gets here), then the quoted marker is replaced by the digits.
+const MARK = '\u0000bigint:';
+const QUOTED_MARK = /"\\u0000bigint:(-?\d+)"/g;
+
+/** JSON text of `value`, with bigints written as exact JSON integers. */
+export function stringifyExact(value: unknown): string {
+  let sawBigint = false;
+  const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v !== 'bigint') return v;
+    sawBigint = true;
+    return `${MARK}${v}`;
+  });
+  return sawBigint ? text.replace(QUOTED_MARK, '$1') : text;
+}
+
+/** What a client reads: bigints arrive as JSON numbers. */
+export type JsonNumbers<T> = T extends bigint
+  ? number
+  : T extends readonly unknown[]
+    ? { [K in keyof T]: JsonNumbers<T[K]> }
+    : T extends object
+      ? { [K in keyof T]: JsonNumbers<T[K]> }
+      : T;
+
+/** c.json() for bodies that may hold bigints. */
+export function exactJson<T, S extends ContentfulStatusCode>(c: Context, body: T, status: S) {
+  return c.body(stringifyExact(body), status, { 'content-type': 'application/json' }) as unknown as Response &
+    TypedResponse<JsonNumbers<T>, S, 'json'>;
+}
