@@ -1,10 +1,12 @@
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import type { Database } from '../src/db/client.js';
 import type { ImportResult } from './import.js';
 import { DEFAULT_BATCH_SIZE } from './records.js';
-import type { RejectsWriter as Rejects } from './rejects-writer.js';
+import { LEGACY_FILES } from './records.js';
+import { checkRejectsPath, RejectsPathError, type RejectsWriter as Rejects } from './rejects-writer.js';
 
 const USAGE = `Usage: npm run seed -- --from DIR [--rejects FILE] [--dry-run] [--json] [--batch-size N]
 
@@ -15,7 +17,9 @@ the database; without it, the embedded one in DATA_DIR (default ./.data).
 
 Options:
   --from DIR         the legacy folder (a missing file counts as an empty array)
-  --rejects FILE     write rejected records there, one JSON object a line
+  --rejects FILE     write rejected records there, one JSON object a line; the
+                     file appears when the run ends (a failed run leaves FILE
+                     as it was); it may not be one of the input files
   --dry-run          check and count everything, then roll back
   --json             end stdout with the counts as one line of JSON
   --batch-size N     records per bulk statement (default ${DEFAULT_BATCH_SIZE})
@@ -57,6 +61,13 @@ async function parseCli() {
   if (!values.from) usageError('--from DIR is required');
   const dir = await stat(values.from).catch(() => undefined);
   if (!dir?.isDirectory()) usageError(`--from ${values.from}: not a directory`);
+  if (values.rejects !== undefined) {
+    const inputs = LEGACY_FILES.map((file) => join(values.from!, file));
+    await checkRejectsPath(values.rejects, inputs).catch((err: unknown) => {
+      if (err instanceof RejectsPathError) usageError(err.message);
+      throw err;
+    });
+  }
   let batchSize = DEFAULT_BATCH_SIZE;
   if (values['batch-size'] !== undefined) {
     batchSize = Number(values['batch-size']);
@@ -97,6 +108,15 @@ async function main(): Promise<number> {
 
   let database: Database | undefined;
   let rejects: Rejects | undefined;
+  // Killed politely: the transaction is rolled back with the connection, and
+  // the half-written rejects file goes too.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      console.error(`seed: ${signal}: stopped; nothing was imported`);
+      void (rejects?.discard() ?? Promise.resolve()).finally(() => process.exit(code));
+    });
+  }
+  let succeeded = false;
   try {
     rejects = args.rejects ? await RejectsWriter.open(args.rejects) : undefined;
     // No per-statement limits: they guard API requests, and a big batch may legitimately take longer.
@@ -112,7 +132,7 @@ async function main(): Promise<number> {
     const result: ImportResult = await importLegacyFolder(database, args.from, {
       dryRun: args.dryRun,
       batchSize: args.batchSize,
-      onReject: rejects ? (r) => rejects!.write(r) : undefined,
+      onReject: rejects ? (_rejected, line) => rejects!.write(line) : undefined,
       onWarning: (message) => console.error(`seed: warning: ${message}`),
       onProgress: ({ file, read, elapsedMs }) => {
         if (Date.now() - lastProgress < PROGRESS_INTERVAL_MS) return;
@@ -122,6 +142,8 @@ async function main(): Promise<number> {
       },
     });
 
+    await rejects?.commit();
+    succeeded = true;
     for (const [file, counts] of Object.entries(result.files)) console.log(summaryLine(file, counts));
     if (args.dryRun) console.error('seed: dry run: everything was rolled back');
     if (args.json) console.log(JSON.stringify({ files: result.files, duration_ms: result.duration_ms }));
@@ -131,7 +153,7 @@ async function main(): Promise<number> {
     console.error(`seed: fatal: ${why}; nothing was imported`);
     return 1;
   } finally {
-    await rejects?.close().catch(() => undefined);
+    if (!succeeded) await rejects?.discard();
     await database?.close().catch(() => undefined);
   }
 }

@@ -1,6 +1,19 @@
 import { IdSet } from './id-set.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
-import { accept, extraJson, intArray, isRecord, kindOf, reject, show, storable, textArray, type Checked } from './records.js';
+import {
+  accept,
+  extraJson,
+  intArray,
+  isRecord,
+  isRejection,
+  kindOf,
+  reject,
+  requiredText,
+  show,
+  textArray,
+  UNSTORABLE_EXTRA,
+  type Checked,
+} from './records.js';
 import type { SqlClient } from './sql.js';
 import { MAX_INT, parseId, parseTimestamp, requiredString } from './values.js';
 
@@ -67,16 +80,17 @@ export function customerImporter(sql: SqlClient): FileImporter<CustomerRow, Fact
       if (id === undefined) return reject('invalid_id', `id must be an integer from 1 to ${MAX_INT}, got ${show(rec.id)}`);
       if (accepted.has(id)) return reject('duplicate_id', `customer ${id} was already imported from this file`);
 
-      const email = normalEmail(rec.email);
-      if (email === undefined || !storable(email)) return reject('invalid_field', `email must be a non-empty string, got ${show(rec.email)}`);
+      const text = requiredText('email', rec.email);
+      if (isRejection(text)) return text;
+      const email = text.toLowerCase();
       if (!EMAIL.test(email)) {
         return reject('invalid_email', `email ${show(email)} needs exactly one @ with text on both sides and no white space`);
       }
       const holder = facts.emailHolder.get(email);
       if (holder !== undefined && holder !== id) return reject('duplicate_email', `email ${show(email)} is held by customer ${holder}`);
 
-      const name = requiredString(rec.name);
-      if (name === undefined || !storable(name)) return reject('invalid_field', `name must be a non-empty string, got ${show(rec.name)}`);
+      const name = requiredText('name', rec.name);
+      if (isRejection(name)) return name;
 
       let country: string | null = null;
       if (rec.country != null) {
@@ -89,7 +103,7 @@ export function customerImporter(sql: SqlClient): FileImporter<CustomerRow, Fact
       if (createdAt === undefined) return reject('invalid_date', `created_at is not a valid timestamp: ${show(rec.created_at)}`);
 
       const extra = extraJson(rec, KNOWN);
-      if (extra === undefined) return reject('invalid_field', 'an unknown field holds text Postgres cannot store (NUL or an unpaired surrogate)');
+      if (extra === undefined) return reject('invalid_field', UNSTORABLE_EXTRA);
 
       accepted.add(id);
       const previous = facts.emailOf.get(id);

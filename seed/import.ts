@@ -6,7 +6,7 @@ import type { FileImporter, WriteCounts } from './file-importer.js';
 import { orderImporter } from './orders.js';
 import { productImporter } from './products.js';
 import { readJsonArray } from './read.js';
-import { DEFAULT_BATCH_SIZE, isRecord, type LegacyFile, type RejectReason } from './records.js';
+import { DEFAULT_BATCH_SIZE, isRecord, legacyJson, plainJson, type LegacyFile, type RejectReason } from './records.js';
 import { sqlClient } from './sql.js';
 
 export interface FileCounts {
@@ -45,8 +45,13 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Records per bulk statement (default DEFAULT_BATCH_SIZE). */
   batchSize?: number;
-  /** Called for every rejected record, in file order; awaited (for backpressure). */
-  onReject?: (rejected: RejectedRecord) => void | Promise<void>;
+  /**
+   * Called for every rejected record, in file order; awaited (for
+   * backpressure). `rejected` holds plain JavaScript values (a number with
+   * more digits than a double holds is rounded there); `line` is the record's
+   * line for the rejects file, with every number exactly as it was written.
+   */
+  onReject?: (rejected: RejectedRecord, line: string) => void | Promise<void>;
   /** Called after every batch. */
   onProgress?: (progress: ImportProgress) => void;
   onWarning?: (message: string) => void;
@@ -137,14 +142,13 @@ async function importFile(
       }
       counts.rejected++;
       counts.rejected_by_reason[checked.reason] = (counts.rejected_by_reason[checked.reason] ?? 0) + 1;
-      await options.onReject?.({
-        file,
-        index: firstIndex + i,
-        id: isRecord(record) && record.id !== undefined ? record.id : null,
-        reason: checked.reason,
-        detail: checked.detail,
-        record,
-      });
+      const id = isRecord(record) && record.id !== undefined ? record.id : null;
+      const index = firstIndex + i;
+      const { reason, detail } = checked;
+      await options.onReject?.(
+        { file, index, id: plainJson(id), reason, detail, record: plainJson(record) },
+        `{"file":${JSON.stringify(file)},"index":${index},"id":${legacyJson(id)},"reason":${JSON.stringify(reason)},"detail":${JSON.stringify(detail)},"record":${legacyJson(record)}}`,
+      );
     }
     // Queued right behind the previous write, so the database never waits for this process;
     // awaiting that previous one keeps at most two batches in flight.

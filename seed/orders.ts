@@ -1,7 +1,8 @@
 import { ORDER_STATUSES } from '../src/db/schema.js';
+import { MAX_ORDER_TOTAL_CENTS, orderTotalCents } from '../src/domain/money.js';
 import { IdSet } from './id-set.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
-import { accept, extraJson, intArray, isRecord, kindOf, reject, show, textArray, type Checked } from './records.js';
+import { accept, extraJson, intArray, isRecord, kindOf, reject, show, textArray, UNSTORABLE_EXTRA, type Checked } from './records.js';
 import type { SqlClient } from './sql.js';
 import { MAX_INT, parseId, parseInteger, parseMoney, parseTimestamp } from './values.js';
 
@@ -45,7 +46,8 @@ export function orderImporter(sql: SqlClient): FileImporter<OrderRow, Facts> {
     file: 'orders.json',
 
     async start() {
-      const [row] = await sql.query<{ max: number }>('select coalesce(max(id), 0)::int as max from orders');
+      // bigint: orders placed through the API may have ids past 2^31.
+      const [row] = await sql.query<{ max: number }>('select coalesce(max(id), 0)::bigint as max from orders');
       existingMax = row?.max ?? 0;
     },
 
@@ -129,9 +131,12 @@ export function orderImporter(sql: SqlClient): FileImporter<OrderRow, Facts> {
         }
         lines.push({ productId, quantity, unitPriceCents });
       }
+      if (orderTotalCents(lines) === null) {
+        return reject('invalid_item', `the order's total (quantity x unit_price over its lines) exceeds ${MAX_ORDER_TOTAL_CENTS} cents`);
+      }
 
       const extra = extraJson(rec, KNOWN);
-      if (extra === undefined) return reject('invalid_field', 'an unknown field holds text Postgres cannot store (NUL or an unpaired surrogate)');
+      if (extra === undefined) return reject('invalid_field', UNSTORABLE_EXTRA);
 
       accepted.add(id);
       return accept({ id, customerId, status, createdAt, extra, lines });

@@ -2,14 +2,19 @@ import { IdSet } from './id-set.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
 import {
   accept,
+  checkedText,
   extraJson,
+  isRejection,
+  MAX_TAG_CHARS,
+  MAX_TAGS,
+  requiredText,
+  UNSTORABLE_EXTRA,
   intArray,
   isRecord,
   kindOf,
   pgTextArray,
   reject,
   show,
-  storable,
   textArray,
   type Checked,
 } from './records.js';
@@ -80,17 +85,19 @@ export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts>
       if (id === undefined) return reject('invalid_id', `id must be an integer from 1 to ${MAX_INT}, got ${show(rec.id)}`);
       if (accepted.has(id)) return reject('duplicate_id', `product ${id} was already imported from this file`);
 
-      const sku = requiredString(rec.sku);
-      if (sku === undefined || !storable(sku)) return reject('invalid_field', `sku must be a non-empty string, got ${show(rec.sku)}`);
+      const sku = requiredText('sku', rec.sku);
+      if (isRejection(sku)) return sku;
       const holder = facts.skuHolder.get(sku);
       if (holder !== undefined && holder !== id) return reject('duplicate_sku', `sku ${show(sku)} is held by product ${holder}`);
 
-      const name = requiredString(rec.name);
-      if (name === undefined || !storable(name)) return reject('invalid_field', `name must be a non-empty string, got ${show(rec.name)}`);
+      const name = requiredText('name', rec.name);
+      if (isRejection(name)) return name;
 
       let category = 'uncategorized';
-      if (typeof rec.category === 'string' && storable(rec.category)) {
-        category = rec.category.trim().toLowerCase() || category;
+      if (typeof rec.category === 'string') {
+        const text = checkedText('category', rec.category.trim().toLowerCase());
+        if (isRejection(text)) return text;
+        category = text || category;
       } else if (rec.category != null) {
         return reject('invalid_field', `category must be a string, got ${show(rec.category)}`);
       }
@@ -105,17 +112,22 @@ export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts>
 
       let tags: string[] = [];
       if (rec.tags != null) {
-        if (!Array.isArray(rec.tags) || !rec.tags.every((t) => typeof t === 'string' && storable(t))) {
+        if (!Array.isArray(rec.tags) || !rec.tags.every((t) => typeof t === 'string')) {
           return reject('invalid_field', `tags must be an array of strings, got ${show(rec.tags)}`);
         }
         tags = (rec.tags as string[]).map((t) => t.trim()).filter(Boolean);
+        for (const tag of tags) {
+          const checked = checkedText('each tag', tag, MAX_TAG_CHARS);
+          if (isRejection(checked)) return checked;
+        }
+        if (tags.length > MAX_TAGS) return reject('invalid_field', `tags has ${tags.length} tags; at most ${MAX_TAGS}`);
       }
 
       const createdAt = parseTimestamp(rec.created_at);
       if (createdAt === undefined) return reject('invalid_date', `created_at is not a valid timestamp: ${show(rec.created_at)}`);
 
       const extra = extraJson(rec, KNOWN);
-      if (extra === undefined) return reject('invalid_field', 'an unknown field holds text Postgres cannot store (NUL or an unpaired surrogate)');
+      if (extra === undefined) return reject('invalid_field', UNSTORABLE_EXTRA);
 
       accepted.add(id);
       // The product's old sku is free from here on, its new one taken.

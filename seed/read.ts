@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { gen, none } from 'stream-chain/core';
+import { Assembler } from 'stream-json/assembler.js';
 import { parseFile } from 'stream-json/file/parser.js';
 import { verifyFile } from 'stream-json/file/verifier.js';
-import streamArray from 'stream-json/streamers/stream-array.js';
+import { JsonNumber } from './json-number.js';
 
 /** A legacy file that is not a valid JSON array; `offset` is in bytes from the file's start. */
 export class LegacySyntaxError extends Error {
@@ -25,15 +26,42 @@ export class LegacySyntaxError extends Error {
  */
 export async function* readJsonArray(path: string, file: string): AsyncGenerator<unknown> {
   // Packed values only: the streamed chunks would double the token count for nothing.
-  const run = gen(parseFile({ streamValues: false, packValues: true }), streamArray());
+  const run = gen(parseFile({ streamValues: false, packValues: true }), arrayElements());
   try {
-    for await (const item of run(path) as AsyncIterable<{ value: unknown }>) yield item.value;
+    for await (const element of run(path) as AsyncIterable<{ value: unknown }>) yield element.value;
     // The flush is what notices a truncated file.
-    for await (const item of run(none as never) as AsyncIterable<{ value: unknown }>) yield item.value;
+    for await (const element of run(none as never) as AsyncIterable<{ value: unknown }>) yield element.value;
   } catch (err) {
     if (isSystemError(err)) throw err;
     throw await locate(path, file, err);
   }
+}
+
+/** Builds values like JSON.parse, but numbers stay the text they were written as. */
+class ExactAssembler extends Assembler {
+  override numberValue(value: string): void {
+    // stringValue saves any value as it is (stream-json aliases it to its value store).
+    this.stringValue(new JsonNumber(value) as unknown as string);
+  }
+}
+
+/**
+ * The elements of a top-level array, one at a time, each as { value } (stream-json's
+ * streamArray, whose assembler cannot be swapped for ExactAssembler).
+ */
+function arrayElements() {
+  const assembler = new ExactAssembler();
+  let first = true;
+  return (token: { name: string; value?: unknown }) => {
+    if (first) {
+      first = false;
+      if (token.name !== 'startArray') throw new Error('Top-level object should be an array.');
+    }
+    assembler.consume(token as never);
+    const array = assembler.current as unknown[] | null;
+    // Wrapped: a bare null element would read as "no value" to stream-chain.
+    return assembler.depth === 1 && array?.length ? { value: array.pop() } : none;
+  };
 }
 
 function isSystemError(err: unknown): boolean {

@@ -1,5 +1,7 @@
 // Shapes and helpers shared by the three record checkers.
 
+import { decimalParts, JsonNumber } from './json-number.js';
+
 /** Records per bulk statement unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 5000;
 
@@ -38,19 +40,49 @@ export const accept = <Row>(row: Row): Checked<Row> => ({ ok: true, row });
 export type LegacyRecord = Record<string, unknown>;
 
 export function isRecord(value: unknown): value is LegacyRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
+}
+
+/**
+ * JSON text of a legacy value as it was read: numbers with the digits they
+ * were written with. Keys are written as JSON.stringify writes them, so a
+ * "__proto__" key stays a plain key.
+ */
+export function legacyJson(value: unknown): string {
+  if (value instanceof JsonNumber) return value.text;
+  if (Array.isArray(value)) return `[${value.map((v) => legacyJson(v) ?? 'null').join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const members = Object.keys(value).map((key) => `${JSON.stringify(key)}:${legacyJson((value as LegacyRecord)[key])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** A legacy value with its numbers as JavaScript numbers (what JSON.parse would have given). */
+export function plainJson(value: unknown): unknown {
+  if (value instanceof JsonNumber) return Number(value.text);
+  if (Array.isArray(value)) return value.map(plainJson);
+  if (typeof value === 'object' && value !== null) {
+    const plain: LegacyRecord = {};
+    for (const key of Object.keys(value)) {
+      Object.defineProperty(plain, key, { value: plainJson((value as LegacyRecord)[key]), enumerable: true, writable: true, configurable: true });
+    }
+    return plain;
+  }
+  return value;
 }
 
 /** A value for a detail message: JSON, cut short. */
 export function show(value: unknown): string {
   if (value === undefined) return 'missing';
-  const text = JSON.stringify(value);
+  const text = legacyJson(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 export function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (value instanceof JsonNumber) return 'a number';
   return `a ${typeof value}`;
 }
 
@@ -60,21 +92,66 @@ export function storable(text: string): boolean {
 }
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** Longest sku, name, category and email, and longest tag, in characters (legacy-data.md). */
+export const MAX_TEXT_CHARS = 500;
+export const MAX_TAG_CHARS = 100;
+export const MAX_TAGS = 100;
+
+/** Length in characters (code points), as the limits count it. */
+export function charCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/**
+ * A required text field: a string, trimmed, not empty, storable and within
+ * `maxChars`; anything else is the invalid_field rejection saying why.
+ */
+export function requiredText(field: string, value: unknown, maxChars = MAX_TEXT_CHARS): string | Rejection {
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (!text) return reject('invalid_field', `${field} must be a non-empty string, got ${show(value)}`);
+  return checkedText(field, text, maxChars);
+}
+
+/** Text already trimmed: storable and within `maxChars`, else the invalid_field rejection. */
+export function checkedText(field: string, text: string, maxChars = MAX_TEXT_CHARS): string | Rejection {
+  if (!storable(text)) return reject('invalid_field', `${field} is not valid Unicode text (a NUL or an unpaired surrogate)`);
+  const chars = charCount(text);
+  if (chars > maxChars) return reject('invalid_field', `${field} has ${chars} characters; at most ${maxChars}`);
+  return text;
+}
+
+export const isRejection = (value: unknown): value is Rejection =>
+  typeof value === 'object' && value !== null && (value as Rejection).ok === false;
+
+/** Whether a value, at any depth, is something jsonb can hold (no NUL or lone surrogate, numbers in numeric's range). */
+function jsonbStorable(value: unknown): boolean {
+  if (value instanceof JsonNumber) return decimalParts(value.text) !== undefined;
+  if (typeof value === 'string') return storable(value);
+  if (Array.isArray(value)) return value.every(jsonbStorable);
+  if (typeof value === 'object' && value !== null) {
+    return Object.keys(value).every((key) => storable(key) && jsonbStorable((value as LegacyRecord)[key]));
+  }
+  return true;
+}
+
+export const UNSTORABLE_EXTRA =
+  'an unknown field holds what Postgres cannot store (a NUL, an unpaired surrogate, or a number beyond numeric)';
+
 /**
  * The record's unknown fields as jsonb text, as they were (null when there
- * are none). Built as text so that a "__proto__" key stays a plain key.
- * Returns undefined when a value cannot be stored in jsonb.
+ * are none; numbers with all their digits). Returns undefined when a value
+ * cannot be stored in jsonb.
  */
 export function extraJson(record: LegacyRecord, known: ReadonlySet<string>): string | null | undefined {
   let text = '';
   for (const key of Object.keys(record)) {
     if (known.has(key)) continue;
-    text += `${text ? ',' : '{'}${JSON.stringify(key)}:${JSON.stringify(record[key]) ?? 'null'}`;
+    if (!storable(key) || !jsonbStorable(record[key])) return undefined;
+    text += `${text ? ',' : '{'}${JSON.stringify(key)}:${legacyJson(record[key])}`;
   }
-  if (!text) return null;
-  // JSON.stringify escapes unpaired surrogates and NUL as \uXXXX, which jsonb refuses.
-  if (/(?:^|[^\\])(?:\\\\)*\\u(?:0000|d[89a-f])/i.test(text)) return undefined;
-  return `${text}}`;
+  return text ? `${text}}` : null;
 }
 
 /** A Postgres text[] literal, for a per-row array inside an array parameter. */

@@ -1,36 +1,41 @@
 // Parsers for the value rules of legacy-data.md. Each returns undefined when
-// the value breaks its rule; the caller picks the reason.
+// the value breaks its rule; the caller picks the reason. JSON numbers arrive
+// as JsonNumber (their text), so that they are judged by their exact value.
+
+import { JsonNumber, plainDecimal } from './json-number.js';
 
 export const MAX_INT = 2_147_483_647;
 const MAX_CENTS = MAX_INT; // 21474836.47
 
-/** An integer, or a string of decimal digits, within [min, max]. */
+/** The exact decimal text of a JSON number (a JsonNumber, or a JS number from code), or undefined. */
+function numberText(value: unknown): string | undefined {
+  if (value instanceof JsonNumber) return plainDecimal(value.text);
+  if (typeof value === 'number' && Number.isFinite(value)) return plainDecimal(String(value));
+  return undefined;
+}
+
+/** A JSON integer, or a string of decimal digits, within [min, max]. */
 export function parseInteger(value: unknown, min: number, max: number): number | undefined {
-  let n: number;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && /^\d+$/.test(value)) n = Number(value);
-  else return undefined;
-  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+  let digits: string | undefined;
+  if (typeof value === 'string') digits = /^\d+$/.test(value) ? value : undefined;
+  else digits = numberText(value);
+  // A JSON number's plain text is an integer when it has no point (42.0 is 42).
+  if (digits === undefined || !/^-?\d+$/.test(digits)) return undefined;
+  const n = BigInt(digits);
+  return n >= BigInt(min) && n <= BigInt(max) ? Number(n) : undefined;
 }
 
 /** The common id rule: 1..2147483647. */
 export const parseId = (value: unknown) => parseInteger(value, 1, MAX_INT);
 
 /**
- * Money as integer cents, through its decimal text: a JSON number is read
- * as the shortest text that round-trips (19.99 -> "19.99"), never multiplied
- * as a float (19.99 * 100 is 1998.9999999999998).
+ * Money as integer cents, through its decimal text: a JSON number by its
+ * exact value (19.99 -> "19.99", 1.5e1 -> "15"), never multiplied as a float
+ * (19.99 * 100 is 1998.9999999999998); a string as written ("12.50").
  */
 export function parseMoney(value: unknown): number | undefined {
-  let text: string;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return undefined;
-    text = String(value);
-  } else if (typeof value === 'string') {
-    text = value;
-  } else {
-    return undefined;
-  }
+  const text = typeof value === 'string' ? value : numberText(value);
+  if (text === undefined) return undefined;
   const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(text);
   if (!match) return undefined;
   const cents = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
@@ -60,11 +65,10 @@ function daysInMonth(year: number, month: number): number {
  * exist (2024-02-30) are refused rather than rolled over.
  */
 export function parseTimestamp(value: unknown): string | undefined {
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < EPOCH_RANGE.min || value > EPOCH_RANGE.max) return undefined;
-    return new Date(value).toISOString();
+  if (typeof value !== 'string') {
+    const ms = parseInteger(value, EPOCH_RANGE.min, EPOCH_RANGE.max);
+    return ms === undefined ? undefined : new Date(ms).toISOString();
   }
-  if (typeof value !== 'string') return undefined;
   const m = ISO_DATE_TIME.exec(value.trim());
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac, zone] = m;

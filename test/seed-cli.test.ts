@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { link, lstat, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverName } from './helpers/database.js';
@@ -142,5 +142,47 @@ describe(`seed CLI (${driverName})`, () => {
     expect(stderr).toContain(`orders.json: not a valid JSON array at byte ${Buffer.byteLength(truncated)}`);
     expect(stderr).toContain('nothing was imported');
     expect(await inspect(snapshot)).toEqual(before);
+  }, SLOW);
+
+  it('refuses a --rejects path that is an input file, by name, symlink or hard link (exit 2), and leaves it whole', async () => {
+    const dir = await folder();
+    const original = await readFile(join(dir, 'products.json'), 'utf8');
+    const elsewhere = await tempDir();
+    await symlink(join(dir, 'products.json'), join(elsewhere, 'link.jsonl'));
+    await link(join(dir, 'orders.json'), join(elsewhere, 'hard.jsonl'));
+    for (const path of [join(dir, 'products.json'), join(elsewhere, 'link.jsonl'), join(elsewhere, 'hard.jsonl'), dir]) {
+      const { code, stderr } = await runSeed(['--from', dir, '--rejects', path], shared.env);
+      expect([path, code]).toEqual([path, 2]);
+      expect(stderr).toMatch(/--rejects .*(is the input file|is a folder)/);
+    }
+    expect(await readFile(join(dir, 'products.json'), 'utf8')).toBe(original);
+  }, SLOW);
+
+  it('leaves an existing rejects file as it was when the run fails, and writes through no symlink', async () => {
+    const dir = await folder();
+    const out = await tempDir();
+    const rejectsPath = join(out, 'rejects.jsonl');
+    await writeFile(rejectsPath, 'the previous run\n');
+    // The database cannot be reached: the run fails at once.
+    const unreachable = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };
+    const failed = await runSeed(['--from', dir, '--rejects', rejectsPath], unreachable);
+    expect(failed.code).toBe(1);
+    expect(await readFile(rejectsPath, 'utf8')).toBe('the previous run\n');
+    // A truncated file fails the run after rejects were written: still untouched, and no temporary file left.
+    const truncatedDir = await writeLegacyFolder({ products: `[${JSON.stringify(product('bad id'))},` });
+    expect((await runSeed(['--from', truncatedDir, '--rejects', rejectsPath], shared.env)).code).toBe(1);
+    expect(await readFile(rejectsPath, 'utf8')).toBe('the previous run\n');
+    expect(await readdir(out)).toEqual(['rejects.jsonl']);
+
+    // A symlink at the path is replaced by the new file; what it pointed to is not written.
+    const precious = join(out, 'precious.txt');
+    await writeFile(precious, 'keep me');
+    const linkPath = join(out, 'linked.jsonl');
+    await symlink(precious, linkPath);
+    const ok = await runSeed(['--from', dir, '--rejects', linkPath], shared.env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await readFile(precious, 'utf8')).toBe('keep me');
+    expect((await lstat(linkPath)).isSymbolicLink()).toBe(false);
+    expect((await readFile(linkPath, 'utf8')).trim().split('\n').length).toBeGreaterThan(0);
   }, SLOW);
 });
