@@ -4,6 +4,7 @@ import { queryRows } from '../src/db/client.js';
 import { createTestApp, getJson, TEST_TOKEN, type TestApp } from './helpers/app.js';
 import { driverName } from './helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from './helpers/fixtures.js';
+import { importFiles, order as legacyOrder } from './helpers/legacy.js';
 
 let t: TestApp;
 
@@ -258,6 +259,34 @@ describe(`POST /api/orders (${driverName})`, () => {
     // The imported orders are untouched.
     const imported = await getJson(t.app, `/api/orders/${taken[0]}`);
     expect(imported.body.customer_id).toBe(2);
+  });
+
+  it('keeps taking orders after importing the largest legal legacy id: new ids go past 2^31', async () => {
+    await insertProducts(t.database.db, [{ id: 1801, stock: 100 }]);
+    const { rejects } = await importFiles(t.database, {
+      orders: [legacyOrder(2147483647, { customer_id: 2, items: [{ product_id: 1801, quantity: 1, unit_price: 1 }] })],
+    });
+    expect(rejects).toEqual([]);
+    const placed = await postOrder({ customer_id: 1, items: [{ product_id: 1801, quantity: 1 }] });
+    expect(placed.status).toBe(201);
+    expect(placed.body.id).toBeGreaterThan(2147483647);
+    const read = await getJson(t.app, `/api/orders/${placed.body.id}`, { headers: auth });
+    expect(read.status).toBe(200);
+    expect(read.body.id).toBe(placed.body.id);
+    expect((await getJson(t.app, '/api/orders/9007199254740991', { headers: auth })).status).toBe(404);
+    expect((await getJson(t.app, '/api/orders/9007199254740992', { headers: auth })).status).toBe(400);
+  });
+
+  it('answers 422 when the order total would pass 2^53 - 1 cents, and takes one at the limit', async () => {
+    // 2147483647 x 4194304 = 2^53 - 4194304: at the limit; one unit more passes it.
+    await insertProducts(t.database.db, [{ id: 1901, priceCents: 2147483647, stock: 2147483647 }, { id: 1902, priceCents: 4194303, stock: 10 }]);
+    const over = await postOrder({ customer_id: 1, items: [{ product_id: 1901, quantity: 4194304 }, { product_id: 1902, quantity: 2 }] });
+    expect(over.status).toBe(422);
+    expect(over.body.detail).toMatch(/exceed 9007199254740991 cents/);
+    expect(await stockOf(1901, 1902)).toEqual([2147483647, 10]);
+    const at = await postOrder({ customer_id: 1, items: [{ product_id: 1901, quantity: 4194304 }, { product_id: 1902, quantity: 1 }] });
+    expect(at.status).toBe(201);
+    expect(at.body.total_cents).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it('sells exactly the stock to 200 concurrent orders: 50 created, 150 refused, none below zero', async () => {
