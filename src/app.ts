@@ -2,6 +2,8 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { ComputeGate } from './compute/gate.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import type { AccessTokens } from './http/auth.js';
+import type { CursorCodec } from './http/cursor.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { problemResponses } from './http/openapi.js';
 import { requestIdMiddleware, requestLogging } from './http/request-context.js';
@@ -24,8 +26,10 @@ export interface AppDeps {
   config: Config;
   database: Database;
   logger: Logger;
-  /** The bearer token writes must present. */
-  apiToken: string;
+  /** The bearer tokens writes and reads of personal data must present. */
+  tokens: AccessTokens;
+  /** Seals and opens list cursors with the deployment's key. */
+  cursors: CursorCodec;
   /** The bounded Python gate the compute endpoints run through. */
   gate: ComputeGate;
 }

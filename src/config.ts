@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -8,6 +9,26 @@ const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefin
 const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
   z.preprocess(emptyAsUndefined, schema.default(fallback as never));
 
+// Comma-separated bearer tokens (several valid at once, to rotate one without
+// downtime). A token must be sendable in an Authorization header: visible
+// ASCII, no comma, no space.
+const tokenList = z
+  .string()
+  .transform((value) => value.split(',').map((token) => token.trim()))
+  .pipe(
+    z
+      .array(z.string().min(1, 'an empty token (two commas in a row?)').regex(/^[\x21-\x7e]+$/, 'tokens are visible ASCII without spaces'))
+      .min(1),
+  );
+
+/** An address only this machine can reach: without API_TOKEN the server makes up a token, which is only safe there. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1';
+}
+
 const configSchema = z.object({
   DATABASE_URL: optional(
     z
@@ -17,7 +38,8 @@ const configSchema = z.object({
   DATA_DIR: withDefault(z.string().min(1), './.data'),
   PORT: withDefault(integer(0, 65535), 3000),
   HOST: withDefault(z.string().min(1), '127.0.0.1'),
-  API_TOKEN: optional(z.string().min(1)),
+  API_TOKEN: optional(tokenList),
+  API_READ_TOKEN: optional(tokenList),
   PG_POOL_MAX: withDefault(integer(1, 1000), 10),
   PYTHON_BIN: optional(z.string().min(1)),
   COMPUTE_CONCURRENCY: withDefault(integer(1, 256), 4),
@@ -32,6 +54,14 @@ const configSchema = z.object({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     'info',
   ),
+}).superRefine((config, ctx) => {
+  if (!config.API_TOKEN && !isLoopbackHost(config.HOST)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['API_TOKEN'],
+      message: `must be set when HOST (${config.HOST}) is not a loopback address: instances behind a load balancer must share one token`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_TOKEN } from './helpers/app.js';
+import { bearer, createTestApp, TEST_TOKEN, testCursors } from './helpers/app.js';
 import { driverName } from './helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from './helpers/fixtures.js';
 
@@ -265,3 +265,93 @@ describe(`fuzzing every endpoint (${driverName})`, () => {
     );
   });
 });
+
+// Cursors are sealed with the deployment's key. One that the server did seal
+// (the test holds the key) but whose values are anything at all must still
+// give a page or a 400, on every sort: never a 500.
+const cursors = await testCursors(t.database);
+describe(`fuzzing cursor contents under a valid seal (${driverName})`, () => {
+  const SORTS = ['id', 'name', 'price', '-price', 'created_at', '-created_at'] as const;
+  const lists = [
+    ...SORTS.map((sort) => ({ url: `/api/products?sort=${sort}&limit=2`, endpoint: 'products', scope: cursors.scope({ sort }), headers: {} })),
+    {
+      url: '/api/customers/1/orders?limit=2',
+      endpoint: 'customer-orders',
+      scope: cursors.scope({ customer: 1, status: undefined }),
+      headers: bearer(TEST_TOKEN),
+    },
+  ];
+
+  async function pageOr400(url: string, headers: Record<string, string>) {
+    const res = await t.app.request(url, { headers });
+    const body = await res.text();
+    expect([200, 400], `${url} -> ${res.status} ${body.slice(0, 200)}`).toContain(res.status);
+    if (res.status === 400) expect(JSON.parse(body)).toMatchObject({ status: 400, errors: [{ path: 'cursor' }] });
+    return res.status;
+  }
+
+  it('refuses wrong values with a 400 on every sort: fractional, huge and negative ids, 1e300, dates that do not exist', async () => {
+    const bad: unknown[][] = [
+      [1.5],
+      [2 ** 53],
+      [-1],
+      [1e300, 1],
+      ['2024-02-30T00:00:00.000Z', 1],
+      ['not a date', 1],
+      [1.5, 1.5],
+      ['x\u0000', 1],
+      [{}, 1],
+      [null, null],
+      [],
+      ['a', 1, 2],
+    ];
+    for (const list of lists) {
+      // Any text is a name: only the name sort takes those two.
+      const textSort = list.url.includes('sort=name');
+      for (const keyset of bad.filter((k) => !(textSort && (k[0] === 'not a date' || k[0] === '2024-02-30T00:00:00.000Z')))) {
+        const cursor = cursors.encode(list.endpoint, list.scope, keyset as never);
+        const res = await t.app.request(`${list.url}&cursor=${encodeURIComponent(cursor)}`, { headers: list.headers });
+        expect([list.url, JSON.stringify(keyset), res.status]).toEqual([list.url, JSON.stringify(keyset), 400]);
+      }
+    }
+  });
+
+  it('answers any sealed content with a page or a 400', async () => {
+    const value = fc.oneof(
+      fc.integer(),
+      fc.double(),
+      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map((n) => Number(n)),
+      fc.string(),
+      fc.string({ unit: 'grapheme' }),
+      fc.date({ noInvalidDate: true, min: new Date('0001-01-01'), max: new Date('9999-12-31') }).map((d) => d.toISOString()),
+      fc.constantFrom('2024-02-30T00:00:00.000Z', '', '\ud800', 'Product 1', 0, 1, 2147483647, 2147483648, null, true),
+      fc.jsonValue(),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...lists), fc.array(value, { maxLength: 3 }), async (list, keyset) => {
+        const cursor = cursors.encode(list.endpoint, list.scope, keyset as never);
+        await pageOr400(`${list.url}&cursor=${encodeURIComponent(cursor)}`, list.headers);
+      }),
+      { numRuns: RUNS * 3 },
+    );
+  });
+
+  it('answers unsealed or edited cursors with a 400', async () => {
+    const valid = cursors.encode('products', cursors.scope({ sort: 'id' }), [1]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ minLength: 1, maxLength: 300 }),
+          fc.nat({ max: valid.length - 1 }).chain((i) => fc.string({ minLength: 1, maxLength: 1 }).map((ch) => `${valid.slice(0, i)}${ch}${valid.slice(i + 1)}`)),
+        ),
+        async (cursor) => {
+          if (cursor === valid) return;
+          const res = await t.app.request(`/api/products?sort=id&limit=2&cursor=${encodeURIComponent(cursor)}`);
+          expect(res.status).toBe(400);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+});
+

@@ -1,7 +1,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_TOKEN } from './helpers/app.js';
+import { bearer, createTestApp, TEST_READ_TOKEN, TEST_TOKEN } from './helpers/app.js';
 import { driverName } from './helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from './helpers/fixtures.js';
 
@@ -53,6 +53,8 @@ const jsonWrite = (method: string, body: unknown, headers: Record<string, string
   headers: { ...auth, 'content-type': 'application/json', ...headers },
   body: typeof body === 'string' ? body : JSON.stringify(body),
 });
+/** Reads of personal data, with the read-only token. */
+const reader: RequestInit = { headers: bearer(TEST_READ_TOKEN) };
 const tooLarge = JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) });
 
 /** Example requests per documented operation, with the status each must get. */
@@ -97,19 +99,22 @@ const EXAMPLES: Record<string, Example[]> = {
   ],
   'GET /api/queue-stats': [{ status: 200, url: '/api/queue-stats' }],
   'GET /api/customers/{id}': [
-    { status: 200, url: '/api/customers/1' },
-    { status: 400, url: '/api/customers/-1' },
-    { status: 404, url: '/api/customers/999999' },
+    { status: 200, url: '/api/customers/1', init: reader },
+    { status: 400, url: '/api/customers/-1', init: reader },
+    { status: 401, url: '/api/customers/1' },
+    { status: 404, url: '/api/customers/999999', init: reader },
   ],
   'GET /api/customers/{id}/orders': [
-    { status: 200, url: '/api/customers/1/orders?limit=1' },
-    { status: 400, url: '/api/customers/1/orders?status=lost' },
-    { status: 404, url: '/api/customers/999999/orders' },
+    { status: 200, url: '/api/customers/1/orders?limit=1', init: reader },
+    { status: 400, url: '/api/customers/1/orders?status=lost', init: reader },
+    { status: 401, url: '/api/customers/1/orders', init: { headers: bearer('wrong') } },
+    { status: 404, url: '/api/customers/999999/orders', init: reader },
   ],
   'GET /api/orders/{id}': [
-    { status: 200, url: '/api/orders/1' },
-    { status: 400, url: '/api/orders/1.5' },
-    { status: 404, url: '/api/orders/999999' },
+    { status: 200, url: '/api/orders/1', init: reader },
+    { status: 400, url: '/api/orders/1.5', init: reader },
+    { status: 401, url: '/api/orders/1' },
+    { status: 404, url: '/api/orders/999999', init: reader },
   ],
   'POST /api/orders': [
     {

@@ -9,7 +9,7 @@ import { parseConfig } from '../src/config.js';
 import { openDatabase, queryRows, type Database } from '../src/db/client.js';
 import { isDatabaseUnavailable, sqlStateOf } from '../src/db/errors.js';
 import { createLogger } from '../src/logger.js';
-import { createTestApp, TEST_TOKEN } from './helpers/app.js';
+import { createTestApp, TEST_TOKEN, testCursors } from './helpers/app.js';
 import { createTestDatabase, driverName, TEST_DATABASE_URL, type TestDatabase } from './helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from './helpers/fixtures.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
@@ -29,9 +29,9 @@ const DATABASE_REQUESTS: [string, RequestInit?][] = [
   ['/api/products'],
   ['/api/products/1'],
   ['/api/categories'],
-  ['/api/customers/1'],
-  ['/api/customers/1/orders'],
-  ['/api/orders/1'],
+  ['/api/customers/1', { headers: { authorization: `Bearer ${TEST_TOKEN}` } }],
+  ['/api/customers/1/orders', { headers: { authorization: `Bearer ${TEST_TOKEN}` } }],
+  ['/api/orders/1', { headers: { authorization: `Bearer ${TEST_TOKEN}` } }],
   ['/api/stats/sales?from=2024-03-01&to=2024-03-31'],
   ['/api/products/1/recommendations'],
   ['/api/forecast?days=3&history=7'],
@@ -105,7 +105,7 @@ if (TEST_DATABASE_URL) {
       });
       const config = parseConfig({ LOG_LEVEL: 'warn', API_TOKEN: TEST_TOKEN });
       gate = await createComputeGate(config, logger);
-      app = createApp({ config, database, logger, apiToken: TEST_TOKEN, gate });
+      app = createApp({ config, database, logger, tokens: { write: [TEST_TOKEN], read: [] }, cursors: await testCursors(database), gate });
     });
     afterAll(async () => {
       await gate?.shutdown();
@@ -125,7 +125,7 @@ if (TEST_DATABASE_URL) {
       });
       const ms = performance.now() - restored;
       for (const path of ['/api/products', '/api/products/1', '/api/customers/1', '/api/orders/1']) {
-        expect((await app.request(path)).status).toBe(200);
+        expect((await app.request(path, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).status).toBe(200);
       }
       return ms;
     }

@@ -6,6 +6,7 @@ import { createComputeGate } from '../src/compute/create.js';
 import type { ComputeGate } from '../src/compute/gate.js';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { testCursors } from './helpers/app.js';
 import { createTestDatabase, driverName, type TestDatabase } from './helpers/database.js';
 import { insertCustomers, insertProducts } from './helpers/fixtures.js';
 
@@ -32,7 +33,7 @@ beforeAll(async () => {
   const logger = createLogger('trace', destination);
   const config = parseConfig({ LOG_LEVEL: 'trace', API_TOKEN: TOKEN });
   gate = await createComputeGate(config, logger);
-  app = createApp({ config, database: testDb.database, logger, apiToken: TOKEN, gate });
+  app = createApp({ config, database: testDb.database, logger, tokens: { write: [TOKEN], read: [] }, cursors: await testCursors(testDb.database), gate });
   // A route that fails the way an unexpected bug would, with a bound value in its query.
   app.get('/test/unexpected-failure', async (c) => {
     await testDb.database.db.execute(sql`select ${'PARAM-SECRET-be41'}::int`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
-import { createTestApp, TEST_TOKEN, type TestApp } from './helpers/app.js';
+import { createTestApp, testCursors, testTokens, type TestApp } from './helpers/app.js';
 import { driverName } from './helpers/database.js';
 import { insertProducts } from './helpers/fixtures.js';
 
@@ -90,7 +90,8 @@ describe(`GET /metrics (${driverName})`, () => {
       config: t.config,
       database: t.database,
       logger: createLogger('silent'),
-      apiToken: TEST_TOKEN,
+      tokens: testTokens,
+      cursors: await testCursors(t.database),
       gate: t.gate,
     });
     await other.request('/healthz');

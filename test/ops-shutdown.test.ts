@@ -39,6 +39,8 @@ async function serverStorage(): Promise<Record<string, string>> {
  */
 class PythonLatch {
   readonly pids: number[] = [];
+  /** Off until the test turns it on: the server's start-up probe of PYTHON_BIN runs straight through. */
+  holding = false;
   private readonly held: net.Socket[] = [];
   private readonly arrivals: (() => void)[] = [];
   private constructor(
@@ -70,6 +72,10 @@ class PythonLatch {
     const latch = new PythonLatch(server, wrapper);
     server.on('connection', (socket) => {
       socket.once('data', (chunk) => {
+        if (!latch.holding) {
+          socket.end('go\n');
+          return;
+        }
         latch.pids.push(Number(chunk.toString().trim()));
         latch.held.push(socket);
         latch.arrivals.splice(0).forEach((wake) => wake());
@@ -142,6 +148,7 @@ describe(`graceful shutdown of the real server (${driverName})`, () => {
   it('on SIGTERM finishes requests in flight, 503s queued compute work, refuses new connections, exits 0', async () => {
     const latch = await PythonLatch.create();
     const server = await startServer({ PYTHON_BIN: latch.wrapper, COMPUTE_CONCURRENCY: '1', LOG_LEVEL: 'info' });
+    latch.holding = true;
 
     // A keep-alive connection left idle: the server must close it, not wait for it.
     const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });

@@ -68,7 +68,7 @@ describe(`POST /api/orders (${driverName})`, () => {
     });
     // The database's clock and this one may differ by a little; a minute is generous.
     expect(Math.abs(new Date(body.created_at).getTime() - before.getTime())).toBeLessThan(60_000);
-    const read = await getJson(t.app, `/api/orders/${body.id}`);
+    const read = await getJson(t.app, `/api/orders/${body.id}`, { headers: auth });
     expect(read.status).toBe(200);
     expect(read.body).toEqual(body);
     expect(await stockOf(101, 102)).toEqual([6, 2]);
@@ -85,7 +85,7 @@ describe(`POST /api/orders (${driverName})`, () => {
     expect(patch.status).toBe(200);
     const second = await postOrder({ customer_id: 1, items: [{ product_id: 151, quantity: 1 }] });
     expect(second.body.items[0].unit_price_cents).toBe(700);
-    expect((await getJson(t.app, `/api/orders/${first.body.id}`)).body.items[0].unit_price_cents).toBe(500);
+    expect((await getJson(t.app, `/api/orders/${first.body.id}`, { headers: auth })).body.items[0].unit_price_cents).toBe(500);
   });
 
   it('sums repeated products against their stock', async () => {
@@ -257,7 +257,7 @@ describe(`POST /api/orders (${driverName})`, () => {
     for (const id of ids) expect(taken).not.toContain(id);
     expect(new Set(ids).size).toBe(3);
     // The imported orders are untouched.
-    const imported = await getJson(t.app, `/api/orders/${taken[0]}`);
+    const imported = await getJson(t.app, `/api/orders/${taken[0]}`, { headers: auth });
     expect(imported.body.customer_id).toBe(2);
   });
 
@@ -326,7 +326,7 @@ describe(`POST /api/orders (${driverName})`, () => {
     expect(await orderCount()).toBe(ordersBefore + 50);
     expect(new Set(created.map((r) => r.body.id)).size).toBe(50);
     for (const r of created) {
-      const read = await getJson(t.app, `/api/orders/${r.body.id}`);
+      const read = await getJson(t.app, `/api/orders/${r.body.id}`, { headers: auth });
       expect(read.status).toBe(200);
       expect(read.body).toEqual(r.body);
     }

@@ -5,7 +5,7 @@ import { createApp } from '../src/app.js';
 import { createComputeGate } from '../src/compute/create.js';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { TEST_TOKEN } from './helpers/app.js';
+import { TEST_TOKEN, testCursors } from './helpers/app.js';
 import { driverName } from './helpers/database.js';
 import {
   customer,
@@ -184,7 +184,7 @@ describe(`money at its limits (${driverName})`, () => {
     const config = parseConfig({ PATH: process.env.PATH, LOG_LEVEL: 'silent', API_TOKEN: TEST_TOKEN });
     const logger = createLogger('silent');
     const gate = await createComputeGate(config, logger);
-    const app = createApp({ config, database: t.database, logger, apiToken: TEST_TOKEN, gate });
+    const app = createApp({ config, database: t.database, logger, tokens: { write: [TEST_TOKEN], read: [] }, cursors: await testCursors(t.database), gate });
     try {
       const stats = await app.request('/api/stats/sales?from=2024-03-01&to=2024-03-01');
       expect(stats.status).toBe(200);

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { stringifyExact } from '../http/exact-json.js';
 import type { Logger } from '../logger.js';
 import type { PythonLaunch } from './interpreter.js';
+import { probeInterpreter } from './probe.js';
 import {
   clientGone,
   queueFull,
@@ -104,6 +105,11 @@ export class ComputeGate {
       queue_limit: this.options.queueLimit,
       ...this.counters,
     };
+  }
+
+  /** Runs a real script once (at start): why this interpreter cannot serve, or null. */
+  probe(): Promise<string | null> {
+    return probeInterpreter(this.options.launch, this.options.env, this.options.timeoutMs);
   }
 
   /**

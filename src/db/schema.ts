@@ -193,3 +193,12 @@ export const productBuyersStale = pgTable(
     index('product_buyers_stale_product_idx').on(t.productId),
   ],
 );
+
+// Secrets of the deployment, made once by whichever instance starts first and
+// shared by all (the key that seals list cursors): nothing to configure, and
+// they survive restarts. Never sent to clients or logged.
+export const appSecrets = pgTable('app_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3, mode: 'date' }).notNull().defaultNow(),
+});

@@ -14,7 +14,8 @@ export function registerBearerScheme(router: OpenAPIHono<AppEnv>): void {
   router.openAPIRegistry.registerComponent('securitySchemes', BEARER_SCHEME, {
     type: 'http',
     scheme: 'bearer',
-    description: 'The API token (API_TOKEN, or the one the server logged at start).',
+    description:
+      'API_TOKEN (writes and reads of personal data), or API_READ_TOKEN (reads of personal data only); without API_TOKEN, on a loopback address, the token the server printed at start.',
   });
 }
 
@@ -25,9 +26,20 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 const unauthorized = (detail: string, challenge: string) =>
   new HttpProblem(401, titleFor(401), detail, { headers: { 'www-authenticate': challenge } });
 
-/** Lets a request through only with `Authorization: Bearer <token>`. */
-export function bearerAuth(token: string): MiddlewareHandler<AppEnv> {
-  const expected = digest(token);
+/** The tokens a deployment accepts (api.md): API_TOKEN may write and read, API_READ_TOKEN only read. */
+export interface AccessTokens {
+  write: readonly string[];
+  read: readonly string[];
+}
+
+/** The tokens that may read personal data: both kinds. */
+export const readers = (tokens: AccessTokens): readonly string[] => [...tokens.write, ...tokens.read];
+
+/** Lets a request through only with `Authorization: Bearer <one of tokens>`. */
+export function bearerAuth(tokens: readonly string[]): MiddlewareHandler<AppEnv> {
+  const expected = tokens.map(digest);
+  // Every token is compared, whichever matches: the time taken does not say which.
+  const accepted = (given: Buffer) => expected.reduce((ok, token) => timingSafeEqual(given, token) || ok, false);
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (!header) throw unauthorized('this request needs an Authorization: Bearer token', 'Bearer realm="shop-api"');
@@ -35,7 +47,7 @@ export function bearerAuth(token: string): MiddlewareHandler<AppEnv> {
     if (!match) {
       throw unauthorized('the Authorization header is not a Bearer token', 'Bearer realm="shop-api", error="invalid_request"');
     }
-    if (!timingSafeEqual(digest(match[1]!), expected)) {
+    if (!accepted(digest(match[1]!))) {
       throw unauthorized('the bearer token is not valid', 'Bearer realm="shop-api", error="invalid_token"');
     }
     await next();

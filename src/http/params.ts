@@ -37,4 +37,5 @@ export const orderIdPath = idPathOf(MAX_ORDER_ID);
 export const limitParam = (max: number, fallback: number) =>
   intParam(1, max).optional().default(fallback as never).openapi({ type: 'integer', minimum: 1, maximum: max, default: fallback });
 
-export const cursorParam = z.string().min(1).max(2000).optional();
+// Long enough for a keyset holding a name of 500 four-byte characters.
+export const cursorParam = z.string().min(1).max(8192).optional();

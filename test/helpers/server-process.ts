@@ -36,15 +36,20 @@ export class ServerProcess {
 
   /** Starts the server on a free port with exactly `env` (plus PATH and HOME) and waits until it listens. */
   static async start(env: Record<string, string>): Promise<ServerProcess> {
+    const server = ServerProcess.spawn(env);
+    const listening = await server.waitForLine((line) => line.msg === 'listening');
+    server.port = Number(listening.port);
+    return server;
+  }
+
+  /** Starts the server without waiting for anything (for starts that are meant to fail). */
+  static spawn(env: Record<string, string>): ServerProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const server = new ServerProcess(child);
-    const listening = await server.waitForLine((line) => line.msg === 'listening');
-    server.port = Number(listening.port);
-    return server;
+    return new ServerProcess(child);
   }
 
   get pid(): number {

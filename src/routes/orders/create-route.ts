@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context, TypedResponse } from 'hono';
 import type { AppDeps } from '../../app.js';
-import { bearerAuth, bearerSecurity, registerBearerScheme } from '../../http/auth.js';
+import { bearerAuth, bearerSecurity, registerBearerScheme, type AccessTokens } from '../../http/auth.js';
 import { PROBLEM_CONTENT_TYPE, problemResponse } from '../../http/errors.js';
 import { jsonBody } from '../../http/json-body.js';
 import { problemResponses } from '../../http/openapi.js';
@@ -21,13 +21,13 @@ import { orderSchema, type OrderBody } from './schemas.js';
 
 const PURGE_EVERY_MS = 60_000;
 
-const createOrderRoute = (apiToken: string) =>
+const createOrderRoute = (tokens: AccessTokens) =>
   createRoute({
     method: 'post',
     path: '/api/orders',
     summary: 'Place an order: stock is checked and taken in one transaction',
     security: bearerSecurity,
-    middleware: [bearerAuth(apiToken), ...jsonBody()] as const,
+    middleware: [bearerAuth(tokens.write), ...jsonBody()] as const,
     request: {
       headers: idempotencyHeaders,
       body: { required: true, content: { 'application/json': { schema: createOrderSchema } } },
@@ -64,7 +64,7 @@ function send(c: Context<AppEnv>, response: StoredResponse, replayed: boolean): 
 const keyProblem = (status: 409 | 422, detail: string) =>
   new HttpProblem(status, titleFor(status), detail, status === 409 ? { headers: { 'retry-after': '1' } } : {});
 
-export function orderCreateRoutes({ database, apiToken }: AppDeps) {
+export function orderCreateRoutes({ database, tokens }: AppDeps) {
   const { db } = database;
   const router = createRouter();
   registerBearerScheme(router);
@@ -83,7 +83,7 @@ export function orderCreateRoutes({ database, apiToken }: AppDeps) {
     }
   };
 
-  return router.openapi(createOrderRoute(apiToken), async (c) => {
+  return router.openapi(createOrderRoute(tokens), async (c) => {
     const input = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'];
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../../app.js';
-import { bearerAuth, bearerSecurity, registerBearerScheme } from '../../http/auth.js';
+import { bearerAuth, bearerSecurity, registerBearerScheme, type AccessTokens } from '../../http/auth.js';
 import { etagOf } from '../../http/etag.js';
 import { jsonBody } from '../../http/json-body.js';
 import { problemResponses } from '../../http/openapi.js';
@@ -11,13 +11,13 @@ import { patchProduct } from './patch-queries.js';
 import { productPatchSchema } from './patch-schemas.js';
 import { productSchema } from './schemas.js';
 
-const patchRoute = (apiToken: string) =>
+const patchRoute = (tokens: AccessTokens) =>
   createRoute({
     method: 'patch',
     path: '/api/products/{id}',
     summary: 'Update some of a product’s fields; If-Match makes it conditional',
     security: bearerSecurity,
-    middleware: [bearerAuth(apiToken), ...jsonBody()] as const,
+    middleware: [bearerAuth(tokens.write), ...jsonBody()] as const,
     request: {
       params: idPath,
       headers: z.object({
@@ -45,10 +45,10 @@ const ifMatchHolds = (header: string, etag: string) =>
     .map((t) => t.trim())
     .some((t) => t === '*' || t === etag);
 
-export function productPatchRoutes({ database, apiToken }: AppDeps) {
+export function productPatchRoutes({ database, tokens }: AppDeps) {
   const router = createRouter();
   registerBearerScheme(router);
-  return router.openapi(patchRoute(apiToken), async (c) => {
+  return router.openapi(patchRoute(tokens), async (c) => {
     const { id } = c.req.valid('param');
     const ifMatch = c.req.valid('header')['if-match'];
     const outcome = await patchProduct(database, id, c.req.valid('json'), (current) =>

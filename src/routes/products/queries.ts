@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle
 import type { Db } from '../../db/client.js';
 import { prepared } from '../../db/prepared.js';
 import { products } from '../../db/schema.js';
-import type { CursorValue } from '../../http/cursor.js';
+import type { CursorField, CursorValue } from '../../http/cursor.js';
 import type { ProductBody, ProductListQuery, ProductSort } from './schemas.js';
 
 const productColumns = {
@@ -42,7 +42,7 @@ export function toProductBody(row: ProductRow): ProductBody {
 
 /** How each sort orders rows, and how a row's keyset is written into a cursor. */
 interface SortPlan {
-  shape: readonly ('string' | 'number')[];
+  shape: readonly CursorField[];
   keyset(row: ProductRow): CursorValue[];
   /** The keyset as placeholder values (k0, k1) for the prepared statement. */
   params(keyset: CursorValue[]): Record<string, unknown>;
@@ -57,9 +57,9 @@ const ascendingBy = (
   column: typeof products.name | typeof products.priceCents | typeof products.createdAt,
   toCursor: (row: ProductRow) => CursorValue,
   fromCursor: (v: CursorValue) => unknown,
-  shape: 'string' | 'number',
+  shape: CursorField,
 ): SortPlan => ({
-  shape: [shape, 'number'],
+  shape: [shape, 'productId'],
   keyset: (row) => [toCursor(row), row.id],
   params: ([v, id]) => ({ k0: fromCursor(v!), k1: id }),
   orderBy: [asc(column), asc(products.id)],
@@ -73,9 +73,9 @@ const descendingBy = (
   column: typeof products.priceCents | typeof products.createdAt,
   toCursor: (row: ProductRow) => CursorValue,
   fromCursor: (v: CursorValue) => unknown,
-  shape: 'string' | 'number',
+  shape: CursorField,
 ): SortPlan => ({
-  shape: [shape, 'number'],
+  shape: [shape, 'productId'],
   keyset: (row) => [toCursor(row), row.id],
   params: ([v, id]) => ({ k0: fromCursor(v!), k1: id }),
   orderBy: [desc(column), asc(products.id)],
@@ -86,17 +86,17 @@ const isoDate = (v: CursorValue) => new Date(v);
 
 const SORT_PLANS: Record<ProductSort, SortPlan> = {
   id: {
-    shape: ['number'],
+    shape: ['productId'],
     keyset: (row) => [row.id],
     params: ([id]) => ({ k0: id }),
     orderBy: [asc(products.id)],
     after: gt(products.id, k0),
   },
-  name: ascendingBy(products.name, (r) => r.name, String, 'string'),
-  price: ascendingBy(products.priceCents, (r) => r.priceCents, Number, 'number'),
-  '-price': descendingBy(products.priceCents, (r) => r.priceCents, Number, 'number'),
-  created_at: ascendingBy(products.createdAt, (r) => r.createdAt.toISOString(), isoDate, 'string'),
-  '-created_at': descendingBy(products.createdAt, (r) => r.createdAt.toISOString(), isoDate, 'string'),
+  name: ascendingBy(products.name, (r) => r.name, String, 'text'),
+  price: ascendingBy(products.priceCents, (r) => r.priceCents, Number, 'cents'),
+  '-price': descendingBy(products.priceCents, (r) => r.priceCents, Number, 'cents'),
+  created_at: ascendingBy(products.createdAt, (r) => r.createdAt.toISOString(), isoDate, 'timestamp'),
+  '-created_at': descendingBy(products.createdAt, (r) => r.createdAt.toISOString(), isoDate, 'timestamp'),
 };
 
 export const cursorShapeOf = (sort: ProductSort) => SORT_PLANS[sort].shape;

@@ -1,6 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { AppDeps } from '../../app.js';
-import { decodeCursor, encodeCursor, queryScope } from '../../http/cursor.js';
 import { etagMatches, etagOf } from '../../http/etag.js';
 import { jsonContent as json, problemResponses } from '../../http/openapi.js';
 import { idPath } from '../../http/params.js';
@@ -36,19 +35,19 @@ const categoriesRoute = createRoute({
   responses: { 200: { description: 'Every category', content: json(categoryListSchema) } },
 });
 
-export function productRoutes({ database }: AppDeps) {
+export function productRoutes({ database, cursors }: AppDeps) {
   const { db } = database;
   return createRouter()
     .openapi(listRoute, async (c) => {
       const query = c.req.valid('query');
       const { cursor, limit: _limit, ...shaping } = query;
-      const scope = queryScope(shaping);
-      const keyset = cursor ? decodeCursor(cursor, 'products', scope, cursorShapeOf(query.sort)) : null;
+      const scope = cursors.scope(shaping);
+      const keyset = cursor ? cursors.decode(cursor, 'products', scope, cursorShapeOf(query.sort)) : null;
       const { rows, nextKeyset } = await listProducts(db, query, keyset);
       return c.json(
         {
           data: rows.map(toProductBody),
-          next_cursor: nextKeyset ? encodeCursor('products', scope, nextKeyset) : null,
+          next_cursor: nextKeyset ? cursors.encode('products', scope, nextKeyset) : null,
         },
         200,
       );
