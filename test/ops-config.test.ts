@@ -127,7 +127,7 @@ describe(`configuration read at start (${driverName})`, () => {
     const server = await startedServer({ API_TOKEN: 'old-token-1234,new-token-5678', API_READ_TOKEN: 'reader-token-90' });
     for (const token of ['old-token-1234', 'new-token-5678']) expect((await order(server.port, token)).status).not.toBe(401);
     expect((await order(server.port, 'reader-token-90')).status).toBe(401);
-    const read = await fetch(`${server.baseUrl}/api/customers/1`, { headers: { authorization: 'Bearer reader-token-90' } });
+    const read = await fetch(`${server.baseUrl}/api/customers/999999`, { headers: { authorization: "Bearer reader-token-90" } });
     expect(read.status).toBe(404);
   }, SLOW);
 });
