@@ -6,7 +6,8 @@ import type { AccessTokens } from './http/auth.js';
 import type { CursorCodec } from './http/cursor.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { problemResponses } from './http/openapi.js';
-import { requestIdMiddleware, requestLogging } from './http/request-context.js';
+import { validQueryText } from './http/unicode.js';
+import { cancelReadsOnDisconnect, requestIdMiddleware, requestLogging } from './http/request-context.js';
 import type { AppEnv } from './http/router.js';
 import type { Logger } from './logger.js';
 import { metricsMiddleware } from './metrics/middleware.js';
@@ -42,6 +43,8 @@ export function createApp(deps: AppDeps) {
   app.use('*', metricsMiddleware(metrics));
   app.use('*', requestIdMiddleware);
   app.use('*', requestLogging(deps.logger));
+  app.use('*', validQueryText);
+  app.use('*', cancelReadsOnDisconnect(deps.database));
 
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(metrics));

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -24,6 +25,12 @@ export interface Database {
   withSession<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /** Runs `fn` in a transaction on one dedicated connection; rolled back if it throws. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn`, whose queries Postgres cancels when `signal` aborts (the
+   * client went away): a slow read stops working for nobody. For reads only;
+   * PGlite, one connection in this process, has nothing to cancel.
+   */
+  cancellable<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -76,10 +83,66 @@ function splitStartupOptions(url: string): { url: string; options: string | unde
   }
 }
 
+// The signal of the request whose queries are running, for CancellablePool.
+const cancellation = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * A pool whose plain queries (what Drizzle sends outside transactions) are
+ * cancelled in Postgres when the request they serve is aborted: the query
+ * runs on a client checked out here, and an abort asks Postgres, over a
+ * connection of its own, to cancel that backend's statement. The client goes
+ * back to the pool only after that, and is then discarded, so a late cancel
+ * can never hit another request's query.
+ */
+class CancellablePool extends pg.Pool {
+  // pg's query() has many overloads; Drizzle only uses (config, values) -> Promise.
+  override query(...args: unknown[]): never {
+    const signal = cancellation.getStore();
+    const callback = typeof args[args.length - 1] === 'function';
+    if (!signal || callback) return (super.query as (...a: unknown[]) => never)(...args);
+    return this.queryUntilAborted(signal, args[0], args[1]) as never;
+  }
+
+  private async queryUntilAborted(signal: AbortSignal, config: unknown, values: unknown) {
+    signal.throwIfAborted();
+    const client = await this.connect();
+    // The backend's pid, which pg learns at connect (BackendKeyData) but @types/pg does not declare.
+    const { processID } = client as unknown as { processID?: number };
+    let cancelling: Promise<void> | undefined;
+    const onAbort = () => (cancelling = this.cancelBackend(processID));
+    signal.addEventListener('abort', onAbort, { once: true });
+    let failure: Error | undefined;
+    try {
+      return await client.query(config as pg.QueryConfig, values as unknown[]);
+    } catch (err) {
+      failure = err as Error;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (cancelling) await cancelling;
+      client.release(cancelling || isDatabaseUnavailable(failure) ? (failure ?? new Error('cancelled')) : undefined);
+    }
+  }
+
+  private async cancelBackend(pid: number | undefined): Promise<void> {
+    if (pid === undefined) return;
+    const canceller = new pg.Client({ ...this.options, application_name: 'shop-api cancel' } as pg.ClientConfig);
+    canceller.on('error', () => undefined);
+    try {
+      await canceller.connect();
+      await canceller.query('select pg_cancel_backend($1)', [pid]);
+    } catch {
+      // The statement then runs to its statement_timeout; nothing else to do.
+    } finally {
+      await canceller.end().catch(() => undefined);
+    }
+  }
+}
+
 function openPostgres(url: string, options: DatabaseOptions): Database {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const startup = splitStartupOptions(url);
-  const pool = new pg.Pool({
+  const pool = new CancellablePool({
     connectionString: startup.url,
     max: options.poolMax ?? 10,
     application_name: 'shop-api',
@@ -137,6 +200,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     pool,
     withSession,
     transaction: (fn) => withSession((session) => session.transaction((tx) => fn(tx as unknown as Db))),
+    cancellable: (signal, fn) => cancellation.run(signal, fn),
     // Once only: a second pool.end() throws, and shutdown paths may both close.
     close: () => (closing ??= pool.end()),
   };
@@ -164,6 +228,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     // PGlite is a single connection already.
     withSession: (fn) => fn(db),
     transaction: (fn) => db.transaction((tx) => fn(tx as unknown as Db)),
+    cancellable: (_signal, fn) => fn(),
     close: () => (closing ??= client.close()),
   };
 }

@@ -38,6 +38,11 @@ export function errorHandler(logger: Logger): ErrorHandler {
       return problemResponse(c, new HttpProblem(status, titleFor(status), detail));
     }
     const log = (c.get('logger') as Logger | undefined) ?? logger;
+    if (c.req.raw.signal.aborted) {
+      // Its reads were cancelled because the client left: nobody reads this answer.
+      log.info({ err }, 'client went away; its work was stopped');
+      return problemResponse(c, new HttpProblem(499, 'Client Closed Request', 'the client went away'));
+    }
     if (isDatabaseUnavailable(err)) {
       log.warn({ err }, 'database unavailable');
       return problemResponse(

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { badRequest, HttpProblem, titleFor } from './problem.js';
 import type { AppEnv } from './router.js';
+import { holdsLoneSurrogate, strictUtf8 } from './unicode.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -33,10 +34,22 @@ export function jsonBody(): MiddlewareHandler<AppEnv>[] {
       if (!contentType || !JSON_CONTENT_TYPE.test(contentType)) {
         throw new HttpProblem(415, titleFor(415), 'the body must be application/json');
       }
+      // Decoded strictly (Request.text() would turn bad bytes into U+FFFD), and
+      // that text is what the validator after this parses.
+      const text = strictUtf8(await c.req.arrayBuffer());
+      if (text === undefined) throw badRequest('the body is not valid UTF-8', [{ path: '', message: 'not valid UTF-8' }]);
+      // Hono keeps each read of the body as a promise under its kind (its type says otherwise).
+      (c.req.bodyCache as Record<string, Promise<unknown>>).text = Promise.resolve(text);
+      let value: unknown;
       try {
-        await c.req.json();
+        value = JSON.parse(text);
       } catch {
         throw badRequest('the body is not valid JSON', [{ path: '', message: 'not valid JSON' }]);
+      }
+      if (holdsLoneSurrogate(value)) {
+        throw badRequest('the body holds text that is not valid Unicode (a lone surrogate)', [
+          { path: '', message: 'text must be valid Unicode' },
+        ]);
       }
       await next();
     },
