@@ -40,7 +40,7 @@ export function strictUtf8(bytes: ArrayBuffer | Uint8Array): string | undefined 
  */
 export const validQueryText: MiddlewareHandler<AppEnv> = async (c, next) => {
   const target = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url;
-  if (target !== undefined && /[^\x00-\x7f]/.test(target)) {
+  if (target !== undefined && /[^\x20-\x7e]/.test(target)) {
     throw badRequest('the URL holds raw bytes past ASCII; percent-encode them as UTF-8', [{ path: '', message: 'not percent-encoded' }]);
   }
   const url = c.req.url;
