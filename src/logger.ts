@@ -6,7 +6,8 @@ export type { Logger };
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
-    base: { service: 'shop-api' },
+    // The pid tells the lines of several server processes (workers) apart.
+    base: { service: 'shop-api', pid: process.pid },
     // Belt and braces: a credential that reaches a log line by accident is masked.
     redact: {
       paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'token'],

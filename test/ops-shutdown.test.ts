@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEmptyPostgresDatabase, driverName, TEST_DATABASE_URL } from './helpers/database.js';
-import { ServerProcess } from './helpers/server-process.js';
+import { ServerProcess, type StartCommand } from './helpers/server-process.js';
 
 // The real server as a child process: what a SIGTERM does to requests in
 // flight, queued compute work, idle keep-alive sockets and Python children.
@@ -129,6 +129,15 @@ function connectError(port: number): Promise<string | undefined> {
   });
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 function processGroupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);
@@ -138,8 +147,8 @@ function processGroupAlive(pid: number): boolean {
   }
 }
 
-async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const server = await ServerProcess.start({ ...(await serverStorage()), API_TOKEN: 'ops-shutdown-token', ...env });
+async function startServer(env: Record<string, string>, command: StartCommand = 'production'): Promise<ServerProcess> {
+  const server = await ServerProcess.start({ ...(await serverStorage()), API_TOKEN: 'ops-shutdown-token', ...env }, command);
   cleanups.push(() => server.stop());
   return server;
 }
@@ -207,4 +216,36 @@ describe(`graceful shutdown of the real server (${driverName})`, () => {
     expect(server.lines.find((l) => l.msg === 'shutting down')).toMatchObject({ signal: 'SIGINT' });
     expect(server.lines.map((l) => l.msg)).toContain('stopped');
   }, SERVER_TEST_TIMEOUT_MS);
+
+  // What a process manager does: SIGTERM to the process it started (systemd's
+  // and container runtimes' default), or to its whole process group. Both the
+  // README's production command and `npm start` must drain and exit 0.
+  const ways = (['production', 'npm'] as const).flatMap((command) =>
+    (['process', 'group'] as const).map((target) => ({ command, target })),
+  );
+  it.each(ways)('$command command, SIGTERM to the $target: drains a compute request in flight, exits 0, leaves no process', async ({ command, target }) => {
+    const latch = await PythonLatch.create();
+    const server = await startServer({ PYTHON_BIN: latch.wrapper, LOG_LEVEL: 'info' }, command);
+    const serverPid = Number(server.lines.find((l) => l.msg === 'listening')!.pid);
+    latch.holding = true;
+    const inFlight = get(server.port, '/api/forecast?days=2&history=7');
+    await latch.started(1);
+
+    if (target === 'group') server.signalGroup('SIGTERM');
+    else server.child.kill('SIGTERM');
+    await server.waitForLine((line) => line.msg === 'shutting down');
+    latch.release();
+
+    const answered = await inFlight;
+    expect(answered.status).toBe(200);
+    expect(JSON.parse(answered.body).forecast).toHaveLength(2);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.lines.map((l) => l.msg)).toContain('stopped');
+    // Nothing left behind: not the server under npm, not its Python.
+    expect(processAlive(serverPid)).toBe(false);
+    expect(processGroupAlive(server.pid)).toBe(false);
+    for (const pid of latch.pids) expect(processGroupAlive(pid)).toBe(false);
+    expect(await connectError(server.port)).toBe('ECONNREFUSED');
+  }, SERVER_TEST_TIMEOUT_MS);
 });
+

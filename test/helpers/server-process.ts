@@ -8,8 +8,19 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export type LogLine = Record<string, unknown> & { msg?: string };
 
 /**
- * The real server (`node --import tsx src/server.ts`) as a child process,
- * with its JSON log lines parsed as they arrive.
+ * How the server is started: the production command the README names
+ * (`node --import tsx src/server.ts`, what a process manager runs), or
+ * `npm start`. Each child gets a process group of its own, so that a test can
+ * signal the group as a process manager may.
+ */
+export const START_COMMANDS = {
+  production: [process.execPath, '--import', 'tsx', 'src/server.ts'],
+  npm: ['npm', 'start', '--silent'],
+} as const;
+export type StartCommand = keyof typeof START_COMMANDS;
+
+/**
+ * The real server as a child process, with its JSON log lines parsed as they arrive.
  */
 export class ServerProcess {
   readonly lines: LogLine[] = [];
@@ -35,21 +46,28 @@ export class ServerProcess {
   }
 
   /** Starts the server on a free port with exactly `env` (plus PATH and HOME) and waits until it listens. */
-  static async start(env: Record<string, string>): Promise<ServerProcess> {
-    const server = ServerProcess.spawn(env);
+  static async start(env: Record<string, string>, command: StartCommand = 'production'): Promise<ServerProcess> {
+    const server = ServerProcess.spawn(env, command);
     const listening = await server.waitForLine((line) => line.msg === 'listening');
     server.port = Number(listening.port);
     return server;
   }
 
   /** Starts the server without waiting for anything (for starts that are meant to fail). */
-  static spawn(env: Record<string, string>): ServerProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  static spawn(env: Record<string, string>, command: StartCommand = 'production'): ServerProcess {
+    const [program, ...args] = START_COMMANDS[command];
+    const child = spawn(program, args, {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     return new ServerProcess(child);
+  }
+
+  /** SIGTERM (or `signal`) to the whole process group, as a process manager may send it. */
+  signalGroup(signal: NodeJS.Signals = 'SIGTERM'): void {
+    process.kill(-this.pid, signal);
   }
 
   get pid(): number {
@@ -83,6 +101,12 @@ export class ServerProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGKILL');
       await this.exited;
+    }
+    // Whatever it started (npm's node) goes with the group.
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // The group is gone already.
     }
   }
 
