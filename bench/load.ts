@@ -11,7 +11,7 @@ export interface LoadOptions {
   /** Seconds autocannon waits for one response before counting a timeout. */
   timeoutS: number;
   next: () => BenchRequest;
-  /** Bearer token sent with writes. */
+  /** Bearer token sent with every request: writes and reads of personal data need it, the rest ignore it. */
   token?: string;
   /** Called every second with the responses of that second. */
   onTick?: (responsesLastSecond: number) => void;
@@ -27,10 +27,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
     setupRequest: (req) => {
       const next = options.next();
       const headers: Record<string, string> = { ...(req.headers as Record<string, string>), accept: 'application/json' };
-      if (next.method === 'POST') {
-        headers['content-type'] = 'application/json';
-        if (options.token) headers.authorization = `Bearer ${options.token}`;
-      }
+      if (next.method === 'POST') headers['content-type'] = 'application/json';
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
       return { ...req, method: next.method, path: next.path, body: next.body ?? '', headers };
     },
   };

@@ -18,7 +18,7 @@ export async function missingEndpoints(
     const res = await fetch(server.baseUrl + req.path, {
       method: req.method,
       body: req.body,
-      headers: req.body ? { 'content-type': 'application/json', authorization: `Bearer ${token}` } : {},
+      headers: { authorization: `Bearer ${token}`, ...(req.body ? { 'content-type': 'application/json' } : {}) },
     });
     await res.arrayBuffer();
     if (res.status === 404) missing.add(key);
