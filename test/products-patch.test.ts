@@ -113,15 +113,15 @@ describe(`PATCH /api/products/:id (${driverName})`, () => {
   });
 
   it('takes the text limits of the import: 500 characters for name and category, 100 per tag, 100 tags', async () => {
-    await insertProducts(t.database.db, [{ id: 7 }]);
+    await insertProducts(t.database.db, [{ id: 8 }]);
     const astral = '𝄞'.repeat(500); // 1000 UTF-16 units, 500 characters
-    expect((await patch(7, { name: astral, category: 'c'.repeat(500), tags: Array.from({ length: 100 }, () => 't'.repeat(100)) })).status).toBe(200);
-    expect((await get(7)).body.name).toBe(astral);
+    expect((await patch(8, { name: astral, category: 'c'.repeat(500), tags: Array.from({ length: 100 }, () => 't'.repeat(100)) })).status).toBe(200);
+    expect((await get(8)).body.name).toBe(astral);
     for (const body of [{ name: `${astral}x` }, { category: 'c'.repeat(501) }, { tags: ['t'.repeat(101)] }, { tags: Array.from({ length: 101 }, () => 't') }]) {
-      const res = await patch(7, body);
+      const res = await patch(8, body);
       expect([Object.keys(body)[0], res.status]).toEqual([Object.keys(body)[0], 400]);
     }
-    expect((await get(7)).body.name).toBe(astral);
+    expect((await get(8)).body.name).toBe(astral);
   });
 
   it('answers 400 for an empty body, 415 for a body that is not JSON and 413 over 1 MiB', async () => {
