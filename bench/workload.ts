@@ -1,6 +1,6 @@
 // What the load generator asks for: endpoints, request mixes, and the seeded
 // request sequences built from ids that exist in the imported data.
-import { pick, pickWeighted, seededRandom, type Random } from './random.js';
+import { createRandom, type Random } from '../seed/random.js';
 
 /** Ids and values that exist in the benchmark database (and the legacy files). */
 export interface Dataset {
@@ -44,45 +44,57 @@ function lastDayOfMonth(month: string): string {
 }
 
 export const ENDPOINTS: Record<EndpointKey, Endpoint> = {
-  product: { label: 'GET /api/products/:id', make: (r, d) => get(`/api/products/${pick(r, d.productIds)}`) },
+  product: { label: 'GET /api/products/:id', make: (r, d) => get(`/api/products/${r.pick(d.productIds)}`) },
   products: {
     label: 'GET /api/products?category=&limit=20',
-    make: (r, d) => get(`/api/products?category=${encodeURIComponent(pick(r, d.categories))}&limit=20`),
+    make: (r, d) => get(`/api/products?category=${encodeURIComponent(r.pick(d.categories))}&limit=20`),
   },
   categories: { label: 'GET /api/categories', make: () => get('/api/categories') },
-  customer: { label: 'GET /api/customers/:id', make: (r, d) => get(`/api/customers/${pick(r, d.customerIds)}`) },
+  customer: { label: 'GET /api/customers/:id', make: (r, d) => get(`/api/customers/${r.pick(d.customerIds)}`) },
   'customer-orders': {
     label: 'GET /api/customers/:id/orders',
-    make: (r, d) => get(`/api/customers/${pick(r, d.customerIds)}/orders?limit=20`),
+    make: (r, d) => get(`/api/customers/${r.pick(d.customerIds)}/orders?limit=20`),
   },
-  order: { label: 'GET /api/orders/:id', make: (r, d) => get(`/api/orders/${pick(r, d.orderIds)}`) },
+  order: { label: 'GET /api/orders/:id', make: (r, d) => get(`/api/orders/${r.pick(d.orderIds)}`) },
   stats: {
     label: 'GET /api/stats/sales (a month by day, or a year by month)',
     make: (r, d) => {
-      if (r() < 0.5) {
-        const month = pick(r, d.months);
+      if (r.chance(0.5)) {
+        const month = r.pick(d.months);
         return get(`/api/stats/sales?from=${month}-01&to=${lastDayOfMonth(month)}`);
       }
-      const year = pick(r, d.years);
+      const year = r.pick(d.years);
       return get(`/api/stats/sales?from=${year}-01-01&to=${year}-12-31&granularity=month`);
     },
   },
   recommendations: {
     label: 'GET /api/products/:id/recommendations',
-    make: (r, d) => get(`/api/products/${pick(r, d.productIds)}/recommendations?limit=5`),
+    make: (r, d) => get(`/api/products/${r.pick(d.productIds)}/recommendations?limit=5`),
   },
   'create-order': {
     label: 'POST /api/orders',
     make: (r, d) => {
-      const lines = 1 + Math.floor(r() * 3);
+      const lines = r.int(1, 3);
       const items = Array.from({ length: lines }, () => ({
-        product_id: pick(r, d.productIds),
-        quantity: 1 + Math.floor(r() * 3),
+        product_id: r.pick(d.productIds),
+        quantity: r.int(1, 3),
       }));
-      return { method: 'POST', path: '/api/orders', body: JSON.stringify({ customer_id: pick(r, d.customerIds), items }) };
+      return { method: 'POST', path: '/api/orders', body: JSON.stringify({ customer_id: r.pick(d.customerIds), items }) };
     },
   },
 };
+
+/** Picks a key with probability proportional to its weight. */
+export function pickWeighted<K>(random: Random, weighted: ReadonlyArray<readonly [K, number]>): K {
+  const total = weighted.reduce((sum, [, w]) => sum + w, 0);
+  if (!(total > 0)) throw new Error('pickWeighted needs a positive total weight');
+  let r = random.next() * total;
+  for (const [key, weight] of weighted) {
+    r -= weight;
+    if (r < 0) return key;
+  }
+  return (weighted[weighted.length - 1] as readonly [K, number])[0];
+}
 
 /** Endpoints with relative weights. */
 export type Mix = ReadonlyArray<readonly [EndpointKey, number]>;
@@ -92,7 +104,7 @@ export type Mix = ReadonlyArray<readonly [EndpointKey, number]>;
  * servers measured one after the other are asked for the same things.
  */
 export function requestSequence(mix: Mix, data: Dataset, seed: number): () => BenchRequest {
-  const random = seededRandom(seed);
+  const random = createRandom(seed);
   return () => ENDPOINTS[pickWeighted(random, mix)].make(random, data);
 }
 
@@ -100,5 +112,5 @@ export function requestSequence(mix: Mix, data: Dataset, seed: number): () => Be
 export function probeRequest(key: EndpointKey, data: Dataset): BenchRequest {
   // An empty order body is a 400/422 where the route exists, and creates nothing.
   if (key === 'create-order') return { method: 'POST', path: '/api/orders', body: '{}' };
-  return ENDPOINTS[key].make(seededRandom(1), data);
+  return ENDPOINTS[key].make(createRandom(1), data);
 }

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import type { Database } from '../src/db/client.js';
-import type { ImportResult } from './import.js';
-import { DEFAULT_BATCH_SIZE } from './records.js';
-import { LEGACY_FILES } from './records.js';
-import { checkRejectsPath, RejectsPathError, type RejectsWriter as Rejects } from './rejects-writer.js';
+import type { ImportResult } from '../src/legacy/import.js';
+import { DEFAULT_BATCH_SIZE } from '../src/legacy/records.js';
+import { LEGACY_FILES } from '../src/legacy/records.js';
+import { checkRejectsPath, RejectsPathError, type RejectsWriter as Rejects } from './rejects-file.js';
 
 const USAGE = `Usage: npm run seed -- --from DIR [--rejects FILE] [--dry-run] [--json] [--batch-size N]
 
@@ -91,9 +91,9 @@ async function main(): Promise<number> {
   const { ConfigError, loadConfig } = await import('../src/config.js');
   const { openDatabase } = await import('../src/db/client.js');
   const { migrateDatabase } = await import('../src/db/migrate.js');
-  const { importLegacyFolder } = await import('./import.js');
-  const { LegacySyntaxError } = await import('./read.js');
-  const { RejectsWriter } = await import('./rejects-writer.js');
+  const { importLegacyFolder } = await import('../src/legacy/import.js');
+  const { LegacySyntaxError } = await import('../src/legacy/read.js');
+  const { RejectsWriter } = await import('./rejects-file.js');
   const { summaryLine } = await import('./summary.js');
   let config;
   try {

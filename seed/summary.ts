@@ -1,4 +1,4 @@
-import type { FileCounts } from './import.js';
+import type { FileCounts } from '../src/legacy/import.js';
 
 /** `products.json: 120 read = 100 inserted + 5 updated + 10 unchanged + 5 rejected`, plus reasons. */
 export function summaryLine(file: string, c: FileCounts): string {

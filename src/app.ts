@@ -1,39 +1,21 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { ComputeGate } from './compute/gate.js';
-import type { Config } from './config.js';
-import type { Database } from './db/client.js';
-import type { AccessTokens } from './http/auth.js';
-import type { CursorCodec } from './http/cursor.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { problemResponses } from './http/openapi.js';
-import { validQueryText } from './http/unicode.js';
 import { cancelReadsOnDisconnect, requestIdMiddleware, requestLogging } from './http/request-context.js';
-import type { AppEnv } from './http/router.js';
-import type { Logger } from './logger.js';
+import { validQueryText } from './http/unicode.js';
+import type { AppDeps, AppEnv, AppOpenAPI } from './lib/types.js';
 import { metricsMiddleware } from './metrics/middleware.js';
 import { createMetrics } from './metrics/registry.js';
-import { computeRoutes } from './routes/compute/routes.js';
-import { healthRoutes } from './routes/health/routes.js';
-import { metricsRoutes } from './routes/metrics/routes.js';
-import { customerRoutes } from './routes/customers/routes.js';
-import { orderCreateRoutes } from './routes/orders/create-route.js';
-import { orderRoutes } from './routes/orders/routes.js';
-import { productPatchRoutes } from './routes/products/patch-route.js';
-import { productRoutes } from './routes/products/routes.js';
-import { queueStatsRoutes } from './routes/queue-stats/routes.js';
-import { statsRoutes } from './routes/stats/routes.js';
+import { computeRouter } from './routes/compute/compute.index.js';
+import { customersRouter } from './routes/customers/customers.index.js';
+import { healthRouter } from './routes/health/health.index.js';
+import { metricsRouter } from './routes/metrics/metrics.index.js';
+import { ordersRouter } from './routes/orders/orders.index.js';
+import { productsRouter } from './routes/products/products.index.js';
+import { queueStatsRouter } from './routes/queue-stats/queue-stats.index.js';
+import { statsRouter } from './routes/stats/stats.index.js';
 
-export interface AppDeps {
-  config: Config;
-  database: Database;
-  logger: Logger;
-  /** The bearer tokens writes and reads of personal data must present. */
-  tokens: AccessTokens;
-  /** Seals and opens list cursors with the deployment's key. */
-  cursors: CursorCodec;
-  /** The bounded Python gate the compute endpoints run through. */
-  gate: ComputeGate;
-}
+export type { AppDeps };
 
 /** The whole HTTP API as a Hono app; src/server.ts is what puts it on a socket. */
 export function createApp(deps: AppDeps) {
@@ -43,19 +25,21 @@ export function createApp(deps: AppDeps) {
   app.use('*', metricsMiddleware(metrics));
   app.use('*', requestIdMiddleware);
   app.use('*', requestLogging(deps.logger));
+  app.use('*', async (c, next) => {
+    c.set('tokens', deps.tokens);
+    await next();
+  });
   app.use('*', validQueryText);
   app.use('*', cancelReadsOnDisconnect(deps.database));
 
-  app.route('/', healthRoutes(deps));
-  app.route('/', metricsRoutes(metrics));
-  app.route('/', productRoutes(deps));
-  app.route('/', productPatchRoutes(deps));
-  app.route('/', computeRoutes(deps));
-  app.route('/', queueStatsRoutes(deps));
-  app.route('/', customerRoutes(deps));
-  app.route('/', orderRoutes(deps));
-  app.route('/', orderCreateRoutes(deps));
-  app.route('/', statsRoutes(deps));
+  app.route('/', healthRouter(deps));
+  app.route('/', metricsRouter(metrics));
+  app.route('/', productsRouter(deps));
+  app.route('/', computeRouter(deps));
+  app.route('/', queueStatsRouter(deps));
+  app.route('/', customersRouter(deps));
+  app.route('/', ordersRouter(deps));
+  app.route('/', statsRouter(deps));
 
   documentDatabaseOutage(app);
   app.openAPIRegistry.registerPath({
@@ -89,7 +73,7 @@ export type App = ReturnType<typeof createApp>;
 const NO_DATABASE = new Set(['/healthz', '/metrics', '/openapi.json', '/api/queue-stats']);
 
 /** Adds that 503 to the OpenAPI entry of each route that needs the database and does not list it yet. */
-function documentDatabaseOutage(app: OpenAPIHono<AppEnv>) {
+function documentDatabaseOutage(app: AppOpenAPI) {
   for (const definition of app.openAPIRegistry.definitions) {
     if (definition.type !== 'route' || NO_DATABASE.has(definition.route.path)) continue;
     if (definition.route.responses[503]) continue;

@@ -90,7 +90,7 @@ async function main() {
     : database;
   await whileDatabaseUnavailable('migrating', () => migrateDatabase(maintenance), logger);
   // A first start on the embedded database gets the bundled sample data.
-  if (database.kind === 'pglite') await (await import('../seed/first-start.js')).importSampleIfEmpty(database, logger);
+  if (database.kind === 'pglite') await (await import('./legacy/sample.js')).importSampleIfEmpty(database, logger);
   const refreshed = await whileDatabaseUnavailable('refreshing derived tables', () => refreshDerivedData(maintenance), logger);
   const cursors = createCursorCodec(await whileDatabaseUnavailable('reading the cursor key', () => cursorKey(maintenance.db), logger));
   logger.info({ database: database.kind, refreshed }, 'database ready');

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { queryRows, type Db } from '../src/db/client.js';
 import { startDerivedRefresh } from '../src/db/derived.js';
-import { readRecommendationInput, recommendationInput } from '../src/routes/compute/queries.js';
+import { readRecommendationInput, recommendationInput } from '../src/routes/compute/compute.repository.js';
 import { createTestApp, getJson, TEST_TOKEN, type TestApp } from './helpers/app.js';
 import { createTestDatabase, driverName, TEST_DATABASE_URL } from './helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from './helpers/fixtures.js';

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/db/client.js';
 import { idempotencyKeys } from '../src/db/schema.js';
-import { claimKey, completeKey, fingerprintOf, purgeExpiredKeys } from '../src/routes/orders/idempotency.js';
+import { claimKey, completeKey, fingerprintOf, purgeExpiredKeys } from '../src/idempotency/idempotency.repository.js';
 import { createTestApp, TEST_TOKEN, type TestApp } from './helpers/app.js';
 import { driverName } from './helpers/database.js';
 import { insertCustomers, insertProducts } from './helpers/fixtures.js';

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateLegacyFolder } from '../seed/generate.js';
-import { importLegacyFolder } from '../seed/import.js';
-import { REJECT_REASONS } from '../seed/records.js';
+import { importLegacyFolder } from '../src/legacy/import.js';
+import { REJECT_REASONS } from '../src/legacy/records.js';
 import { driverName } from './helpers/database.js';
 import { resetDatabase, rows, runSeed, snapshot, tempDir, useSeedTestDatabase } from './helpers/legacy.js';
 

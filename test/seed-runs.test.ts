@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importLegacyFolder } from '../seed/import.js';
-import { LegacySyntaxError } from '../seed/read.js';
+import { importLegacyFolder } from '../src/legacy/import.js';
+import { LegacySyntaxError } from '../src/legacy/read.js';
 import { driverName } from './helpers/database.js';
 import { customer, importFiles, order, product, resetDatabase, rows, snapshot, writeLegacyFolder, type LegacyFiles, useSeedTestDatabase } from './helpers/legacy.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importSampleIfEmpty, sampleFolder } from '../seed/first-start.js';
+import { importSampleIfEmpty, sampleFolder } from '../src/legacy/sample.js';
 import { generateLegacyFolder } from '../seed/generate.js';
 import { createLogger } from '../src/logger.js';
 import { driverName } from './helpers/database.js';
@@ -17,7 +17,7 @@ describe(`bundled sample (${driverName})`, () => {
       t.database.db,
       'select (select count(*) from products)::int as products, (select count(*) from orders)::int as orders',
     );
-    expect(counts).toEqual({ products: 50, orders: 993 });
+    expect(counts).toEqual({ products: 49, orders: 996 });
     expect(await importSampleIfEmpty(t.database, logger)).toBe(false);
   });
 

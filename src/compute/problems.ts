@@ -1,15 +1,10 @@
-import { HttpProblem, titleFor } from '../http/problem.js';
+import { HttpProblem, titleFor, unavailable } from '../http/problem.js';
 
-const retryAfter = (seconds: number) => ({ headers: { 'retry-after': String(seconds) } });
+export const queueFull = (seconds: number) => unavailable('the compute queue is full; retry later', seconds);
 
-export const queueFull = (seconds: number) =>
-  new HttpProblem(503, titleFor(503), 'the compute queue is full; retry later', retryAfter(seconds));
+export const queueWaitExpired = (seconds: number) => unavailable('no compute slot became free in time; retry later', seconds);
 
-export const queueWaitExpired = (seconds: number) =>
-  new HttpProblem(503, titleFor(503), 'no compute slot became free in time; retry later', retryAfter(seconds));
-
-export const shuttingDown = () =>
-  new HttpProblem(503, titleFor(503), 'the server is shutting down; retry shortly', retryAfter(5));
+export const shuttingDown = () => unavailable('the server is shutting down; retry shortly', 5);
 
 export const scriptFailed = () => new HttpProblem(502, titleFor(502), 'the compute script failed');
 

@@ -14,14 +14,14 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
+import { ORDER_STATUSES } from '../domain/order-status.js';
+import { REVENUE_SQL, statusListSql } from './status-sql.js';
 
 // Millisecond precision: the API writes timestamps as toISOString() does, so
 // storing more would make keyset cursors lose rows that differ by microseconds.
 const createdAt = () =>
   timestamp('created_at', { withTimezone: true, precision: 3, mode: 'date' }).notNull();
 
-export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'cancelled', 'refunded'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const products = pgTable(
   'products',
@@ -83,13 +83,13 @@ export const orders = pgTable(
     check('orders_id_check', sql`${t.id} between 1 and 9007199254740991`),
     check(
       'orders_status_check',
-      sql`${t.status} in ('pending', 'paid', 'shipped', 'cancelled', 'refunded')`,
+      sql`${t.status} in ${statusListSql(ORDER_STATUSES)}`,
     ),
     index('orders_customer_created_id_idx').on(t.customerId, t.createdAt.desc(), t.id.desc()),
     // Sales statistics only ever read revenue orders by time.
     index('orders_revenue_created_at_idx')
       .on(t.createdAt, t.id)
-      .where(sql`${t.status} in ('paid', 'shipped')`),
+      .where(sql`${t.status} in ${REVENUE_SQL}`),
   ],
 );
 

@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import type { AccessTokens, AppEnv, AppOpenAPI } from '../lib/types.js';
 import { HttpProblem, titleFor } from './problem.js';
-import type { AppEnv } from './router.js';
 
 export const BEARER_SCHEME = 'bearerAuth';
 
@@ -10,7 +9,7 @@ export const BEARER_SCHEME = 'bearerAuth';
 export const bearerSecurity = [{ [BEARER_SCHEME]: [] }];
 
 /** Declares the bearer scheme in a router's OpenAPI registry (merged into the app's on mount). */
-export function registerBearerScheme(router: OpenAPIHono<AppEnv>): void {
+export function registerBearerScheme(router: AppOpenAPI): void {
   router.openAPIRegistry.registerComponent('securitySchemes', BEARER_SCHEME, {
     type: 'http',
     scheme: 'bearer',
@@ -26,20 +25,24 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 const unauthorized = (detail: string, challenge: string) =>
   new HttpProblem(401, titleFor(401), detail, { headers: { 'www-authenticate': challenge } });
 
-/** The tokens a deployment accepts (api.md): API_TOKEN may write and read, API_READ_TOKEN only read. */
-export interface AccessTokens {
-  write: readonly string[];
-  read: readonly string[];
+// The digests of the tokens allowed each kind of access, made once per app:
+// writes take API_TOKEN only; reads of personal data either kind.
+const digests = new WeakMap<AccessTokens, Record<'write' | 'read', Buffer[]>>();
+function allowed(tokens: AccessTokens, access: 'write' | 'read'): Buffer[] {
+  let known = digests.get(tokens);
+  if (!known) {
+    const write = tokens.write.map(digest);
+    digests.set(tokens, (known = { write, read: [...write, ...tokens.read.map(digest)] }));
+  }
+  return known[access];
 }
 
-/** The tokens that may read personal data: both kinds. */
-export const readers = (tokens: AccessTokens): readonly string[] => [...tokens.write, ...tokens.read];
-
-/** Lets a request through only with `Authorization: Bearer <one of tokens>`. */
-export function bearerAuth(tokens: readonly string[]): MiddlewareHandler<AppEnv> {
-  const expected = tokens.map(digest);
-  // Every token is compared, whichever matches: the time taken does not say which.
-  const accepted = (given: Buffer) => expected.reduce((ok, token) => timingSafeEqual(given, token) || ok, false);
+/**
+ * Lets a request through only with `Authorization: Bearer <token>` where the
+ * token may do `access`. Put first in a route's middleware: ids are not even
+ * looked at without a token, so they cannot be probed.
+ */
+export function requireToken(access: 'write' | 'read'): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (!header) throw unauthorized('this request needs an Authorization: Bearer token', 'Bearer realm="shop-api"');
@@ -47,9 +50,10 @@ export function bearerAuth(tokens: readonly string[]): MiddlewareHandler<AppEnv>
     if (!match) {
       throw unauthorized('the Authorization header is not a Bearer token', 'Bearer realm="shop-api", error="invalid_request"');
     }
-    if (!accepted(digest(match[1]!))) {
-      throw unauthorized('the bearer token is not valid', 'Bearer realm="shop-api", error="invalid_token"');
-    }
+    const given = digest(match[1]!);
+    // Every token is compared, whichever matches: the time taken does not say which.
+    const ok = allowed(c.var.tokens, access).reduce((found, token) => timingSafeEqual(given, token) || found, false);
+    if (!ok) throw unauthorized('the bearer token is not valid', 'Bearer realm="shop-api", error="invalid_token"');
     await next();
   };
 }

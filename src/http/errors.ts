@@ -2,28 +2,35 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isDatabaseUnavailable, sqlStateOf } from '../db/errors.js';
 import type { Logger } from '../logger.js';
-import { HttpProblem, titleFor } from './problem.js';
+import { HttpProblem, titleFor, unavailable } from './problem.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-export function problemResponse(c: Context, problem: HttpProblem): Response {
-  const { errors, headers, ...rest } = problem.extra;
-  for (const [name, value] of Object.entries(headers ?? {})) c.header(name, value);
-  const body = {
+/** The RFC 9457 body of a problem, as text (also what idempotent writes store). */
+export function problemText(problem: HttpProblem): string {
+  const { errors, headers: _headers, ...rest } = problem.extra;
+  return JSON.stringify({
     type: 'about:blank',
     title: problem.title,
     status: problem.status,
     ...(problem.detail ? { detail: problem.detail } : {}),
     ...(errors ? { errors } : {}),
     ...rest,
-  };
+  });
+}
+
+export function problemResponse(c: Context, problem: HttpProblem): Response {
+  for (const [name, value] of Object.entries(problem.extra.headers ?? {})) c.header(name, value);
   c.header('content-type', PROBLEM_CONTENT_TYPE);
   c.status(problem.status as 400);
-  return c.body(JSON.stringify(body));
+  return c.body(problemText(problem));
 }
 
 export const notFoundHandler: NotFoundHandler = (c) =>
   problemResponse(c, new HttpProblem(404, titleFor(404), `no route for ${c.req.method} ${c.req.path}`));
+
+/** Seconds a client waits before retrying while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_S = 2;
 
 // character_not_in_repertoire (NUL in UTF-8 text), untranslatable_character.
 const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
@@ -45,12 +52,7 @@ export function errorHandler(logger: Logger): ErrorHandler {
     }
     if (isDatabaseUnavailable(err)) {
       log.warn({ err }, 'database unavailable');
-      return problemResponse(
-        c,
-        new HttpProblem(503, titleFor(503), 'the database is unavailable; retry shortly', {
-          headers: { 'retry-after': '2' },
-        }),
-      );
+      return problemResponse(c, unavailable('the database is unavailable; retry shortly', DATABASE_RETRY_AFTER_S));
     }
     if (UNSTORABLE_TEXT.has(sqlStateOf(err) ?? '')) {
       // Text Postgres cannot hold (a NUL character) is the client's input, not our failure.

@@ -5,12 +5,17 @@ export function etagOf(body: unknown): string {
   return `"${createHash('sha1').update(JSON.stringify(body)).digest('base64url')}"`;
 }
 
-/** If-None-Match / If-Match list matching (weak comparison, `*` matches any). */
-export function etagMatches(header: string | undefined, etag: string): boolean {
+const tagsOf = (header: string) => header.split(',').map((t) => t.trim());
+
+/** If-None-Match (RFC 9110 13.1.2): weak comparison, `*` matches any. */
+export function noneMatchHits(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   const bare = etag.replace(/^W\//, '');
-  return header
-    .split(',')
-    .map((t) => t.trim())
-    .some((t) => t === '*' || t.replace(/^W\//, '') === bare);
+  return tagsOf(header).some((t) => t === '*' || t.replace(/^W\//, '') === bare);
+}
+
+/** If-Match (RFC 9110 13.1.1): strong comparison, a weak tag never matches; absent, it holds. */
+export function ifMatchHolds(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return true;
+  return tagsOf(header).some((t) => t === '*' || t === etag);
 }

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { badRequest, HttpProblem, titleFor } from './problem.js';
-import type { AppEnv } from './router.js';
+import type { AppEnv } from '../lib/types.js';
 import { holdsLoneSurrogate, strictUtf8 } from './unicode.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -63,3 +63,7 @@ export function validationProblem(error: ZodError, where: string): HttpProblem {
     : `invalid ${where}: ${errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ')}`;
   return badRequest(detail, errors);
 }
+
+/** 503 with Retry-After: the database, a full compute queue, a shutdown, a schema behind. */
+export const unavailable = (detail: string, retryAfterSeconds: number) =>
+  new HttpProblem(503, titleFor(503), detail, { headers: { 'retry-after': String(retryAfterSeconds) } });

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
-import type { AppEnv } from './router.js';
+import type { AppEnv } from '../lib/types.js';
 
 /** x-request-id on every response (the client's when safe to echo, else new). */
 export const requestIdMiddleware = requestId({ limitLength: 128 });

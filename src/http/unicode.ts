@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { badRequest } from './problem.js';
-import type { AppEnv } from './router.js';
+import type { AppEnv } from '../lib/types.js';
 
 // Text a client sends must be valid Unicode (api.md): a lone surrogate (which
 // JSON's \ud800 escapes can spell) or an invalid UTF-8 byte is a 400, never

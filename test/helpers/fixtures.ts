@@ -1,5 +1,6 @@
 import type { Db } from '../../src/db/client.js';
-import { customers, orderItems, orders, products, type OrderStatus } from '../../src/db/schema.js';
+import { customers, orderItems, orders, products } from '../../src/db/schema.js';
+import type { OrderStatus } from '../../src/domain/order-status.js';
 
 export interface ProductFixture {
   id: number;

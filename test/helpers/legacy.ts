@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { openDatabase, queryRows, type Database, type Db } from '../../src/db/client.js';
-import { importLegacyFolder, type ImportOptions, type RejectedRecord } from '../../seed/import.js';
+import { importLegacyFolder, type ImportOptions, type RejectedRecord } from '../../src/legacy/import.js';
 import { createEmptyPostgresDatabase, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './database.js';
 
 export type Rec = Record<string, unknown>;

@@ -1,0 +1,64 @@
+// Calendar days are UTC (api.md): a day is `YYYY-MM-DD`, from its midnight
+// UTC to the next. Every piece of day arithmetic in the project lives here.
+
+export const DAY_MS = 86_400_000;
+
+/** The periods statistics group days into; weeks start on Monday. */
+export const GRANULARITIES = ['day', 'week', 'month'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+/** The first and last days Postgres and Python's date both hold with four-digit years. */
+export const FIRST_DAY = '0001-01-01';
+export const LAST_DAY = '9999-12-31';
+
+/** Midnight UTC of a day `YYYY-MM-DD`. */
+export const dayStart = (day: string) => new Date(`${day}T00:00:00.000Z`);
+
+/** The UTC day a moment falls on. */
+export const dayOf = (moment: Date) => moment.toISOString().slice(0, 10);
+
+/** Today, UTC. */
+export const today = () => dayOf(new Date());
+
+/** `day` plus `days` (may be negative). */
+export function addDays(day: string, days: number): string {
+  const d = dayStart(day);
+  d.setUTCDate(d.getUTCDate() + days);
+  return dayOf(d);
+}
+
+/** Whole days from `from` to `to` (negative when `to` comes first). */
+export const daysBetween = (from: string, to: string) => Math.round((dayStart(to).getTime() - dayStart(from).getTime()) / DAY_MS);
+
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** Whether year-month-day names a day that exists (2024-02-30 does not), years 1..9999. */
+export const isCalendarDay = (year: number, month: number, day: number) =>
+  year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+
+/** Whether text is a day `YYYY-MM-DD` that exists. */
+export function isDay(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  return !!m && isCalendarDay(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+
+/** The first day of the period that contains `day` (weeks start on Monday). */
+export function periodStart(day: string, granularity: Granularity): string {
+  const d = dayStart(day);
+  if (granularity === 'month') return `${day.slice(0, 7)}-01`;
+  if (granularity === 'week') return addDays(day, -((d.getUTCDay() + 6) % 7));
+  return day;
+}
+
+/** How many periods overlap [from, to]. */
+export function countPeriods(from: string, to: string, granularity: Granularity): number {
+  const a = periodStart(from, granularity);
+  const b = periodStart(to, granularity);
+  if (granularity === 'month') {
+    return (Number(b.slice(0, 4)) - Number(a.slice(0, 4))) * 12 + (Number(b.slice(5, 7)) - Number(a.slice(5, 7))) + 1;
+  }
+  return daysBetween(a, b) / (granularity === 'week' ? 7 : 1) + 1;
+}

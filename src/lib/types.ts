@@ -1,0 +1,41 @@
+// Types shared across the app. A leaf: it imports types only from modules
+// that import nothing of the app's HTTP layer, so no import cycle runs through it.
+import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
+import type { ComputeGate } from '../compute/gate.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/client.js';
+import type { CursorCodec } from '../http/cursor.js';
+import type { Logger } from '../logger.js';
+
+/** The tokens a deployment accepts (api.md): API_TOKEN may write and read, API_READ_TOKEN only read. */
+export interface AccessTokens {
+  write: readonly string[];
+  read: readonly string[];
+}
+
+/** What the app is built from (src/app.ts); each router takes what it needs. */
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  /** The bearer tokens writes and reads of personal data must present. */
+  tokens: AccessTokens;
+  /** Seals and opens list cursors with the deployment's key. */
+  cursors: CursorCodec;
+  /** The bounded Python gate the compute endpoints run through. */
+  gate: ComputeGate;
+}
+
+/** Hono's per-request variables. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    tokens: AccessTokens;
+  };
+}
+
+export type AppOpenAPI = OpenAPIHono<AppEnv>;
+
+/** A handler typed by its route definition (w3cj/hono-open-api-starter's pattern). */
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

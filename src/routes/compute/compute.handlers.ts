@@ -1,0 +1,81 @@
+// The compute endpoints: read the input, run the script through the gate.
+import type { z } from '@hono/zod-openapi';
+import pLimit from 'p-limit';
+import { addDays, daysBetween, FIRST_DAY, LAST_DAY, today } from '../../domain/days.js';
+import { exactJson } from '../../http/exact-json.js';
+import { badRequest, notFound } from '../../http/problem.js';
+import type { AppDeps, AppRouteHandler } from '../../lib/types.js';
+import { dailyRevenue, productNames, recommendationInput } from './compute.repository.js';
+import type * as routes from './compute.routes.js';
+import { forecastOutput, recommendationsOutput, type recommendationsSchema } from './compute.schemas.js';
+
+export function computeHandlers({ database, gate, config }: Pick<AppDeps, 'database' | 'gate' | 'config'>) {
+  const { db } = database;
+  // A storm of compute requests must not take the whole pool from the reads:
+  // their input queries (the heavy part on a big shop) share half of it at most.
+  const inputReads = pLimit(Math.max(1, Math.min(config.COMPUTE_CONCURRENCY, Math.floor(config.PG_POOL_MAX / 2))));
+  // The wait for a read's turn counts in the request's wait for a slot: past
+  // its deadline the request gets the gate's 503 instead of waiting on. When
+  // the turn comes, admission is checked again: the client may have left, or
+  // the server be stopping.
+  const read = <T>(signal: AbortSignal, deadline: number, query: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      let turn: 'waiting' | 'taken' | 'expired' = 'waiting';
+      const timer = setTimeout(() => {
+        if (turn !== 'waiting') return;
+        turn = 'expired';
+        reject(gate.waitExpired());
+      }, Math.max(0, deadline - performance.now()));
+      inputReads(async () => {
+        // An expired one still holds its place in p-limit's queue; it gives it up at once.
+        if (turn !== 'waiting') return;
+        turn = 'taken';
+        clearTimeout(timer);
+        gate.admit(signal);
+        resolve(await query());
+      }).catch(reject);
+    });
+
+  const recommendations: AppRouteHandler<typeof routes.recommendations> = async (c) => {
+    const { id } = c.req.valid('param');
+    const { limit } = c.req.valid('query');
+    const signal = c.req.raw.signal;
+    gate.admit(signal);
+    const deadline = gate.waitDeadline();
+    // Read first and let the connection go: nothing is held while the request waits for a slot.
+    const input = await read(signal, deadline, () => recommendationInput(db, id));
+    if (!input) throw notFound(`product ${id} not found`);
+    const { data } = await gate.run(
+      'recommendations',
+      { product_id: id, limit, ...input },
+      { output: recommendationsOutput, signal, logger: c.get('logger'), deadline },
+    );
+    const names = await productNames(db, data.map((r) => r.product_id));
+    const body: z.infer<typeof recommendationsSchema> = {
+      product_id: id,
+      data: data.map((r) => ({ product_id: r.product_id, name: names.get(r.product_id) ?? '', score: r.score, customers: r.customers })),
+    };
+    return c.json(body, 200);
+  };
+
+  const forecast: AppRouteHandler<typeof routes.forecast> = async (c) => {
+    const query = c.req.valid('query');
+    const until = query.until ?? today();
+    // Python's date type (the script's) holds the years 1..9999 only.
+    if (daysBetween(FIRST_DAY, until) < query.history - 1 || daysBetween(until, LAST_DAY) < query.days) {
+      throw badRequest('until, history and days reach outside the years 0001..9999', [
+        { path: 'until', message: `history and forecast must stay within ${FIRST_DAY}..${LAST_DAY}` },
+      ]);
+    }
+    const signal = c.req.raw.signal;
+    gate.admit(signal);
+    const deadline = gate.waitDeadline();
+    const from = addDays(until, 1 - query.history);
+    const history = await read(signal, deadline, () => dailyRevenue(db, from, until, query.category?.toLowerCase()));
+    const output = await gate.run('forecast', { history, days: query.days }, { output: forecastOutput, signal, logger: c.get('logger'), deadline });
+    // The history as read (exact even past 2^53, which the script's JSON would round on the way back).
+    return exactJson(c, { ...output, history }, 200);
+  };
+
+  return { recommendations, forecast };
+}

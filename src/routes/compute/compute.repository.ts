@@ -1,0 +1,86 @@
+// What the compute scripts read from the database (compute.md); values only.
+import { inArray, sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../../db/client.js';
+import { products } from '../../db/schema.js';
+import { PURCHASE_SQL as PURCHASE } from '../../db/status-sql.js';
+import type { Cents } from '../../domain/money.js';
+import { salesByPeriod } from '../stats/stats.repository.js';
+
+export interface RecommendationInput {
+  /** Distinct (customer, product) purchases of every customer who bought the product. */
+  pairs: [number, number][];
+  /** |C(X)|: distinct buyers of every other product in `pairs`. */
+  sizes: [number, number][];
+}
+
+/**
+ * What the recommendation script needs, or null when the product does not
+ * exist. Buyers per product come from product_buyers (migration 0006), first
+ * brought up to date; the input itself is one statement (one snapshot), which
+ * recounts on the spot any product marked stale after that refresh.
+ */
+export async function recommendationInput(db: Db, productId: number): Promise<RecommendationInput | null> {
+  await db.execute(sql`select product_buyers_refresh()`);
+  return readRecommendationInput(db, productId);
+}
+
+/** recommendationInput without the refresh first (exported for the tests of the recount on the spot). */
+export async function readRecommendationInput(db: Db, productId: number): Promise<RecommendationInput | null> {
+  const [row] = await queryRows<{ found: boolean; pairs: [number, number][]; sizes: [number, number][] }>(
+    db,
+    sql`
+      with buyers as (
+        select distinct o.customer_id
+        from order_items oi
+        join orders o on o.id = oi.order_id
+        where oi.product_id = ${productId} and o.status in ${PURCHASE}
+      ),
+      pairs as (
+        select distinct o.customer_id, oi.product_id
+        from buyers b
+        join orders o on o.customer_id = b.customer_id and o.status in ${PURCHASE}
+        join order_items oi on oi.order_id = o.id
+      ),
+      candidates as (
+        select distinct product_id from pairs where product_id <> ${productId}
+      ),
+      sizes as (
+        select c.product_id,
+               case when exists (select 1 from product_buyers_stale s where s.product_id = c.product_id)
+                 then (select count(distinct o.customer_id)::int
+                       from order_items oi
+                       join orders o on o.id = oi.order_id and o.status in ${PURCHASE}
+                       where oi.product_id = c.product_id)
+                 else coalesce((select b.buyers from product_buyers b where b.product_id = c.product_id), 0)
+               end as customers
+        from candidates c
+      )
+      select
+        exists (select 1 from products where id = ${productId}) as found,
+        coalesce((select json_agg(json_build_array(customer_id, product_id)) from pairs), '[]'::json) as pairs,
+        coalesce((select json_agg(json_build_array(product_id, customers)) from sizes), '[]'::json) as sizes
+    `,
+  );
+  if (!row?.found) return null;
+  return { pairs: row.pairs, sizes: row.sizes };
+}
+
+export async function productNames(db: Db, ids: number[]): Promise<Map<number, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.select({ id: products.id, name: products.name }).from(products).where(inArray(products.id, ids));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/**
+ * Revenue of each UTC day in [from, until], zeros included, oldest first:
+ * the figures of the sales statistics, so both always agree.
+ */
+export async function dailyRevenue(
+  db: Db,
+  from: string,
+  until: string,
+  category: string | undefined,
+): Promise<{ date: string; revenue_cents: Cents }[]> {
+  const days = await salesByPeriod(db, { from, to: until, granularity: 'day', category });
+  return days.map((d) => ({ date: d.period, revenue_cents: d.revenue_cents }));
+}

@@ -1,0 +1,13 @@
+import { registerBearerScheme } from '../../http/auth.js';
+import { createRouter } from '../../http/router.js';
+import type { AppDeps } from '../../lib/types.js';
+import { orderHandlers } from './orders.handlers.js';
+import * as routes from './orders.routes.js';
+
+/** GET /api/orders/{id} (a token needed), POST /api/orders. */
+export function ordersRouter(deps: AppDeps) {
+  const handlers = orderHandlers(deps);
+  const router = createRouter();
+  registerBearerScheme(router);
+  return router.openapi(routes.get, handlers.get).openapi(routes.create, handlers.create);
+}

@@ -1,0 +1,190 @@
+// Orders in the database: reading one, and placing one with its stock.
+// Returns values and outcomes; knows nothing of HTTP (orders.handlers.ts).
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Database, Db } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
+import { customers, orderItems, orders, products } from '../../db/schema.js';
+import { orderTotalCents } from '../../domain/money.js';
+import type { CreateOrderInput, OrderBody } from './orders.schemas.js';
+
+const orderById = (db: Db) =>
+  prepared(db, 'order_by_id', (db, name) =>
+    db
+      .select({
+        id: orders.id,
+        customerId: orders.customerId,
+        createdAt: orders.createdAt,
+        status: orders.status,
+        lineNo: orderItems.lineNo,
+        productId: orderItems.productId,
+        name: products.name,
+        quantity: orderItems.quantity,
+        unitPriceCents: orderItems.unitPriceCents,
+      })
+      .from(orders)
+      .leftJoin(orderItems, eq(orderItems.orderId, orders.id))
+      .leftJoin(products, eq(products.id, orderItems.productId))
+      .where(eq(orders.id, sql.placeholder('id')))
+      .orderBy(asc(orderItems.lineNo))
+      .prepare(name),
+  );
+
+/** An order with its lines (by line_no) and derived totals, or null. */
+export async function findOrder(db: Db, id: number): Promise<OrderBody | null> {
+  const rows = await orderById(db).execute({ id });
+  const head = rows[0];
+  if (!head) return null;
+  const items = rows
+    .filter((r) => r.lineNo !== null)
+    .map((r) => ({
+      line_no: r.lineNo!,
+      product_id: r.productId!,
+      name: r.name ?? '',
+      quantity: r.quantity!,
+      unit_price_cents: r.unitPriceCents!,
+      line_total_cents: r.quantity! * r.unitPriceCents!,
+    }));
+  return {
+    id: head.id,
+    customer_id: head.customerId,
+    created_at: head.createdAt.toISOString(),
+    status: head.status,
+    total_cents: items.reduce((sum, item) => sum + item.line_total_cents, 0),
+    items,
+  };
+}
+
+/** Tries at drawing an order id that no hand-loaded row holds already. */
+const ID_ATTEMPTS = 5;
+
+export interface Shortage {
+  product_id: number;
+  requested: number;
+  available: number;
+}
+
+export type PlaceOutcome =
+  | { kind: 'placed'; order: OrderBody }
+  | { kind: 'unknown_references'; customerFound: boolean; productsFound: ReadonlySet<number> }
+  | { kind: 'total_too_large' }
+  | { kind: 'insufficient_stock'; shortages: Shortage[] };
+
+/** Units asked for per product, repeated lines summed, by product id. */
+function unitsByProduct(items: CreateOrderInput['items']): Map<number, number> {
+  const units = new Map<number, number>();
+  for (const { product_id, quantity } of items) units.set(product_id, (units.get(product_id) ?? 0) + quantity);
+  return new Map([...units].sort(([a], [b]) => a - b));
+}
+
+function shortagesOf(rows: { id: number; stock: number }[], units: Map<number, number>): Shortage[] {
+  return rows
+    .filter((p) => units.get(p.id)! > p.stock)
+    .sort((a, b) => a.id - b.id)
+    .map((p) => ({ product_id: p.id, requested: units.get(p.id)!, available: p.stock }));
+}
+
+/** Thrown inside a transaction to roll it back with an outcome that is not an error. */
+class Rollback extends Error {
+  constructor(readonly outcome: PlaceOutcome) {
+    super(outcome.kind);
+  }
+}
+
+/**
+ * A new order id. The sequence may lag behind ids loaded by hand; a collision
+ * moves it past the largest id taken and draws again, inside the transaction
+ * (ON CONFLICT keeps the transaction usable, setval is not rolled back).
+ */
+async function insertOrder(tx: Db, customerId: number): Promise<number> {
+  for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
+    const [row] = await tx
+      .insert(orders)
+      .values({ customerId, status: 'pending', createdAt: sql`now()` })
+      .onConflictDoNothing({ target: orders.id })
+      .returning({ id: orders.id });
+    if (row) return row.id;
+    await tx.execute(
+      sql`select setval('orders_id_seq', greatest((select max(id) from orders), (select last_value from orders_id_seq)))`,
+    );
+  }
+  throw new Error(`no free order id after ${ID_ATTEMPTS} attempts`);
+}
+
+/**
+ * Places an order in one transaction: checks the customer and products and
+ * their stock as committed, stores the order `pending` with each line at the
+ * product's current price, then locks the products in id order, checks their
+ * stock again under the lock (short: everything rolled back) and takes it.
+ * `beforeCommit` runs in the same transaction with the order, so that
+ * whatever it writes commits with the order or not at all.
+ *
+ * The stock locks come last so that they are held for two statements and the
+ * commit: orders for one popular product queue on its row, and the shorter
+ * that queue moves, the more of them go through.
+ */
+export async function placeOrder(
+  database: Database,
+  input: CreateOrderInput,
+  beforeCommit?: (tx: Db, order: OrderBody) => Promise<void>,
+): Promise<PlaceOutcome> {
+  const units = unitsByProduct(input.items);
+  const productIds = [...units.keys()];
+  try {
+    return await database.transaction(async (tx): Promise<PlaceOutcome> => {
+      const [customer] = await tx.select({ id: customers.id }).from(customers).where(eq(customers.id, input.customer_id));
+      const current = await tx
+        .select({ id: products.id, priceCents: products.priceCents, stock: products.stock })
+        .from(products)
+        .where(inArray(products.id, productIds));
+      const prices = new Map(current.map((p) => [p.id, p.priceCents]));
+      if (!customer || prices.size < productIds.length) {
+        return { kind: 'unknown_references', customerFound: !!customer, productsFound: new Set(prices.keys()) };
+      }
+      const lines = input.items.map((item) => ({ quantity: item.quantity, unitPriceCents: prices.get(item.product_id)! }));
+      if (orderTotalCents(lines) === null) return { kind: 'total_too_large' };
+      // Already short in committed data: refused here, cheaply, without waiting
+      // for locks (once a product sells out, most orders for it end here).
+      const shortNow = shortagesOf(current, units);
+      if (shortNow.length) return { kind: 'insufficient_stock', shortages: shortNow };
+
+      const orderId = await insertOrder(tx, input.customer_id);
+      await tx.insert(orderItems).values(
+        input.items.map((item, i) => ({
+          orderId,
+          lineNo: i + 1,
+          productId: item.product_id,
+          quantity: item.quantity,
+          unitPriceCents: prices.get(item.product_id)!,
+        })),
+      );
+      const order = await findOrder(tx, orderId);
+      if (!order) throw new Error(`order ${orderId} vanished inside its own transaction`);
+
+      // In id order, as every order takes them, so that orders sharing products
+      // queue instead of deadlocking. NO KEY UPDATE, the lock the stock update
+      // needs, leaves the key-share locks of concurrent order_items inserts be.
+      const stock = await tx
+        .select({ id: products.id, stock: products.stock })
+        .from(products)
+        .where(inArray(products.id, productIds))
+        .orderBy(asc(products.id))
+        .for('no key update');
+      const shortages = shortagesOf(stock, units);
+      if (shortages.length) throw new Rollback({ kind: 'insufficient_stock', shortages });
+      const decrements = sql.join(
+        [...units].map(([id, quantity]) => sql`(${id}::int, ${quantity}::int)`),
+        sql`, `,
+      );
+      await tx.execute(sql`
+        update ${products} set stock = ${products.stock} - d.quantity
+        from (values ${decrements}) as d(id, quantity)
+        where ${products.id} = d.id`);
+
+      await beforeCommit?.(tx, order);
+      return { kind: 'placed', order };
+    });
+  } catch (err) {
+    if (err instanceof Rollback) return err.outcome;
+    throw err;
+  }
+}

@@ -1,0 +1,52 @@
+// What each product route does: the repository's values and outcomes made answers.
+import { etagOf, ifMatchHolds, noneMatchHits } from '../../http/etag.js';
+import { HttpProblem, notFound, titleFor } from '../../http/problem.js';
+import type { AppDeps, AppRouteHandler } from '../../lib/types.js';
+import { cursorShapeOf, findProduct, listCategories, listProducts, patchProduct, toProductBody } from './products.repository.js';
+import type * as routes from './products.routes.js';
+
+export function productHandlers({ database, cursors }: Pick<AppDeps, 'database' | 'cursors'>) {
+  const { db } = database;
+
+  const list: AppRouteHandler<typeof routes.list> = async (c) => {
+    const query = c.req.valid('query');
+    const { cursor, limit: _limit, ...shaping } = query;
+    const scope = cursors.scope(shaping);
+    const keyset = cursor ? cursors.decode(cursor, 'products', scope, cursorShapeOf(query.sort)) : null;
+    const { rows, nextKeyset } = await listProducts(db, query, keyset);
+    return c.json(
+      { data: rows.map(toProductBody), next_cursor: nextKeyset ? cursors.encode('products', scope, nextKeyset) : null },
+      200,
+    );
+  };
+
+  const get: AppRouteHandler<typeof routes.get> = async (c) => {
+    const { id } = c.req.valid('param');
+    const row = await findProduct(db, id);
+    if (!row) throw notFound(`product ${id} not found`);
+    const body = toProductBody(row);
+    const etag = etagOf(body);
+    c.header('etag', etag);
+    if (noneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304);
+    return c.json(body, 200);
+  };
+
+  const categories: AppRouteHandler<typeof routes.categories> = async (c) => c.json({ data: await listCategories(db) }, 200);
+
+  const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
+    const { id } = c.req.valid('param');
+    const ifMatch = c.req.valid('header')['if-match'];
+    const outcome = await patchProduct(database, id, c.req.valid('json'), (current) => ifMatchHolds(ifMatch, etagOf(current)));
+    switch (outcome.kind) {
+      case 'not_found':
+        throw notFound(`product ${id} not found`);
+      case 'precondition_failed':
+        throw new HttpProblem(412, titleFor(412), `product ${id} has changed; If-Match does not name its current ETag`);
+      case 'updated':
+        c.header('etag', etagOf(outcome.product));
+        return c.json(outcome.product, 200);
+    }
+  };
+
+  return { list, get, categories, patch };
+}

@@ -1,0 +1,229 @@
+// Products in the database: reads and the patch. Returns values or outcomes;
+// knows nothing of HTTP (products.handlers.ts maps outcomes to answers).
+import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Database, Db } from '../../db/client.js';
+import { prepared } from '../../db/prepared.js';
+import { products } from '../../db/schema.js';
+import type { CursorField, CursorValue } from '../../http/cursor.js';
+import type { ProductBody, ProductListQuery, ProductPatch, ProductSort } from './products.schemas.js';
+
+const productColumns = {
+  id: products.id,
+  sku: products.sku,
+  name: products.name,
+  category: products.category,
+  priceCents: products.priceCents,
+  stock: products.stock,
+  tags: products.tags,
+  createdAt: products.createdAt,
+};
+
+/** A product as the API shows it (everything but `extra`), inferred from the schema. */
+export type ProductRow = Omit<typeof products.$inferSelect, 'extra'>;
+
+export function toProductBody(row: ProductRow): ProductBody {
+  return {
+    id: row.id,
+    sku: row.sku,
+    name: row.name,
+    category: row.category,
+    price_cents: row.priceCents,
+    stock: row.stock,
+    tags: row.tags,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+/** How each sort orders rows, and how a row's keyset is written into a cursor. */
+interface SortPlan {
+  shape: readonly CursorField[];
+  keyset(row: ProductRow): CursorValue[];
+  /** The keyset as placeholder values (k0, k1) for the prepared statement. */
+  params(keyset: CursorValue[]): Record<string, unknown>;
+  orderBy: SQL[];
+  after: SQL | undefined;
+}
+
+const k0 = sql.placeholder('k0');
+const k1 = sql.placeholder('k1');
+
+// Names sort by code point, whatever the database's locale: the "C"
+// collation, which products_name_c_id_idx is built with.
+const nameInC = sql`${products.name} collate "C"`;
+
+/** `column` ascending; `k0Sql` is the cursor's first value as the column compares it. */
+const ascendingBy = (
+  column: SQL | typeof products.priceCents | typeof products.createdAt,
+  k0Sql: SQL,
+  toCursor: (row: ProductRow) => CursorValue,
+  fromCursor: (v: CursorValue) => unknown,
+  shape: CursorField,
+): SortPlan => ({
+  shape: [shape, 'productId'],
+  keyset: (row) => [toCursor(row), row.id],
+  params: ([v, id]) => ({ k0: fromCursor(v!), k1: id }),
+  orderBy: [asc(column), asc(products.id)],
+  after: sql`(${column}, ${products.id}) > (${k0Sql}, ${k1})`,
+});
+
+// Descending sorts still break ties by ascending id, so a row comparison
+// cannot express the keyset. `col <= k0` bounds the (col desc, id) index scan;
+// the OR only filters the rows that tie with k0.
+const descendingBy = (
+  column: typeof products.priceCents | typeof products.createdAt,
+  toCursor: (row: ProductRow) => CursorValue,
+  fromCursor: (v: CursorValue) => unknown,
+  shape: CursorField,
+): SortPlan => ({
+  shape: [shape, 'productId'],
+  keyset: (row) => [toCursor(row), row.id],
+  params: ([v, id]) => ({ k0: fromCursor(v!), k1: id }),
+  orderBy: [desc(column), asc(products.id)],
+  after: and(lte(column, k0), or(lt(column, k0), gt(products.id, k1))),
+});
+
+const isoDate = (v: CursorValue) => new Date(v);
+const iso = (row: ProductRow) => row.createdAt.toISOString();
+
+const SORT_PLANS: Record<ProductSort, SortPlan> = {
+  id: {
+    shape: ['productId'],
+    keyset: (row) => [row.id],
+    params: ([id]) => ({ k0: id }),
+    orderBy: [asc(products.id)],
+    after: gt(products.id, k0),
+  },
+  name: ascendingBy(nameInC, sql`${k0}::text collate "C"`, (r) => r.name, String, 'text'),
+  price: ascendingBy(products.priceCents, sql`${sql.param(k0, products.priceCents)}`, (r) => r.priceCents, Number, 'cents'),
+  '-price': descendingBy(products.priceCents, (r) => r.priceCents, Number, 'cents'),
+  created_at: ascendingBy(products.createdAt, sql`${sql.param(k0, products.createdAt)}`, iso, isoDate, 'timestamp'),
+  '-created_at': descendingBy(products.createdAt, iso, isoDate, 'timestamp'),
+};
+
+/** What a cursor of `sort` must hold. */
+export const cursorShapeOf = (sort: ProductSort) => SORT_PLANS[sort].shape;
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+
+/** Each filter: its condition (with placeholders) and the value it binds, when the query uses it. */
+const FILTERS = {
+  category: {
+    condition: eq(products.category, sql.placeholder('category')),
+    value: (q: ProductListQuery) => q.category?.toLowerCase(),
+  },
+  q: {
+    condition: sql`lower(${products.name}) like ${sql.placeholder('q')}`,
+    value: (q: ProductListQuery) => (q.q === undefined ? undefined : `%${escapeLike(q.q.toLowerCase())}%`),
+  },
+  tag: {
+    condition: sql`${products.tags} @> array[${sql.placeholder('tag')}]::text[]`,
+    value: (q: ProductListQuery) => q.tag,
+  },
+  min: {
+    condition: gte(products.priceCents, sql.placeholder('min')),
+    value: (q: ProductListQuery) => q.min_price_cents,
+  },
+  max: {
+    condition: lte(products.priceCents, sql.placeholder('max')),
+    value: (q: ProductListQuery) => q.max_price_cents,
+  },
+  inStock: { condition: gt(products.stock, 0), value: (q: ProductListQuery) => (q.in_stock === 'true' ? true : undefined) },
+  outOfStock: { condition: eq(products.stock, 0), value: (q: ProductListQuery) => (q.in_stock === 'false' ? true : undefined) },
+} satisfies Record<string, { condition: SQL; value(q: ProductListQuery): unknown }>;
+
+type FilterName = keyof typeof FILTERS;
+const FILTER_NAMES = Object.keys(FILTERS) as FilterName[];
+
+/**
+ * One page of products after `keyset`, plus the keyset of its last row when
+ * more follow. Each combination of filters, sort and "has a keyset" is its
+ * own prepared statement, built on first use.
+ */
+export async function listProducts(
+  db: Db,
+  query: ProductListQuery,
+  keyset: CursorValue[] | null,
+): Promise<{ rows: ProductRow[]; nextKeyset: CursorValue[] | null }> {
+  const plan = SORT_PLANS[query.sort];
+  const params: Record<string, unknown> = { limit: query.limit + 1, ...(keyset ? plan.params(keyset) : {}) };
+  const used: FilterName[] = [];
+  for (const name of FILTER_NAMES) {
+    const value = FILTERS[name].value(query);
+    if (value === undefined) continue;
+    used.push(name);
+    params[name] = value;
+  }
+  const statementName = `products_${query.sort.replace('-', 'desc_')}_${keyset ? 'after' : 'first'}_${used.join('_') || 'all'}`;
+  const statement = prepared(db, statementName, (db, name) =>
+    db
+      .select(productColumns)
+      .from(products)
+      .where(and(...used.map((f) => FILTERS[f].condition), keyset ? plan.after : undefined))
+      .orderBy(...plan.orderBy)
+      .limit(sql.placeholder('limit') as unknown as number)
+      .prepare(name),
+  );
+  const rows = await statement.execute(params);
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextKeyset: rows.length > query.limit && last ? plan.keyset(last) : null };
+}
+
+const byIdStatement = (db: Db) =>
+  prepared(db, 'product_by_id', (db, name) =>
+    db.select(productColumns).from(products).where(eq(products.id, sql.placeholder('id'))).prepare(name),
+  );
+
+export async function findProduct(db: Db, id: number): Promise<ProductRow | null> {
+  const rows = await byIdStatement(db).execute({ id });
+  return rows[0] ?? null;
+}
+
+const categoriesStatement = (db: Db) =>
+  prepared(db, 'categories', (db, name) =>
+    db
+      .select({ category: products.category, product_count: sql<number>`count(*)::int` })
+      .from(products)
+      .groupBy(products.category)
+      .orderBy(products.category)
+      .prepare(name),
+  );
+
+export async function listCategories(db: Db): Promise<{ category: string; product_count: number }[]> {
+  return categoriesStatement(db).execute();
+}
+
+export type PatchOutcome =
+  | { kind: 'updated'; product: ProductBody }
+  | { kind: 'not_found' }
+  | { kind: 'precondition_failed' };
+
+/**
+ * Applies `patch` with the row locked; `precondition` judges the current
+ * representation under that lock, and when it says no, nothing is written.
+ */
+export async function patchProduct(
+  database: Database,
+  id: number,
+  patch: ProductPatch,
+  precondition: (current: ProductBody) => boolean,
+): Promise<PatchOutcome> {
+  return database.transaction(async (tx) => {
+    const [current] = await tx.select(productColumns).from(products).where(eq(products.id, id)).for('no key update');
+    if (!current) return { kind: 'not_found' };
+    if (!precondition(toProductBody(current))) return { kind: 'precondition_failed' };
+    // Fields the patch leaves out are undefined, and drizzle leaves those columns alone.
+    const [updated] = await tx
+      .update(products)
+      .set({
+        name: patch.name,
+        category: patch.category,
+        priceCents: patch.price_cents,
+        stock: patch.stock,
+        tags: patch.tags,
+      })
+      .where(eq(products.id, id))
+      .returning(productColumns);
+    return updated ? { kind: 'updated', product: toProductBody(updated) } : { kind: 'not_found' };
+  });
+}

@@ -1,0 +1,26 @@
+import { createRouter } from '../../http/router.js';
+import type { AppDeps, AppRouteHandler } from '../../lib/types.js';
+import * as routes from './queue-stats.routes.js';
+
+/** GET /api/queue-stats. */
+export function queueStatsRouter({ gate }: Pick<AppDeps, 'gate'>) {
+  const queueStats: AppRouteHandler<typeof routes.queueStats> = (c) => {
+    const s = gate.stats();
+    return c.json(
+      {
+        concurrency: s.concurrency,
+        active: s.active,
+        pending: s.pending,
+        queue_limit: s.queue_limit,
+        completed: s.completed,
+        failed: s.failed,
+        timed_out: s.timed_out,
+        rejected: s.rejected,
+        peak_active: s.peak_active,
+        peak_pending: s.peak_pending,
+      },
+      200,
+    );
+  };
+  return createRouter().openapi(routes.queueStats, queueStats);
+}

@@ -1,0 +1,26 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { jsonContent as json } from '../../http/openapi.js';
+
+const count = () => z.number().int();
+
+export const queueStatsSchema = z
+  .object({
+    concurrency: count(),
+    active: count().openapi({ description: 'Python processes alive now' }),
+    pending: count().openapi({ description: 'requests waiting for a slot now' }),
+    queue_limit: count(),
+    completed: count(),
+    failed: count(),
+    timed_out: count(),
+    rejected: count().openapi({ description: 'turned away with 503: queue full or wait ran out' }),
+    peak_active: count(),
+    peak_pending: count(),
+  })
+  .openapi('QueueStats');
+
+export const queueStats = createRoute({
+  method: 'get',
+  path: '/api/queue-stats',
+  summary: 'The compute gate: processes, queue and counters since start',
+  responses: { 200: { description: 'Gate statistics', content: json(queueStatsSchema) } },
+});

@@ -1,0 +1,14 @@
+import { createRoute } from '@hono/zod-openapi';
+import { jsonContent as json, problemResponses } from '../../http/openapi.js';
+import { salesQuery, salesSchema } from './stats.schemas.js';
+
+export const sales = createRoute({
+  method: 'get',
+  path: '/api/stats/sales',
+  summary: 'Revenue orders, units and revenue per day, week or month, zeros included',
+  request: { query: salesQuery },
+  responses: {
+    200: { description: 'One row per period', content: json(salesSchema) },
+    ...problemResponses(400),
+  },
+});
