@@ -16,6 +16,17 @@ export default tseslint.config(
     },
   },
   {
+    // The server is built from src/ alone: the CLIs, the generator and the
+    // benchmark (seed/, bench/) call into it, never the other way round.
+    files: ['src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/seed/**', '**/bench/**', '**/test/**'], message: 'src/ imports nothing from seed/, bench/ or test/.' }] },
+      ],
+    },
+  },
+  {
     // Entry points and test helpers may read the environment they were started with.
     files: ['src/config.ts', 'test/**', 'bench/**', 'seed/**', 'vitest.config.ts', 'drizzle.config.ts'],
     rules: { 'no-restricted-properties': 'off' },

@@ -177,13 +177,13 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   const checkedOut = new WeakSet<pg.PoolClient>();
   pool.on('acquire', (client) => checkedOut.add(client));
   pool.on('release', (_err, client) => checkedOut.delete(client));
-  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  const db: Db = drizzlePg(pool, { schema });
   let closing: Promise<void> | undefined;
   const withSession = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     let failure: unknown;
     try {
-      return await fn(drizzlePg(client, { schema }) as unknown as Db);
+      return await fn(drizzlePg(client, { schema }));
     } catch (err) {
       failure = err;
       throw err;
@@ -199,7 +199,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     db,
     pool,
     withSession,
-    transaction: (fn) => withSession((session) => session.transaction((tx) => fn(tx as unknown as Db))),
+    transaction: (fn) => withSession((session) => session.transaction((tx) => fn(tx))),
     cancellable: (signal, fn) => cancellation.run(signal, fn),
     // Once only: a second pool.end() throws, and shutdown paths may both close.
     close: () => (closing ??= pool.end()),
@@ -219,7 +219,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     // As pg is set up above, so that both drivers hand the app the same values.
     parsers: { [types.INT8]: exactInteger, [types.NUMERIC]: parseNumeric },
   });
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db: Db = drizzlePglite(client, { schema });
   let closing: Promise<void> | undefined;
   return {
     kind: 'pglite',
@@ -227,7 +227,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     pool: null,
     // PGlite is a single connection already.
     withSession: (fn) => fn(db),
-    transaction: (fn) => db.transaction((tx) => fn(tx as unknown as Db)),
+    transaction: (fn) => db.transaction((tx) => fn(tx)),
     cancellable: (_signal, fn) => fn(),
     close: () => (closing ??= client.close()),
   };
@@ -235,6 +235,6 @@ async function openPglite(dataDir: string): Promise<Database> {
 
 /** Rows of a raw SQL query; both drivers answer with `{ rows }`. */
 export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  const result = (await db.execute(query)) as { rows: T[] };
   return result.rows;
 }

@@ -41,7 +41,9 @@ export const products = pgTable(
     check('products_stock_check', sql`${t.stock} >= 0`),
     // One index per sort order, each ending in id so ties resolve inside the index.
     index('products_category_id_idx').on(t.category, t.id),
-    index('products_name_id_idx').on(t.name, t.id),
+    // Names sort by code point whatever the database's locale (the API's
+    // stated order): the "C" collation, in the index as in the query.
+    index('products_name_c_id_idx').on(sql`${t.name} collate "C"`, t.id),
     index('products_price_id_idx').on(t.priceCents, t.id),
     index('products_price_desc_id_idx').on(t.priceCents.desc(), t.id),
     index('products_created_at_id_idx').on(t.createdAt, t.id),

@@ -6,7 +6,7 @@ import type { Database } from '../../src/db/client.js';
 import { cursorKey } from '../../src/db/secrets.js';
 import { createCursorCodec, type CursorCodec } from '../../src/http/cursor.js';
 import { createLogger } from '../../src/logger.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from './database.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 /** A token that may read personal data but not write. */
@@ -31,8 +31,8 @@ export interface TestApp extends TestDatabase {
 }
 
 /** The app on a fresh database of its own; `env` overrides configuration. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const testDb = await createTestDatabase();
+export async function createTestApp(env: Record<string, string> = {}, databaseOptions: TestDatabaseOptions = {}): Promise<TestApp> {
+  const testDb = await createTestDatabase(databaseOptions);
   const config = parseConfig({ PATH: process.env.PATH, LOG_LEVEL: 'silent', API_TOKEN: TEST_TOKEN, ...env });
   const logger = createLogger(config.LOG_LEVEL);
   const gate = await createComputeGate(config, logger);

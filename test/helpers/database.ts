@@ -18,15 +18,25 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+export interface TestDatabaseOptions {
+  /**
+   * On Postgres, the database's default collation, an ICU locale such as
+   * 'en-US' (the server's own is C.UTF-8): for tests of what must not depend
+   * on it. PGlite has one locale and ignores this.
+   */
+  icuLocale?: string;
+}
+
 /** A fresh, migrated, empty database. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   if (!TEST_DATABASE_URL) {
     const database = await openDatabase({ dataDir: 'memory://' });
     await migrateDatabase(database);
     return { database, url: undefined, drop: () => database.close() };
   }
   const name = `shop_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`create database ${name}`);
+  const locale = options.icuLocale ? ` template template0 locale_provider icu icu_locale '${options.icuLocale}'` : '';
+  await adminQuery(`create database ${name}${locale}`);
   const url = withDatabaseName(TEST_DATABASE_URL, name);
   const database = await openDatabase({ url, poolMax: 10 });
   await migrateDatabase(database);

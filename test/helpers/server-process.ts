@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createEmptyPostgresDatabase, TEST_DATABASE_URL } from './database.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -113,4 +117,19 @@ export class ServerProcess {
   private notify() {
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+/**
+ * Where a spawned server keeps its data: an empty Postgres database of its
+ * own (TEST_DATABASE_URL set) or a PGlite folder; `cleanup` gets what removes it.
+ */
+export async function serverStorage(cleanup: (remove: () => Promise<unknown>) => void): Promise<Record<string, string>> {
+  if (TEST_DATABASE_URL) {
+    const { url, drop } = await createEmptyPostgresDatabase();
+    cleanup(drop);
+    return { DATABASE_URL: url };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'shop-api-server-'));
+  cleanup(() => rm(dir, { recursive: true, force: true }));
+  return { DATA_DIR: dir };
 }

@@ -89,7 +89,7 @@ const customerOrdersStatement = (db: Db, byStatus: boolean, after: boolean) =>
         ),
       )
       .orderBy(desc(orders.createdAt), desc(orders.id))
-      .limit(sql.placeholder('limit') as unknown as number)
+      .limit(sql.placeholder('limit'))
       .prepare(name);
   });
 

@@ -160,7 +160,7 @@ export async function listProducts(
       .from(products)
       .where(and(...used.map((f) => FILTERS[f].condition), keyset ? plan.after : undefined))
       .orderBy(...plan.orderBy)
-      .limit(sql.placeholder('limit') as unknown as number)
+      .limit(sql.placeholder('limit'))
       .prepare(name),
   );
   const rows = await statement.execute(params);

@@ -1,0 +1,188 @@
+import { link, lstat, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { driverName } from '../helpers/database.js';
+import {
+  customer,
+  order,
+  product,
+  removeTempDirs,
+  rows,
+  runSeed,
+  sharedDatabase,
+  snapshot,
+  tempDir,
+  writeLegacyFolder,
+  type SharedDatabase,
+} from '../helpers/legacy.js';
+
+// Each case starts a CLI process (and, on PGlite, opens the data directory); give them room.
+const SLOW = 120_000;
+
+let shared: SharedDatabase;
+beforeAll(async () => {
+  shared = await sharedDatabase();
+});
+afterAll(async () => {
+  await shared?.drop();
+  await removeTempDirs();
+});
+
+/** Reads the shared database while no CLI process has it open. */
+async function inspect<T>(fn: (db: Awaited<ReturnType<SharedDatabase['open']>>['db']) => Promise<T>): Promise<T> {
+  const database = await shared.open();
+  try {
+    return await fn(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
+const folder = () =>
+  writeLegacyFolder({
+    products: [product(1), product(2, { sku: 'SKU-1' })],
+    customers: `\uFEFF${JSON.stringify([customer(1), customer(2, { email: 'CUSTOMER1@example.com' })])}`,
+    orders: [order(1), order(2, { customer_id: 2 }), order(3, { status: 'canceled' })],
+  });
+
+describe(`seed CLI (${driverName})`, () => {
+  it('prints its usage with --help', async () => {
+    const { code, stdout } = await runSeed(['--help'], shared.env);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: npm run seed -- --from DIR');
+  }, SLOW);
+
+  it('exits 2 on bad usage, naming the problem', async () => {
+    const dir = await tempDir();
+    const cases: [string[], RegExp][] = [
+      [[], /--from DIR is required/],
+      [['--from'], /argument missing|--from/],
+      [['--from', dir, '--bogus'], /Unknown option '--bogus'/],
+      [['--from', dir, 'extra'], /positional/],
+      [['--from', dir, '--batch-size', '0'], /--batch-size/],
+      [['--from', dir, '--batch-size', 'many'], /--batch-size/],
+      [['--from', join(dir, 'nope')], /not a directory/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await runSeed(args, shared.env);
+      expect([args, code]).toEqual([args, 2]);
+      expect(stderr).toMatch(message);
+      expect(stderr).toContain('Usage:');
+    }
+  }, SLOW);
+
+  it('imports a folder: per-file lines, --json as the last stdout line, the rejects file; a rerun changes nothing', async () => {
+    const dir = await folder();
+    const rejectsPath = join(await tempDir(), 'rejects.jsonl');
+    const first = await runSeed(['--from', dir, '--json', '--rejects', rejectsPath], shared.env);
+    expect(first.stderr).not.toMatch(/fatal/);
+    expect(first.code).toBe(0);
+    const lines = first.stdout.trim().split('\n');
+    expect(lines).toContain('products.json: 2 read = 1 inserted + 0 updated + 0 unchanged + 1 rejected (duplicate_sku 1)');
+    expect(lines).toContain('customers.json: 2 read = 1 inserted + 0 updated + 0 unchanged + 1 rejected (duplicate_email 1)');
+    expect(lines).toContain('orders.json: 3 read = 2 inserted + 0 updated + 0 unchanged + 1 rejected (unknown_customer 1)');
+    const summary = JSON.parse(lines.at(-1)!);
+    expect(summary).toEqual({
+      files: {
+        'products.json': { read: 2, inserted: 1, updated: 0, unchanged: 0, rejected: 1, rejected_by_reason: { duplicate_sku: 1 } },
+        'customers.json': { read: 2, inserted: 1, updated: 0, unchanged: 0, rejected: 1, rejected_by_reason: { duplicate_email: 1 } },
+        'orders.json': { read: 3, inserted: 2, updated: 0, unchanged: 0, rejected: 1, rejected_by_reason: { unknown_customer: 1 } },
+      },
+      duration_ms: expect.any(Number),
+    });
+    const rejects = (await readFile(rejectsPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(rejects).toEqual([
+      { file: 'products.json', index: 1, id: 2, reason: 'duplicate_sku', detail: 'sku "SKU-1" is held by product 1', record: product(2, { sku: 'SKU-1' }) },
+      {
+        file: 'customers.json',
+        index: 1,
+        id: 2,
+        reason: 'duplicate_email',
+        detail: 'email "customer1@example.com" is held by customer 1',
+        record: customer(2, { email: 'CUSTOMER1@example.com' }),
+      },
+      { file: 'orders.json', index: 1, id: 2, reason: 'unknown_customer', detail: 'customer 2 not found', record: order(2, { customer_id: 2 }) },
+    ]);
+
+    const before = await inspect(snapshot);
+    expect(before.orders.map((o) => [o.id, o.status])).toEqual([
+      [1, 'paid'],
+      [3, 'cancelled'],
+    ]);
+    const again = await runSeed(['--from', dir, '--json'], shared.env);
+    expect(again.code).toBe(0);
+    const counts = JSON.parse(again.stdout.trim().split('\n').at(-1)!).files;
+    expect(Object.values(counts).map((c) => (c as { unchanged: number }).unchanged)).toEqual([1, 1, 2]);
+    expect(await inspect(snapshot)).toEqual(before);
+    const [seq] = await inspect((db) =>
+      rows<{ next: number; max: number }>(db, "select nextval('orders_id_seq')::int as next, (select max(id) from orders) as max"),
+    );
+    expect(seq!.next).toBeGreaterThan(seq!.max);
+  }, SLOW);
+
+  it('commits nothing with --dry-run', async () => {
+    const before = await inspect(snapshot);
+    const dir = await writeLegacyFolder({ products: [product(50)], customers: [customer(50)] });
+    const { code, stdout, stderr } = await runSeed(['--from', dir, '--dry-run'], shared.env);
+    expect(code).toBe(0);
+    expect(stdout).toContain('products.json: 1 read = 1 inserted + 0 updated + 0 unchanged + 0 rejected');
+    expect(stderr).toContain('warning: orders.json: not found');
+    expect(stderr).toContain('dry run');
+    expect(await inspect(snapshot)).toEqual(before);
+  }, SLOW);
+
+  it('fails on a truncated file with the file and byte offset, and commits nothing', async () => {
+    const before = await inspect(snapshot);
+    const dir = await writeLegacyFolder({ products: [product(60)], customers: [customer(60)] });
+    const text = JSON.stringify([order(60, { customer_id: 60, items: [{ product_id: 60, quantity: 1, unit_price: 1 }] }), order(61)]);
+    const truncated = text.slice(0, -30);
+    await writeFile(join(dir, 'orders.json'), truncated);
+    const { code, stderr } = await runSeed(['--from', dir, '--json'], shared.env);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`orders.json: not a valid JSON array at byte ${Buffer.byteLength(truncated)}`);
+    expect(stderr).toContain('nothing was imported');
+    expect(await inspect(snapshot)).toEqual(before);
+  }, SLOW);
+
+  it('refuses a --rejects path that is an input file, by name, symlink or hard link (exit 2), and leaves it whole', async () => {
+    const dir = await folder();
+    const original = await readFile(join(dir, 'products.json'), 'utf8');
+    const elsewhere = await tempDir();
+    await symlink(join(dir, 'products.json'), join(elsewhere, 'link.jsonl'));
+    await link(join(dir, 'orders.json'), join(elsewhere, 'hard.jsonl'));
+    for (const path of [join(dir, 'products.json'), join(elsewhere, 'link.jsonl'), join(elsewhere, 'hard.jsonl'), dir]) {
+      const { code, stderr } = await runSeed(['--from', dir, '--rejects', path], shared.env);
+      expect([path, code]).toEqual([path, 2]);
+      expect(stderr).toMatch(/--rejects .*(is the input file|is a folder)/);
+    }
+    expect(await readFile(join(dir, 'products.json'), 'utf8')).toBe(original);
+  }, SLOW);
+
+  it('leaves an existing rejects file as it was when the run fails, and writes through no symlink', async () => {
+    const dir = await folder();
+    const out = await tempDir();
+    const rejectsPath = join(out, 'rejects.jsonl');
+    await writeFile(rejectsPath, 'the previous run\n');
+    // The database cannot be reached: the run fails at once.
+    const unreachable = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };
+    const failed = await runSeed(['--from', dir, '--rejects', rejectsPath], unreachable);
+    expect(failed.code).toBe(1);
+    expect(await readFile(rejectsPath, 'utf8')).toBe('the previous run\n');
+    // A truncated file fails the run after rejects were written: still untouched, and no temporary file left.
+    const truncatedDir = await writeLegacyFolder({ products: `[${JSON.stringify(product('bad id'))},` });
+    expect((await runSeed(['--from', truncatedDir, '--rejects', rejectsPath], shared.env)).code).toBe(1);
+    expect(await readFile(rejectsPath, 'utf8')).toBe('the previous run\n');
+    expect(await readdir(out)).toEqual(['rejects.jsonl']);
+
+    // A symlink at the path is replaced by the new file; what it pointed to is not written.
+    const precious = join(out, 'precious.txt');
+    await writeFile(precious, 'keep me');
+    const linkPath = join(out, 'linked.jsonl');
+    await symlink(precious, linkPath);
+    const ok = await runSeed(['--from', dir, '--rejects', linkPath], shared.env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await readFile(precious, 'utf8')).toBe('keep me');
+    expect((await lstat(linkPath)).isSymbolicLink()).toBe(false);
+    expect((await readFile(linkPath, 'utf8')).trim().split('\n').length).toBeGreaterThan(0);
+  }, SLOW);
+});
