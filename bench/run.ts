@@ -16,7 +16,7 @@ import { compare, type BenchReport, type RunResult, type ScenarioResult } from '
 import { ProcessSampler } from './sampler.js';
 import { scenariosFor, type Scenario, type TargetName } from './scenarios.js';
 import { startTarget } from './servers.js';
-import { ENDPOINTS, requestSequence, type EndpointKey, type Mix } from './workload.js';
+import { ENDPOINTS, OrderLifecycle, requestSequence, type EndpointKey, type Mix } from './workload.js';
 
 export interface RunContext {
   root: string;
@@ -75,6 +75,9 @@ async function describeMachine(ctx: RunContext): Promise<Record<string, unknown>
 }
 
 /** The mix minus the endpoints the server lacks; null when a required one is missing. */
+/** Whether a mix places or moves orders, whose answers the lifecycle follows. */
+const followsOrders = (mix: Mix) => mix.some(([key]) => key === 'create-order' || key === 'advance-order');
+
 function effectiveMix(scenario: Scenario, missing: Set<EndpointKey>): { mix: Mix; notes: string[] } | { skip: string } {
   const lacking = scenario.required.filter((k) => missing.has(k));
   if (lacking.length > 0) return { skip: `endpoint missing (404): ${lacking.map((k) => ENDPOINTS[k].label).join(', ')}` };
@@ -181,6 +184,7 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
           timeoutS: CLIENT_TIMEOUT_S,
           next: requestSequence(plan.mix, data, seed + 500),
           token: apiToken,
+          followResponses: followsOrders(plan.mix),
         });
       }
       if (scenario.spawnsPython && !(await waitUntilIdle(server, scriptDirs))) {
@@ -192,13 +196,15 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       const loadAvgBefore = os.loadavg()[0] ?? 0;
       sampler.start();
       let elapsed = 0;
+      const lifecycle = new OrderLifecycle();
       const figures = await runLoad({
         baseUrl: server.baseUrl,
         connections: options.connections,
         durationS,
         timeoutS: CLIENT_TIMEOUT_S,
-        next: requestSequence(plan.mix, data, seed),
+        next: requestSequence(plan.mix, data, seed, lifecycle),
         token: apiToken,
+        followResponses: followsOrders(plan.mix),
         onTick: (count) => {
           elapsed += 1;
           const s = sampler.last;
@@ -221,6 +227,8 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
         loadAvgBefore: Number(loadAvgBefore.toFixed(2)),
       };
       base.runs.push(run);
+      const moved = Object.entries(lifecycle.moved);
+      if (moved.length) base.notes.push(`${target}: orders moved along: ${moved.map(([status, n]) => `${n} ${status}`).join(', ')}`);
       const logged = summariseLogLines(server.lines.slice(logMark));
       if (logged.length > 0) base.notes.push(`${target} logged during its run: ${logged.join('; ')}`);
       if (run.responses === 0) {

@@ -96,7 +96,8 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
   mixed: {
     name: 'mixed',
-    description: 'Reads (product, list, customer, order) with 10% POST /api/orders of 1-3 lines.',
+    description:
+      'Reads (product, list, customer, order) with 10% POST /api/orders of 1-3 lines and 8% PATCH /api/orders/:id paying, shipping, cancelling or refunding the orders it placed.',
     targets: ['shop-api'],
     mix: [
       ['product', 35],
@@ -104,6 +105,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ['customer', 15],
       ['order', 20],
       ['create-order', 10],
+      ['advance-order', 8],
     ],
     required: ['create-order'],
     baseline: 'ceiling',

@@ -14,3 +14,21 @@ export const REVENUE_STATUSES = ['paid', 'shipped'] as const satisfies readonly 
 export const PURCHASE_STATUSES = ['pending', 'paid', 'shipped'] as const satisfies readonly OrderStatus[];
 
 export const isOrderStatus = (value: string): value is OrderStatus => (ORDER_STATUSES as readonly string[]).includes(value);
+
+/** The changes an order's status may make (api.md); `cancelled` and `refunded` are final. */
+export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  pending: ['paid', 'cancelled'],
+  paid: ['shipped', 'cancelled', 'refunded'],
+  shipped: ['refunded'],
+  cancelled: [],
+  refunded: [],
+};
+
+/** Whether an order may go from `from` to `to` (staying put is not a change, and always allowed). */
+export const mayMove = (from: OrderStatus, to: OrderStatus) => from === to || ORDER_TRANSITIONS[from].includes(to);
+
+/** Cancelling puts the lines' quantities back into stock; refunding does not (returned goods are restocked by hand). */
+export const restocks = (to: OrderStatus) => to === 'cancelled';
+
+/** The statuses an order can be moved to by a client (not back to pending). */
+export const TARGET_STATUSES = ['paid', 'shipped', 'cancelled', 'refunded'] as const satisfies readonly OrderStatus[];

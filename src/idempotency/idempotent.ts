@@ -18,11 +18,11 @@ const keyProblem = (status: 409 | 422, detail: string) =>
  * gets the first response again (`replayed`), the same key with another
  * request a 422, and one while the first still runs a 409.
  *
- * `write` does the work. A success must call `storeWithin` in its
+ * `write` does the work. One that writes must call `storeWithin` in its
  * transaction (it throws a 409 if the key was taken over meanwhile, which
- * rolls the work back); a client-error answer (4xx) is stored after the fact,
- * since nothing was written. Any other failure gives the key up, so that a
- * retry runs afresh.
+ * rolls the work back); an answer given without writing (a 4xx, a change to
+ * what already was) is stored after the fact. Any other failure gives the
+ * key up, so that a retry runs afresh.
  */
 export function idempotentWrites(db: Db, logger: Pick<Logger, 'info' | 'warn'>) {
   // Expired keys go opportunistically, from the write path, at most once a
@@ -66,11 +66,8 @@ export function idempotentWrites(db: Db, logger: Pick<Logger, 'info' | 'warn'>) 
         }
         stored = true;
       });
-      if (!stored) {
-        if (response.status < 400 || response.status >= 500) throw new Error('a successful write must store its response within its transaction');
-        // The client's own outcome (unknown references, no stock): kept, so that a retry gets the same answer.
-        await completeKey(db, key, token, response);
-      }
+      // Nothing was written (unknown references, no stock, the status it had): kept, so that a retry gets the same answer.
+      if (!stored) await completeKey(db, key, token, response);
       return { response, replayed: false };
     } catch (err) {
       await releaseKey(db, key, token).catch((releaseErr: unknown) =>

@@ -129,6 +129,17 @@ const EXAMPLES: Record<string, Example[]> = {
     { status: 415, url: '/api/orders', init: jsonWrite('POST', '{}', { 'content-type': 'application/xml' }) },
     { status: 422, url: '/api/orders', init: jsonWrite('POST', { customer_id: 999999, items: [{ product_id: 1, quantity: 1 }] }) },
   ],
+  'PATCH /api/orders/{id}': [
+    { status: 200, url: '/api/orders/2', init: jsonWrite('PATCH', { status: 'shipped' }, { 'idempotency-key': 'openapi-ship-2' }) },
+    { status: 400, url: '/api/orders/2', init: jsonWrite('PATCH', { status: 'lost' }) },
+    { status: 401, url: '/api/orders/2', init: { method: 'PATCH', headers: bearer(TEST_READ_TOKEN), body: '{}' } },
+    { status: 404, url: '/api/orders/999999', init: jsonWrite('PATCH', { status: 'paid' }) },
+    { status: 409, url: '/api/orders/2', init: jsonWrite('PATCH', { status: 'paid' }) },
+    { status: 412, url: '/api/orders/2', init: jsonWrite('PATCH', { status: 'refunded' }, { 'if-match': '"stale"' }) },
+    { status: 413, url: '/api/orders/2', init: jsonWrite('PATCH', tooLarge) },
+    { status: 415, url: '/api/orders/2', init: jsonWrite('PATCH', '{}', { 'content-type': 'text/plain' }) },
+    { status: 422, url: '/api/orders/2', init: jsonWrite('PATCH', { status: 'cancelled' }, { 'idempotency-key': 'openapi-ship-2' }) },
+  ],
   'GET /api/stats/sales': [
     { status: 200, url: '/api/stats/sales?from=2024-02-26&to=2024-03-10&granularity=week&category=kitchen' },
     { status: 400, url: '/api/stats/sales?from=2024-03-10&to=2024-03-01' },

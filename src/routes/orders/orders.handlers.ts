@@ -5,7 +5,17 @@ import { HttpProblem, notFound, titleFor, type FieldError } from '../../http/pro
 import { fingerprintOf } from '../../idempotency/idempotency.repository.js';
 import { idempotentWrites, type StoredResponse } from '../../idempotency/idempotent.js';
 import type { AppDeps, AppEnv, AppRouteHandler } from '../../lib/types.js';
-import { findOrder, placeOrder, type PlaceOutcome, type Shortage } from './orders.repository.js';
+import { ORDER_TRANSITIONS, type OrderStatus } from '../../domain/order-status.js';
+import { etagOf, ifMatchHolds, noneMatchHits } from '../../http/etag.js';
+import { MAX_INT } from '../../http/params.js';
+import {
+  changeOrderStatus,
+  findOrder,
+  placeOrder,
+  type PlaceOutcome,
+  type Shortage,
+  type StatusOutcome,
+} from './orders.repository.js';
 import type * as routes from './orders.routes.js';
 import type { CreateOrderInput, OrderBody } from './orders.schemas.js';
 import { MAX_ORDER_TOTAL_CENTS } from '../../domain/money.js';
@@ -50,21 +60,44 @@ function placementProblem(input: CreateOrderInput, outcome: Exclude<PlaceOutcome
   }
 }
 
+/** The answer to a status change that changed nothing, or could not. */
+function statusProblem(id: number, to: OrderStatus, outcome: Exclude<StatusOutcome, { kind: 'changed' | 'unchanged' }>): HttpProblem {
+  switch (outcome.kind) {
+    case 'not_found':
+      return notFound(`order ${id} not found`);
+    case 'precondition_failed':
+      return new HttpProblem(412, titleFor(412), `order ${id} has changed; If-Match does not name its current ETag`);
+    case 'not_allowed':
+      return new HttpProblem(409, titleFor(409), `order ${id} is ${outcome.current}; it cannot become ${to}`, {
+        current_status: outcome.current,
+        allowed: ORDER_TRANSITIONS[outcome.current],
+      });
+    case 'stock_limit':
+      return new HttpProblem(409, titleFor(409), `cancelling order ${id} would put product ${outcome.productId}'s stock past ${MAX_INT}`);
+  }
+}
+
 const stored = (problem: HttpProblem): StoredResponse => ({ status: problem.status, body: problemText(problem) });
+const storedOrder = (status: 200 | 201, order: OrderBody): StoredResponse => ({ status, body: JSON.stringify(order) });
 const orderLocation = (id: number) => `/api/orders/${id}`;
 
 // Responses go out as stored text (so replays are byte for byte the first),
 // which the typed c.json() cannot express; the text is an Order or a Problem.
-type SentOrder = Response & TypedResponse<OrderBody, 201, 'json'>;
+type SentOrder<S extends 200 | 201> = Response & TypedResponse<OrderBody, S, 'json'>;
 
-/** A stored response as it was first sent (status, bytes, and Location for a 201). */
-function send(c: Context<AppEnv>, response: StoredResponse, replayed: boolean): SentOrder {
-  const headers: Record<string, string> = {
-    'content-type': response.status < 400 ? 'application/json' : PROBLEM_CONTENT_TYPE,
-  };
-  if (response.status === 201) headers.location = orderLocation((JSON.parse(response.body) as { id: number }).id);
+/** A stored response as it was first sent: status, bytes, the order's ETag, and Location for a 201. */
+function send<S extends 200 | 201>(c: Context<AppEnv>, response: StoredResponse, replayed: boolean): SentOrder<S> {
+  const headers: Record<string, string> = {};
+  if (response.status < 400) {
+    const order = JSON.parse(response.body) as OrderBody;
+    headers['content-type'] = 'application/json';
+    headers.etag = etagOf(order);
+    if (response.status === 201) headers.location = orderLocation(order.id);
+  } else {
+    headers['content-type'] = PROBLEM_CONTENT_TYPE;
+  }
   if (replayed) headers['idempotent-replayed'] = 'true';
-  return c.body(response.body, response.status as 201, headers) as unknown as SentOrder;
+  return c.body(response.body, response.status as S, headers) as unknown as SentOrder<S>;
 }
 
 export function orderHandlers({ database, logger }: Pick<AppDeps, 'database' | 'logger'>) {
@@ -74,6 +107,9 @@ export function orderHandlers({ database, logger }: Pick<AppDeps, 'database' | '
     const { id } = c.req.valid('param');
     const order = await findOrder(database.db, id);
     if (!order) throw notFound(`order ${id} not found`);
+    const etag = etagOf(order);
+    c.header('etag', etag);
+    if (noneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304);
     return c.json(order, 200);
   };
 
@@ -86,10 +122,29 @@ export function orderHandlers({ database, logger }: Pick<AppDeps, 'database' | '
         input,
         storeWithin && ((tx, order) => storeWithin(tx, { status: 201, body: JSON.stringify(order) })),
       );
-      return outcome.kind === 'placed' ? { status: 201, body: JSON.stringify(outcome.order) } : stored(placementProblem(input, outcome));
+      return outcome.kind === 'placed' ? storedOrder(201, outcome.order) : stored(placementProblem(input, outcome));
     });
-    return send(c, response, replayed);
+    return send<201>(c, response, replayed);
   };
 
-  return { get, create };
+  const patchStatus: AppRouteHandler<typeof routes.patchStatus> = async (c) => {
+    const { id } = c.req.valid('param');
+    const { status } = c.req.valid('json');
+    const headers = c.req.valid('header');
+    const route = `PATCH /api/orders/${id}`;
+    const { response, replayed } = await idempotent(headers['idempotency-key'], fingerprintOf(route, { status }), async (storeWithin) => {
+      const outcome = await changeOrderStatus(
+        database,
+        id,
+        status,
+        (current) => ifMatchHolds(headers['if-match'], etagOf(current)),
+        storeWithin && ((tx, order) => storeWithin(tx, storedOrder(200, order))),
+      );
+      if (outcome.kind === 'changed' || outcome.kind === 'unchanged') return storedOrder(200, outcome.order);
+      return stored(statusProblem(id, status, outcome));
+    });
+    return send<200>(c, response, replayed);
+  };
+
+  return { get, create, patchStatus };
 }

@@ -4,10 +4,13 @@ import type { AppDeps } from '../../lib/types.js';
 import { orderHandlers } from './orders.handlers.js';
 import * as routes from './orders.routes.js';
 
-/** GET /api/orders/{id} (a token needed), POST /api/orders. */
+/** GET /api/orders/{id} (a token needed), POST /api/orders, PATCH /api/orders/{id} (its status). */
 export function ordersRouter(deps: AppDeps) {
   const handlers = orderHandlers(deps);
   const router = createRouter();
   registerBearerScheme(router);
-  return router.openapi(routes.get, handlers.get).openapi(routes.create, handlers.create);
+  return router
+    .openapi(routes.get, handlers.get)
+    .openapi(routes.create, handlers.create)
+    .openapi(routes.patchStatus, handlers.patchStatus);
 }

@@ -2,9 +2,12 @@
 // Returns values and outcomes; knows nothing of HTTP (orders.handlers.ts).
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/client.js';
+import { outcomeTransaction, Rollback } from '../../db/outcome-transaction.js';
 import { prepared } from '../../db/prepared.js';
 import { customers, orderItems, orders, products } from '../../db/schema.js';
 import { orderTotalCents } from '../../domain/money.js';
+import { mayMove, restocks, type OrderStatus } from '../../domain/order-status.js';
+import { MAX_INT } from '../../http/params.js';
 import type { CreateOrderInput, OrderBody } from './orders.schemas.js';
 
 const orderById = (db: Db) =>
@@ -83,11 +86,33 @@ function shortagesOf(rows: { id: number; stock: number }[], units: Map<number, n
     .map((p) => ({ product_id: p.id, requested: units.get(p.id)!, available: p.stock }));
 }
 
-/** Thrown inside a transaction to roll it back with an outcome that is not an error. */
-class Rollback extends Error {
-  constructor(readonly outcome: PlaceOutcome) {
-    super(outcome.kind);
-  }
+/**
+ * Locks the products' rows in id order, as every writer of stock takes them,
+ * so that orders and cancels sharing products queue instead of deadlocking,
+ * and returns their stock. NO KEY UPDATE, the lock the stock update needs,
+ * leaves the key-share locks of concurrent order_items inserts be.
+ */
+async function lockStock(tx: Db, ids: number[]): Promise<{ id: number; stock: number }[]> {
+  if (!ids.length) return [];
+  return tx
+    .select({ id: products.id, stock: products.stock })
+    .from(products)
+    .where(inArray(products.id, ids))
+    .orderBy(asc(products.id))
+    .for('no key update');
+}
+
+/** Adds each product's delta (negative: units taken) to its stock, in one statement. */
+async function addToStock(tx: Db, deltas: ReadonlyMap<number, number>): Promise<void> {
+  if (!deltas.size) return;
+  const rows = sql.join(
+    [...deltas].map(([id, delta]) => sql`(${id}::int, ${delta}::int)`),
+    sql`, `,
+  );
+  await tx.execute(sql`
+    update ${products} set stock = ${products.stock} + d.delta
+    from (values ${rows}) as d(id, delta)
+    where ${products.id} = d.id`);
 }
 
 /**
@@ -129,62 +154,88 @@ export async function placeOrder(
 ): Promise<PlaceOutcome> {
   const units = unitsByProduct(input.items);
   const productIds = [...units.keys()];
-  try {
-    return await database.transaction(async (tx): Promise<PlaceOutcome> => {
-      const [customer] = await tx.select({ id: customers.id }).from(customers).where(eq(customers.id, input.customer_id));
-      const current = await tx
-        .select({ id: products.id, priceCents: products.priceCents, stock: products.stock })
-        .from(products)
-        .where(inArray(products.id, productIds));
-      const prices = new Map(current.map((p) => [p.id, p.priceCents]));
-      if (!customer || prices.size < productIds.length) {
-        return { kind: 'unknown_references', customerFound: !!customer, productsFound: new Set(prices.keys()) };
-      }
-      const lines = input.items.map((item) => ({ quantity: item.quantity, unitPriceCents: prices.get(item.product_id)! }));
-      if (orderTotalCents(lines) === null) return { kind: 'total_too_large' };
-      // Already short in committed data: refused here, cheaply, without waiting
-      // for locks (once a product sells out, most orders for it end here).
-      const shortNow = shortagesOf(current, units);
-      if (shortNow.length) return { kind: 'insufficient_stock', shortages: shortNow };
+  return outcomeTransaction(database, async (tx): Promise<PlaceOutcome> => {
+    const [customer] = await tx.select({ id: customers.id }).from(customers).where(eq(customers.id, input.customer_id));
+    const current = await tx
+      .select({ id: products.id, priceCents: products.priceCents, stock: products.stock })
+      .from(products)
+      .where(inArray(products.id, productIds));
+    const prices = new Map(current.map((p) => [p.id, p.priceCents]));
+    if (!customer || prices.size < productIds.length) {
+      return { kind: 'unknown_references', customerFound: !!customer, productsFound: new Set(prices.keys()) };
+    }
+    const lines = input.items.map((item) => ({ quantity: item.quantity, unitPriceCents: prices.get(item.product_id)! }));
+    if (orderTotalCents(lines) === null) return { kind: 'total_too_large' };
+    // Already short in committed data: refused here, cheaply, without waiting
+    // for locks (once a product sells out, most orders for it end here).
+    const shortNow = shortagesOf(current, units);
+    if (shortNow.length) return { kind: 'insufficient_stock', shortages: shortNow };
 
-      const orderId = await insertOrder(tx, input.customer_id);
-      await tx.insert(orderItems).values(
-        input.items.map((item, i) => ({
-          orderId,
-          lineNo: i + 1,
-          productId: item.product_id,
-          quantity: item.quantity,
-          unitPriceCents: prices.get(item.product_id)!,
-        })),
-      );
-      const order = await findOrder(tx, orderId);
-      if (!order) throw new Error(`order ${orderId} vanished inside its own transaction`);
+    const orderId = await insertOrder(tx, input.customer_id);
+    await tx.insert(orderItems).values(
+      input.items.map((item, i) => ({
+        orderId,
+        lineNo: i + 1,
+        productId: item.product_id,
+        quantity: item.quantity,
+        unitPriceCents: prices.get(item.product_id)!,
+      })),
+    );
+    const order = await findOrder(tx, orderId);
+    if (!order) throw new Error(`order ${orderId} vanished inside its own transaction`);
 
-      // In id order, as every order takes them, so that orders sharing products
-      // queue instead of deadlocking. NO KEY UPDATE, the lock the stock update
-      // needs, leaves the key-share locks of concurrent order_items inserts be.
-      const stock = await tx
-        .select({ id: products.id, stock: products.stock })
-        .from(products)
-        .where(inArray(products.id, productIds))
-        .orderBy(asc(products.id))
-        .for('no key update');
-      const shortages = shortagesOf(stock, units);
-      if (shortages.length) throw new Rollback({ kind: 'insufficient_stock', shortages });
-      const decrements = sql.join(
-        [...units].map(([id, quantity]) => sql`(${id}::int, ${quantity}::int)`),
-        sql`, `,
-      );
-      await tx.execute(sql`
-        update ${products} set stock = ${products.stock} - d.quantity
-        from (values ${decrements}) as d(id, quantity)
-        where ${products.id} = d.id`);
+    const shortages = shortagesOf(await lockStock(tx, productIds), units);
+    if (shortages.length) throw new Rollback<PlaceOutcome>({ kind: 'insufficient_stock', shortages });
+    await addToStock(tx, new Map([...units].map(([id, quantity]) => [id, -quantity])));
 
-      await beforeCommit?.(tx, order);
-      return { kind: 'placed', order };
-    });
-  } catch (err) {
-    if (err instanceof Rollback) return err.outcome;
-    throw err;
-  }
+    await beforeCommit?.(tx, order);
+    return { kind: 'placed', order };
+  });
+}
+
+export type StatusOutcome =
+  | { kind: 'changed'; order: OrderBody }
+  | { kind: 'unchanged'; order: OrderBody }
+  | { kind: 'not_found' }
+  | { kind: 'precondition_failed' }
+  | { kind: 'not_allowed'; current: OrderStatus }
+  | { kind: 'stock_limit'; productId: number };
+
+/**
+ * Moves an order to `to`, with its row locked so that concurrent changes of
+ * one order take turns: the second of two cancels finds it cancelled already
+ * and changes nothing, so its stock goes back once. `precondition` judges the
+ * current representation (If-Match) under that lock. Cancelling puts each
+ * line's quantity back into its product's stock, the products locked in id
+ * order as orders take them (no deadlock with orders being placed).
+ * `beforeCommit` runs in the same transaction with the changed order.
+ */
+export async function changeOrderStatus(
+  database: Database,
+  id: number,
+  to: OrderStatus,
+  precondition: (current: OrderBody) => boolean,
+  beforeCommit?: (tx: Db, order: OrderBody) => Promise<void>,
+): Promise<StatusOutcome> {
+  return outcomeTransaction(database, async (tx): Promise<StatusOutcome> => {
+    const [locked] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, id)).for('update');
+    if (!locked) return { kind: 'not_found' };
+    const current = await findOrder(tx, id);
+    if (!current) return { kind: 'not_found' };
+    if (!precondition(current)) return { kind: 'precondition_failed' };
+    if (locked.status === to) return { kind: 'unchanged', order: current };
+    if (!mayMove(locked.status, to)) return { kind: 'not_allowed', current: locked.status };
+
+    if (restocks(to)) {
+      const units = new Map<number, number>();
+      for (const line of current.items) units.set(line.product_id, (units.get(line.product_id) ?? 0) + line.quantity);
+      const full = (await lockStock(tx, [...units.keys()])).find((p) => p.stock + units.get(p.id)! > MAX_INT);
+      if (full) return { kind: 'stock_limit', productId: full.id };
+      await addToStock(tx, units);
+    }
+    await tx.update(orders).set({ status: to }).where(eq(orders.id, id));
+    const order: OrderBody = { ...current, status: to };
+    await beforeCommit?.(tx, order);
+    return { kind: 'changed', order };
+  });
 }

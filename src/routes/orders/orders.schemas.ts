@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ORDER_STATUSES } from '../../domain/order-status.js';
+import { ORDER_STATUSES, TARGET_STATUSES } from '../../domain/order-status.js';
 import { MAX_INT } from '../../http/params.js';
 
 export const orderStatusSchema = z.enum(ORDER_STATUSES);
@@ -46,3 +46,13 @@ export const createOrderSchema = z
   });
 
 export type CreateOrderInput = z.infer<typeof createOrderSchema>;
+
+export const orderStatusPatchSchema = z
+  .strictObject({ status: z.enum(TARGET_STATUSES) })
+  .openapi('OrderStatusChange', {
+    description:
+      'pending -> paid or cancelled; paid -> shipped, cancelled or refunded; shipped -> refunded. Cancelling puts the stock back.',
+    example: { status: 'paid' },
+  });
+
+export type OrderStatusPatch = z.infer<typeof orderStatusPatchSchema>;
