@@ -1,5 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { errorHandler, notFoundHandler } from './http/errors.js';
+import { primaryOnlyReads } from './db/replicas.js';
+import { consistency } from './http/consistency.js';
 import { problemResponses } from './http/openapi.js';
 import { cancelReadsOnDisconnect, requestIdMiddleware, requestLogging } from './http/request-context.js';
 import { validQueryText } from './http/unicode.js';
@@ -17,8 +19,12 @@ import { statsRouter } from './routes/stats/stats.index.js';
 
 export type { AppDeps };
 
+/** What createApp takes: AppDeps, where reads default to the primary alone (no replicas). */
+export type AppOptions = Omit<AppDeps, 'reads'> & Partial<Pick<AppDeps, 'reads'>>;
+
 /** The whole HTTP API as a Hono app; src/server.ts is what puts it on a socket. */
-export function createApp(deps: AppDeps) {
+export function createApp(options: AppOptions) {
+  const deps: AppDeps = { ...options, reads: options.reads ?? primaryOnlyReads(options.database) };
   const app = new OpenAPIHono<AppEnv>();
   const metrics = createMetrics(deps);
   // First, so that its timing and status cover everything after it, errors included.
@@ -30,10 +36,11 @@ export function createApp(deps: AppDeps) {
     await next();
   });
   app.use('*', validQueryText);
+  app.use('*', consistency(deps.reads));
   app.use('*', cancelReadsOnDisconnect(deps.database));
 
   app.route('/', healthRouter(deps));
-  app.route('/', metricsRouter(metrics));
+  app.route('/', metricsRouter(metrics, deps.scrapeMachine));
   app.route('/', productsRouter(deps));
   app.route('/', computeRouter(deps));
   app.route('/', queueStatsRouter(deps));

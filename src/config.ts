@@ -29,12 +29,34 @@ export function isLoopbackHost(host: string): boolean {
   return bare === '::1';
 }
 
+const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
+
+// Comma-separated list of browser origins (scheme://host[:port]), `*` not allowed: CORS is opt-in per origin.
+const originList = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim()))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^https?:\/\/[^/\s,]+$/, 'origins are scheme://host[:port], without a path')
+          .transform((origin) => origin.toLowerCase()),
+      )
+      .min(1),
+  );
+
 const configSchema = z.object({
-  DATABASE_URL: optional(
+  DATABASE_URL: optional(postgresUrl),
+  DATABASE_REPLICA_URLS: optional(
     z
       .string()
-      .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL'),
+      .transform((value) => value.split(',').map((url) => url.trim()))
+      .pipe(z.array(postgresUrl).min(1)),
   ),
+  REPLICA_MAX_LAG_MS: withDefault(integer(0, 3_600_000), 1000),
+  WORKERS: withDefault(integer(1, 64), 1),
+  CORS_ORIGINS: optional(originList),
   DATA_DIR: withDefault(z.string().min(1), './.data'),
   PORT: withDefault(integer(0, 65535), 3000),
   HOST: withDefault(z.string().min(1), '127.0.0.1'),
@@ -55,6 +77,13 @@ const configSchema = z.object({
     'info',
   ),
 }).superRefine((config, ctx) => {
+  // The embedded database is one connection inside one process.
+  if (config.WORKERS > 1 && !config.DATABASE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['WORKERS'], message: 'above 1 needs DATABASE_URL: the embedded database lives inside one process' });
+  }
+  if (config.DATABASE_REPLICA_URLS && !config.DATABASE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_REPLICA_URLS'], message: 'needs DATABASE_URL, the primary they replicate' });
+  }
   if (!config.API_TOKEN && !isLoopbackHost(config.HOST)) {
     ctx.addIssue({
       code: 'custom',

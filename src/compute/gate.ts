@@ -13,7 +13,7 @@ import {
   shuttingDown,
 } from './problems.js';
 import { runScript, type ScriptOutcome } from './run-script.js';
-import { SCRIPTS, type ScriptName } from './scripts.js';
+import { SCRIPTS, type ScriptName, type ScriptOutput } from './scripts.js';
 
 export interface ComputeGateOptions {
   launch: PythonLaunch;
@@ -25,6 +25,24 @@ export interface ComputeGateOptions {
   logger: Logger;
   maxStdoutBytes?: number;
   maxStderrBytes?: number;
+}
+
+/**
+ * What the app needs of a compute gate: the ComputeGate itself (one process,
+ * or the primary of several workers), or a worker's RemoteGate that asks the
+ * primary's (src/cluster/), so that the bound holds for the whole machine.
+ */
+export interface Gate {
+  /** Throws (or rejects with) the 503 or 499 that run() would give at once. */
+  admit(signal?: AbortSignal): void | Promise<void>;
+  /** The moment a request that starts waiting now must have its slot by. */
+  waitDeadline(): number;
+  /** The 503 for a request whose deadline passed before it got a slot (counted as rejected). */
+  waitExpired(): Error;
+  run<S extends ScriptName>(script: S, input: unknown, options?: RunOptions<ScriptOutput<S>>): Promise<ScriptOutput<S>>;
+  stats(): ComputeGateStats | Promise<ComputeGateStats>;
+  /** No new work; queued requests get 503; resolves once this process's running work is done. */
+  shutdown(): Promise<void>;
 }
 
 /** The gate's gauges and counters, as GET /api/queue-stats and /metrics report them. */
@@ -48,8 +66,8 @@ export interface ComputeGateStats {
 }
 
 export interface RunOptions<T> {
-  /** The shape the script promises to print; anything else is a failed script. */
-  output: z.ZodType<T>;
+  /** The shape the script must print (anything else is a failed script); by default the script's own (scripts.ts). */
+  output?: z.ZodType<T>;
   /** Aborted when the client goes away; honoured only while the request waits. */
   signal?: AbortSignal;
   logger?: Logger;
@@ -75,7 +93,7 @@ const MiB = 1024 * 1024;
  * so a killed process counts until it is really gone. Beyond the slots, at
  * most `queueLimit` requests wait, each for at most `queueTimeoutMs`.
  */
-export class ComputeGate {
+export class ComputeGate implements Gate {
   private readonly limit: LimitFunction;
   private readonly waiters = new Set<Waiter>();
   private readonly idleWaiters: (() => void)[] = [];
@@ -137,12 +155,16 @@ export class ComputeGate {
   }
 
   /** Runs `script` on `input` (sent as JSON) and returns its checked JSON output; throws HttpProblems. */
-  run<T>(script: ScriptName, input: unknown, options: RunOptions<T>): Promise<T> {
+  run<S extends ScriptName, T = ScriptOutput<S>>(script: S, input: unknown, options: RunOptions<T> = {}): Promise<T> {
+    // Exact: a day's revenue may pass 2^53 cents (src/domain/money.ts).
+    return this.runBody(script, stringifyExact(input), options);
+  }
+
+  /** run() with the input already written as JSON text (as workers send it to their primary). */
+  runBody<S extends ScriptName, T = ScriptOutput<S>>(script: S, body: string, options: RunOptions<T> = {}): Promise<T> {
     const { signal } = options;
     const refusal = this.refusal(signal);
     if (refusal) return Promise.reject(refusal);
-    // Exact: a day's revenue may pass 2^53 cents (src/domain/money.ts).
-    const body = stringifyExact(input);
     const mustWait = this.running + this.waiters.size >= this.options.concurrency;
 
     return new Promise((resolve, reject) => {
@@ -183,7 +205,7 @@ export class ComputeGate {
         waiter.cleanup();
         this.running++;
         try {
-          resolve(await this.execute(script, body, options.output, options.logger ?? this.options.logger));
+          resolve(await this.execute(script, body, (options.output ?? SCRIPTS[script].output) as z.ZodType<T>, options.logger ?? this.options.logger));
         } catch (error) {
           reject(error);
         } finally {
@@ -237,7 +259,7 @@ export class ComputeGate {
     const outcome = await runScript(
       this.options.launch,
       this.options.env,
-      SCRIPTS[script],
+      SCRIPTS[script].path,
       body,
       {
         timeoutMs: this.options.timeoutMs,

@@ -22,7 +22,7 @@ export async function probeInterpreter(
   env: Record<string, string>,
   timeoutMs: number,
 ): Promise<string | null> {
-  const outcome = await runScript(launch, env, SCRIPTS.forecast, PROBE_INPUT, {
+  const outcome = await runScript(launch, env, SCRIPTS.forecast.path, PROBE_INPUT, {
     timeoutMs,
     maxStdoutBytes: 64 * 1024,
     maxStderrBytes: 2048,

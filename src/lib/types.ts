@@ -1,9 +1,10 @@
 // Types shared across the app. A leaf: it imports types only from modules
 // that import nothing of the app's HTTP layer, so no import cycle runs through it.
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
-import type { ComputeGate } from '../compute/gate.js';
+import type { Gate } from '../compute/gate.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
+import type { Reads } from '../db/replicas.js';
 import type { CursorCodec } from '../http/cursor.js';
 import type { Logger } from '../logger.js';
 
@@ -22,8 +23,12 @@ export interface AppDeps {
   tokens: AccessTokens;
   /** Seals and opens list cursors with the deployment's key. */
   cursors: CursorCodec;
-  /** The bounded Python gate the compute endpoints run through. */
-  gate: ComputeGate;
+  /** Where reads go: a replica that is fine, or the primary. */
+  reads: Reads;
+  /** The bounded Python gate the compute endpoints run through (this process's, or the machine's through its primary). */
+  gate: Gate;
+  /** A worker's: the metrics of every worker of the machine, aggregated by the primary. */
+  scrapeMachine?: () => Promise<string>;
 }
 
 /** Hono's per-request variables. */
@@ -32,6 +37,8 @@ export interface AppEnv {
     requestId: string;
     logger: Logger;
     tokens: AccessTokens;
+    /** The WAL position the request's Consistency-Token names: reads see data at least that new. */
+    consistency?: bigint;
   };
 }
 

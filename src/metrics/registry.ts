@@ -1,5 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import cluster from 'node:cluster';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type pg from 'pg';
+import type { Reads } from '../db/replicas.js';
 
 /** What the compute gate reports (GET /api/queue-stats has the same fields). */
 export interface GateStats {
@@ -13,7 +15,8 @@ export interface GateStats {
 
 export interface MetricsSources {
   database: { pool: pg.Pool | null };
-  gate?: { stats(): GateStats };
+  reads?: Pick<Reads, 'replicas'>;
+  gate?: { stats(): GateStats | Promise<GateStats> };
 }
 
 export interface Metrics {
@@ -49,9 +52,16 @@ export function createMetrics(sources: MetricsSources): Metrics {
     registers: [registry],
   });
 
+  // In a worker, the primary aggregates this registry with the other workers' (prom-client's cluster support).
+  if (cluster.isWorker) {
+    AggregatorRegistry.setRegistries([registry]);
+    new AggregatorRegistry();
+  }
+
   const { pool } = sources.database;
   if (pool) registerPoolGauges(registry, pool);
   if (sources.gate) registerGateMetrics(registry, sources.gate);
+  if (sources.reads) registerReplicaMetrics(registry, sources.reads);
 
   return {
     registry,
@@ -78,21 +88,26 @@ function registerPoolGauges(registry: Registry, pool: pg.Pool) {
   gauge('db_pool_requests_waiting', 'Queries waiting for a connection from the pool', () => pool.waitingCount);
 }
 
-function registerGateMetrics(registry: Registry, gate: { stats(): GateStats }) {
+// The gate's figures are the machine's (with several workers every one of
+// them reports the primary's gate): aggregated across workers by taking the
+// first, not summed.
+function registerGateMetrics(registry: Registry, gate: { stats(): GateStats | Promise<GateStats> }) {
   new Gauge({
     name: 'compute_gate_active',
-    help: 'Compute scripts running now',
+    help: 'Compute scripts running now (Python processes of the machine)',
     registers: [registry],
-    collect() {
-      this.set(gate.stats().active);
+    aggregator: 'first',
+    async collect() {
+      this.set((await gate.stats()).active);
     },
   });
   new Gauge({
     name: 'compute_gate_pending',
     help: 'Compute requests waiting for a slot',
     registers: [registry],
-    collect() {
-      this.set(gate.stats().pending);
+    aggregator: 'first',
+    async collect() {
+      this.set((await gate.stats()).pending);
     },
   });
   new Counter({
@@ -100,11 +115,47 @@ function registerGateMetrics(registry: Registry, gate: { stats(): GateStats }) {
     help: 'Compute requests finished, by outcome (rejected: turned away with 503)',
     labelNames: ['outcome'] as const,
     registers: [registry],
-    collect() {
+    aggregator: 'first',
+    async collect() {
       // The gate keeps the running totals; the counter mirrors them at scrape time.
-      const stats = gate.stats();
+      const stats = await gate.stats();
       this.reset();
       for (const outcome of GATE_OUTCOMES) this.inc({ outcome }, stats[outcome]);
+    },
+  });
+}
+
+function registerReplicaMetrics(registry: Registry, reads: Pick<Reads, 'replicas'>) {
+  new Gauge({
+    name: 'db_replica_lag_seconds',
+    help: 'How far behind the primary each read replica is (time since the primary passed what it has replayed)',
+    labelNames: ['replica'] as const,
+    registers: [registry],
+    aggregator: 'max',
+    collect() {
+      this.reset();
+      for (const r of reads.replicas()) if (r.lagMs !== null) this.set({ replica: r.url }, r.lagMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'db_replica_up',
+    help: 'Whether each read replica answered its last check (1) or not (0)',
+    labelNames: ['replica'] as const,
+    registers: [registry],
+    aggregator: 'min',
+    collect() {
+      this.reset();
+      for (const r of reads.replicas()) this.set({ replica: r.url }, r.healthy ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'db_replica_reads_total',
+    help: 'Reads served by each read replica',
+    labelNames: ['replica'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of reads.replicas()) this.inc({ replica: r.url }, r.reads);
     },
   });
 }

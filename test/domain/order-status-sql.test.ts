@@ -36,6 +36,7 @@ describe(`order statuses in the database's SQL match src/domain (${driverName})`
     'sales_orders_deleted',
     'sales_products_updated',
     'sales_refresh',
+    'sales_by_period_read',
   ];
   const purchaseFunctions = ['product_buyers_orders_updated', 'product_buyers_refresh'];
 

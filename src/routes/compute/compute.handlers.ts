@@ -7,10 +7,9 @@ import { badRequest, notFound } from '../../http/problem.js';
 import type { AppDeps, AppRouteHandler } from '../../lib/types.js';
 import { dailyRevenue, productNames, recommendationInput } from './compute.repository.js';
 import type * as routes from './compute.routes.js';
-import { forecastOutput, recommendationsOutput, type recommendationsSchema } from './compute.schemas.js';
+import type { recommendationsSchema } from './compute.schemas.js';
 
-export function computeHandlers({ database, gate, config }: Pick<AppDeps, 'database' | 'gate' | 'config'>) {
-  const { db } = database;
+export function computeHandlers({ reads, gate, config }: Pick<AppDeps, 'reads' | 'gate' | 'config'>) {
   // A storm of compute requests must not take the whole pool from the reads:
   // their input queries (the heavy part on a big shop) share half of it at most.
   const inputReads = pLimit(Math.max(1, Math.min(config.COMPUTE_CONCURRENCY, Math.floor(config.PG_POOL_MAX / 2))));
@@ -31,7 +30,7 @@ export function computeHandlers({ database, gate, config }: Pick<AppDeps, 'datab
         if (turn !== 'waiting') return;
         turn = 'taken';
         clearTimeout(timer);
-        gate.admit(signal);
+        await gate.admit(signal);
         resolve(await query());
       }).catch(reject);
     });
@@ -40,17 +39,18 @@ export function computeHandlers({ database, gate, config }: Pick<AppDeps, 'datab
     const { id } = c.req.valid('param');
     const { limit } = c.req.valid('query');
     const signal = c.req.raw.signal;
-    gate.admit(signal);
+    await gate.admit(signal);
     const deadline = gate.waitDeadline();
     // Read first and let the connection go: nothing is held while the request waits for a slot.
-    const input = await read(signal, deadline, () => recommendationInput(db, id));
+    const after = c.var.consistency;
+    const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site)));
     if (!input) throw notFound(`product ${id} not found`);
     const { data } = await gate.run(
       'recommendations',
       { product_id: id, limit, ...input },
-      { output: recommendationsOutput, signal, logger: c.get('logger'), deadline },
+      { signal, logger: c.get('logger'), deadline },
     );
-    const names = await productNames(db, data.map((r) => r.product_id));
+    const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)));
     const body: z.infer<typeof recommendationsSchema> = {
       product_id: id,
       data: data.map((r) => ({ product_id: r.product_id, name: names.get(r.product_id) ?? '', score: r.score, customers: r.customers })),
@@ -68,11 +68,13 @@ export function computeHandlers({ database, gate, config }: Pick<AppDeps, 'datab
       ]);
     }
     const signal = c.req.raw.signal;
-    gate.admit(signal);
+    await gate.admit(signal);
     const deadline = gate.waitDeadline();
     const from = addDays(until, 1 - query.history);
-    const history = await read(signal, deadline, () => dailyRevenue(db, from, until, query.category?.toLowerCase()));
-    const output = await gate.run('forecast', { history, days: query.days }, { output: forecastOutput, signal, logger: c.get('logger'), deadline });
+    const history = await read(signal, deadline, () =>
+      reads.run(c.var.consistency, (db, site) => dailyRevenue(db, from, until, query.category?.toLowerCase(), site)),
+    );
+    const output = await gate.run('forecast', { history, days: query.days }, { signal, logger: c.get('logger'), deadline });
     // The history as read (exact even past 2^53, which the script's JSON would round on the way back).
     return exactJson(c, { ...output, history }, 200);
   };

@@ -3,6 +3,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
 import { products } from '../../db/schema.js';
 import { PURCHASE_SQL as PURCHASE } from '../../db/status-sql.js';
+import type { ReadSite } from '../../db/replicas.js';
 import type { Cents } from '../../domain/money.js';
 import { salesByPeriod } from '../stats/stats.repository.js';
 
@@ -19,8 +20,9 @@ export interface RecommendationInput {
  * brought up to date; the input itself is one statement (one snapshot), which
  * recounts on the spot any product marked stale after that refresh.
  */
-export async function recommendationInput(db: Db, productId: number): Promise<RecommendationInput | null> {
-  await db.execute(sql`select product_buyers_refresh()`);
+export async function recommendationInput(db: Db, productId: number, site: ReadSite = 'primary'): Promise<RecommendationInput | null> {
+  // A replica cannot write; the read below recounts what is marked stale anyway.
+  if (site === 'primary') await db.execute(sql`select product_buyers_refresh()`);
   return readRecommendationInput(db, productId);
 }
 
@@ -80,7 +82,8 @@ export async function dailyRevenue(
   from: string,
   until: string,
   category: string | undefined,
+  site: ReadSite = 'primary',
 ): Promise<{ date: string; revenue_cents: Cents }[]> {
-  const days = await salesByPeriod(db, { from, to: until, granularity: 'day', category });
+  const days = await salesByPeriod(db, { from, to: until, granularity: 'day', category }, site);
   return days.map((d) => ({ date: d.period, revenue_cents: d.revenue_cents }));
 }

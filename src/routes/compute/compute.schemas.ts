@@ -40,8 +40,3 @@ export const forecastSchema = z
   })
   .openapi('Forecast');
 
-/** What python/recommendations.py prints; anything else is a failed script. */
-export const recommendationsOutput = z.object({ data: z.array(recommendation) });
-
-/** What python/forecast.py prints. */
-export const forecastOutput = forecastSchema;

@@ -3,9 +3,9 @@ import type { AppRouteHandler } from '../../lib/types.js';
 import type { Metrics } from '../../metrics/registry.js';
 import * as routes from './metrics.routes.js';
 
-/** GET /metrics, from the app's own registry. */
-export function metricsRouter({ registry }: Metrics) {
+/** GET /metrics: the app's own registry, or with several workers the machine's (every worker's, aggregated). */
+export function metricsRouter({ registry }: Metrics, scrapeMachine?: () => Promise<string>) {
   const metrics: AppRouteHandler<typeof routes.metrics> = async (c) =>
-    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType });
+    c.text(await (scrapeMachine ? scrapeMachine() : registry.metrics()), 200, { 'content-type': registry.contentType });
   return createRouter().openapi(routes.metrics, metrics);
 }

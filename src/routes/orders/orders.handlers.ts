@@ -100,12 +100,12 @@ function send<S extends 200 | 201>(c: Context<AppEnv>, response: StoredResponse,
   return c.body(response.body, response.status as S, headers) as unknown as SentOrder<S>;
 }
 
-export function orderHandlers({ database, logger }: Pick<AppDeps, 'database' | 'logger'>) {
+export function orderHandlers({ database, reads, logger }: Pick<AppDeps, 'database' | 'reads' | 'logger'>) {
   const idempotent = idempotentWrites(database.db, logger);
 
   const get: AppRouteHandler<typeof routes.get> = async (c) => {
     const { id } = c.req.valid('param');
-    const order = await findOrder(database.db, id);
+    const order = await reads.run(c.var.consistency, (db) => findOrder(db, id));
     if (!order) throw notFound(`order ${id} not found`);
     const etag = etagOf(order);
     c.header('etag', etag);

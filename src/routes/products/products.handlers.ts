@@ -5,15 +5,14 @@ import type { AppDeps, AppRouteHandler } from '../../lib/types.js';
 import { cursorShapeOf, findProduct, listCategories, listProducts, patchProduct, toProductBody } from './products.repository.js';
 import type * as routes from './products.routes.js';
 
-export function productHandlers({ database, cursors }: Pick<AppDeps, 'database' | 'cursors'>) {
-  const { db } = database;
+export function productHandlers({ database, reads, cursors }: Pick<AppDeps, 'database' | 'reads' | 'cursors'>) {
 
   const list: AppRouteHandler<typeof routes.list> = async (c) => {
     const query = c.req.valid('query');
     const { cursor, limit: _limit, ...shaping } = query;
     const scope = cursors.scope(shaping);
     const keyset = cursor ? cursors.decode(cursor, 'products', scope, cursorShapeOf(query.sort)) : null;
-    const { rows, nextKeyset } = await listProducts(db, query, keyset);
+    const { rows, nextKeyset } = await reads.run(c.var.consistency, (db) => listProducts(db, query, keyset));
     return c.json(
       { data: rows.map(toProductBody), next_cursor: nextKeyset ? cursors.encode('products', scope, nextKeyset) : null },
       200,
@@ -22,7 +21,7 @@ export function productHandlers({ database, cursors }: Pick<AppDeps, 'database' 
 
   const get: AppRouteHandler<typeof routes.get> = async (c) => {
     const { id } = c.req.valid('param');
-    const row = await findProduct(db, id);
+    const row = await reads.run(c.var.consistency, (db) => findProduct(db, id));
     if (!row) throw notFound(`product ${id} not found`);
     const body = toProductBody(row);
     const etag = etagOf(body);
@@ -31,7 +30,7 @@ export function productHandlers({ database, cursors }: Pick<AppDeps, 'database' 
     return c.json(body, 200);
   };
 
-  const categories: AppRouteHandler<typeof routes.categories> = async (c) => c.json({ data: await listCategories(db) }, 200);
+  const categories: AppRouteHandler<typeof routes.categories> = async (c) => c.json({ data: await reads.run(c.var.consistency, listCategories) }, 200);
 
   const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
     const { id } = c.req.valid('param');

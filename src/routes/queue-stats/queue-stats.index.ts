@@ -4,8 +4,8 @@ import * as routes from './queue-stats.routes.js';
 
 /** GET /api/queue-stats. */
 export function queueStatsRouter({ gate }: Pick<AppDeps, 'gate'>) {
-  const queueStats: AppRouteHandler<typeof routes.queueStats> = (c) => {
-    const s = gate.stats();
+  const queueStats: AppRouteHandler<typeof routes.queueStats> = async (c) => {
+    const s = await gate.stats();
     return c.json(
       {
         concurrency: s.concurrency,

@@ -6,7 +6,7 @@ import { salesByPeriod } from './stats.repository.js';
 import type * as routes from './stats.routes.js';
 import { MAX_PERIODS } from './stats.schemas.js';
 
-export function statsHandlers({ database }: Pick<AppDeps, 'database'>) {
+export function statsHandlers({ reads }: Pick<AppDeps, 'reads'>) {
   const sales: AppRouteHandler<typeof routes.sales> = async (c) => {
     const query = c.req.valid('query');
     if (query.from > query.to) {
@@ -18,7 +18,7 @@ export function statsHandlers({ database }: Pick<AppDeps, 'database'>) {
         { path: 'to', message: `at most ${MAX_PERIODS} ${query.granularity} periods from 'from'` },
       ]);
     }
-    const rows = await salesByPeriod(database.db, query);
+    const rows = await reads.run(c.var.consistency, (db, site) => salesByPeriod(db, query, site));
     // Sums of many orders: exact even past 2^53.
     return exactJson(c, { granularity: query.granularity, from: query.from, to: query.to, data: rows }, 200);
   };

@@ -1,6 +1,8 @@
+// Sales statistics from the database: the daily sums of migrations 0002-0004,
+// read through one function call (one round trip, one snapshot).
 import { sql } from 'drizzle-orm';
-// Sales statistics from the database (the daily sums of migrations 0002-0004).
 import { queryRows, type Db } from '../../db/client.js';
+import type { ReadSite } from '../../db/replicas.js';
 import type { Cents } from '../../domain/money.js';
 import type { SalesQuery } from './stats.schemas.js';
 
@@ -13,17 +15,20 @@ interface PeriodRow {
 
 /**
  * Revenue orders per period over [from, to] (whole UTC days), one row per
- * period that overlaps the range, zeros included, oldest first. The function
- * (migration 0004) first recomputes the days recent changes marked stale,
- * then reads the daily sums (migration 0003): one round trip.
+ * period that overlaps the range, zeros included, oldest first. On the
+ * primary, sales_by_period (0004) first recomputes the days recent changes
+ * marked stale; a replica cannot write, so there sales_by_period_read (0010)
+ * counts those days from the orders instead. Both give the same figures.
  */
 export async function salesByPeriod(
   db: Db,
   query: Pick<SalesQuery, 'from' | 'to' | 'granularity'> & { category?: string | undefined },
+  site: ReadSite = 'primary',
 ): Promise<PeriodRow[]> {
+  const fn = site === 'primary' ? sql`sales_by_period` : sql`sales_by_period_read`;
   return queryRows<PeriodRow>(
     db,
     sql`select to_char(period, 'YYYY-MM-DD') as period, orders::int as orders, units, revenue_cents
-        from sales_by_period(${query.from}::date, ${query.to}::date, ${query.granularity}, ${query.category?.toLowerCase() ?? null})`,
+        from ${fn}(${query.from}::date, ${query.to}::date, ${query.granularity}, ${query.category?.toLowerCase() ?? null})`,
   );
 }

@@ -1,0 +1,62 @@
+import type { Worker } from 'node:cluster';
+import type { ComputeGate } from '../compute/gate.js';
+import type { ScriptName } from '../compute/scripts.js';
+import type { Logger } from '../logger.js';
+import { toWire, type ShopMessage } from './ipc.js';
+
+/**
+ * The primary's side of the workers' RemoteGate: one ComputeGate for the
+ * machine, whose queue, timeouts and counters every worker's compute
+ * requests share. Returns whether it handled the message.
+ */
+export function gateService(gate: ComputeGate, logger: Logger) {
+  // Calls waiting or running, by worker and call number, so that a worker's abort reaches its call.
+  const aborts = new Map<string, AbortController>();
+
+  const reply = (worker: Worker, id: number | undefined, work: () => unknown) => {
+    Promise.resolve()
+      .then(work)
+      .then(
+        (value) => worker.isConnected() && worker.send({ shop: 'reply', id, ok: true, value }),
+        (err: unknown) => worker.isConnected() && worker.send({ shop: 'reply', id, ok: false, error: toWire(err) }),
+      );
+  };
+
+  /** A worker died: its calls still waiting give their slots up (running ones finish, for nobody). */
+  const workerGone = (worker: Worker) => {
+    for (const [key, controller] of aborts) if (key.startsWith(`${worker.id}:`)) controller.abort();
+  };
+
+  const handle = (worker: Worker, message: ShopMessage): boolean => {
+    switch (message.shop) {
+      case 'gate.admit':
+        reply(worker, message.id, () => gate.admit());
+        return true;
+      case 'gate.stats':
+        reply(worker, message.id, () => gate.stats());
+        return true;
+      case 'gate.rejected':
+        gate.waitExpired();
+        return true;
+      case 'gate.abort':
+        aborts.get(`${worker.id}:${String(message.call)}`)?.abort();
+        return true;
+      case 'gate.run': {
+        const key = `${worker.id}:${String(message.call)}`;
+        const controller = new AbortController();
+        aborts.set(key, controller);
+        const deadline = performance.now() + Number(message.waitMs);
+        reply(worker, message.id, () =>
+          gate
+            .runBody(message.script as ScriptName, String(message.body), { signal: controller.signal, deadline, logger })
+            .finally(() => aborts.delete(key)),
+        );
+        return true;
+      }
+      default:
+        return false;
+    }
+  };
+
+  return { handle, workerGone };
+}

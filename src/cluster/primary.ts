@@ -1,0 +1,122 @@
+// WORKERS=N: the primary process. It does the machine's start-up work once
+// (the Python probe, migrations, the derived tables, the random token), forks
+// N workers that share the port (node:cluster), hosts the one compute gate
+// of the machine and the metrics aggregation, replaces a worker that dies,
+// and on SIGTERM stops them all gracefully and exits 0.
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import { createComputeGate } from '../compute/create.js';
+import type { Config } from '../config.js';
+import { startDerivedRefresh } from '../db/derived.js';
+import type { Logger } from '../logger.js';
+import { COMPUTE_CUTOFF_MARGIN_MS, DERIVED_REFRESH_INTERVAL_MS, SHUTDOWN_DEADLINE_MS } from '../start/instance.js';
+import { openMaintenance, prepareDatabase, refuseToStart, writeTokens } from '../start/steps.js';
+import { gateService } from './gate-service.js';
+import { isShopMessage } from './ipc.js';
+
+/** A worker that dies sooner than this after its start counts towards a crash loop. */
+const EARLY_DEATH_MS = 5_000;
+const MAX_RESTART_DELAY_MS = 10_000;
+
+export async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  const stopStarting = (signal: string) => {
+    logger.info({ signal }, 'stopped while starting');
+    process.exit(0);
+  };
+  process.once('SIGTERM', stopStarting);
+  process.once('SIGINT', stopStarting);
+
+  const gate = await createComputeGate(config, logger);
+  const interpreterProblem = await gate.probe();
+  if (interpreterProblem) refuseToStart(`PYTHON_BIN: ${interpreterProblem}`);
+  const maintenance = await openMaintenance(config, logger);
+  await prepareDatabase(maintenance, logger);
+  const derivedRefresh = startDerivedRefresh(maintenance, logger, DERIVED_REFRESH_INTERVAL_MS);
+  // Made once, so that every worker takes the same token.
+  const apiToken = writeTokens(config).join(',');
+
+  const gateCalls = gateService(gate, logger);
+  const metrics = new AggregatorRegistry();
+  const listening = new Set<number>();
+  const startedAt = new Map<number, number>();
+  let stopping = false;
+  let announced = false;
+  let earlyDeaths = 0;
+
+  const fork = (): Worker => {
+    // Added to this process's environment, which workers inherit.
+    const worker = cluster.fork({ API_TOKEN: apiToken });
+    startedAt.set(worker.id, Date.now());
+    return worker;
+  };
+
+  cluster.on('message', (worker, message: unknown) => {
+    if (!isShopMessage(message)) return;
+    if (gateCalls.handle(worker, message)) return;
+    if (message.shop === 'metrics') {
+      metrics.clusterMetrics().then(
+        (text) => worker.isConnected() && worker.send({ shop: 'reply', id: message.id, ok: true, value: text }),
+        (err: unknown) =>
+          worker.isConnected() && worker.send({ shop: 'reply', id: message.id, ok: false, error: { message: String(err) } }),
+      );
+    } else if (message.shop === 'listening') {
+      listening.add(worker.id);
+      // Said once, when the whole machine serves: the line process managers and tests wait for.
+      if (!announced && listening.size >= config.WORKERS) {
+        announced = true;
+        logger.info({ host: message.host, port: message.port, workers: config.WORKERS }, 'listening');
+      }
+    }
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    listening.delete(worker.id);
+    gateCalls.workerGone(worker);
+    if (stopping) return;
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    earlyDeaths = lived < EARLY_DEATH_MS ? earlyDeaths + 1 : 0;
+    // A crash loop backs off instead of forking as fast as the workers die.
+    const delay = Math.min(MAX_RESTART_DELAY_MS, earlyDeaths > 1 ? 250 * 2 ** earlyDeaths : 0);
+    logger.error({ worker: worker.process.pid, code, signal, restartInMs: delay }, 'a worker died; starting another');
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, delay);
+  });
+
+  for (let i = 0; i < config.WORKERS; i++) fork();
+
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down the workers');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting');
+      gate.killAll();
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS + 1_000);
+    deadline.unref();
+    // As a single process does: scripts still running just before the deadline are cut short.
+    setTimeout(() => gate.killAll(), SHUTDOWN_DEADLINE_MS - COMPUTE_CUTOFF_MARGIN_MS).unref();
+    // Workers that got the signal themselves (sent to the group) are stopping already; telling them again is harmless.
+    for (const worker of Object.values(cluster.workers ?? {})) if (worker?.isConnected()) worker.send({ shop: 'shutdown' });
+    const workersGone = new Promise<void>((resolve) => {
+      const check = () => Object.keys(cluster.workers ?? {}).length === 0 && resolve();
+      cluster.on('exit', check);
+      check();
+    });
+    // Queued scripts get 503 once no worker is left to send more; running ones finish for the workers draining.
+    void workersGone
+      .then(() => gate.shutdown())
+      .then(() => derivedRefresh.stop())
+      .then(() => maintenance.close())
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
+  };
+  process.off('SIGTERM', stopStarting);
+  process.off('SIGINT', stopStarting);
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,74 @@
+import { stringifyExact } from '../http/exact-json.js';
+import { clientGone, queueWaitExpired, shuttingDown } from '../compute/problems.js';
+import type { ComputeGateStats, Gate, RunOptions } from '../compute/gate.js';
+import type { ScriptName, ScriptOutput } from '../compute/scripts.js';
+import { HttpProblem } from '../http/problem.js';
+import type { PrimaryChannel } from './ipc.js';
+
+/**
+ * A worker's compute gate: every script runs through the primary's one
+ * ComputeGate (src/cluster/gate-service.ts), so that COMPUTE_CONCURRENCY
+ * bounds the Python processes of the whole machine, and the queue limit and
+ * the counters are the machine's too.
+ */
+export class RemoteGate implements Gate {
+  private closing = false;
+  private readonly inFlight = new Map<number, { abort(): void; done: Promise<unknown> }>();
+  private nextCall = 1;
+
+  constructor(
+    private readonly primary: PrimaryChannel,
+    private readonly queueTimeoutMs: number,
+  ) {}
+
+  async admit(signal?: AbortSignal): Promise<void> {
+    if (this.closing) throw shuttingDown();
+    if (signal?.aborted) throw clientGone();
+    await this.primary.call('gate.admit');
+  }
+
+  waitDeadline(): number {
+    return performance.now() + this.queueTimeoutMs;
+  }
+
+  waitExpired(): Error {
+    // Counted where the machine's counters are; the Retry-After is a guess from here.
+    this.primary.tell('gate.rejected');
+    return queueWaitExpired(Math.max(1, Math.ceil(this.queueTimeoutMs / 10_000)));
+  }
+
+  run<S extends ScriptName>(script: S, input: unknown, options: RunOptions<ScriptOutput<S>> = {}): Promise<ScriptOutput<S>> {
+    if (this.closing) return Promise.reject(shuttingDown());
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(clientGone());
+    const call = this.nextCall++;
+    const waitMs = Math.max(0, (options.deadline ?? this.waitDeadline()) - performance.now());
+    const abort = () => this.primary.tell('gate.abort', { call });
+    signal?.addEventListener('abort', abort, { once: true });
+    const done = this.primary
+      .call<ScriptOutput<S>>('gate.run', { call, script, body: stringifyExact(input), waitMs })
+      .catch((err: unknown) => {
+        // Dropped from the queue because this worker is stopping: that is the answer its client gets.
+        if (this.closing && err instanceof HttpProblem && err.status === 499 && !signal?.aborted) throw shuttingDown();
+        throw err;
+      })
+      .finally(() => {
+        signal?.removeEventListener('abort', abort);
+        this.inFlight.delete(call);
+      });
+    this.inFlight.set(call, { abort, done });
+    return done;
+  }
+
+  stats(): Promise<ComputeGateStats> {
+    return this.primary.call<ComputeGateStats>('gate.stats');
+  }
+
+  /** No new work; this worker's queued calls are dropped (503); resolves when its running ones are answered. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    const calls = [...this.inFlight.values()];
+    for (const call of calls) call.abort();
+    await Promise.allSettled(calls.map((call) => call.done));
+  }
+}

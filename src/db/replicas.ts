@@ -1,0 +1,197 @@
+// Reads on streaming replicas (scale.md): a replica is read from while it
+// answers and is no further behind than REPLICA_MAX_LAG_MS, measured as how
+// long ago the primary passed the WAL position the replica has replayed. A
+// read that carries a write's position (Consistency-Token) goes to a replica
+// that has replayed it, else to the primary. Nothing here is ever a 5xx while
+// the primary answers: a replica that fails is skipped and tried again later.
+import { sql } from 'drizzle-orm';
+import type { Logger } from '../logger.js';
+import { openDatabase, queryRows, type Database, type Db } from './client.js';
+import { isDatabaseUnavailable, sqlStateOf } from './errors.js';
+
+/** Where a read ran: replicas cannot write, so reads that would refresh derived tables read without it there. */
+export type ReadSite = 'primary' | 'replica';
+
+export interface ReplicaStatus {
+  url: string;
+  /** Answered its last check. */
+  healthy: boolean;
+  /** Milliseconds behind the primary (see above); null before the first check. */
+  lagMs: number | null;
+  /** Reads it served. */
+  reads: number;
+}
+
+export interface Reads {
+  /**
+   * Runs `read` on a replica that is fine and has replayed `after` (a WAL
+   * position), or on the primary. A replica that fails the read is marked
+   * down and the read runs again on the primary.
+   */
+  run<T>(after: bigint | undefined, read: (db: Db, site: ReadSite) => Promise<T>): Promise<T>;
+  /** The primary's WAL position now: what a write's Consistency-Token names (its commit is at or before it). */
+  position(): Promise<bigint>;
+  /** Whether a position can be this database's: not ahead of anything the primary has written. */
+  known(position: bigint): Promise<boolean>;
+  replicas(): ReplicaStatus[];
+  close(): Promise<void>;
+}
+
+/** pg's LSN text `16/B374D848` as one number. */
+export function parseLsn(text: string): bigint {
+  const [high, low] = text.split('/');
+  return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
+}
+
+const POLL_INTERVAL_MS = 100;
+/** serialization_failure: what a hot standby cancels a read with when replay must go on. */
+const RECOVERY_CONFLICT = '40001';
+
+/** Reads when there is no replica: all on the primary. */
+export function primaryOnlyReads(primary: Database): Reads {
+  return {
+    run: (_after, read) => read(primary.db, 'primary'),
+    position: () => currentPosition(primary.db),
+    known: async (position) => position <= (await currentPosition(primary.db)),
+    replicas: () => [],
+    close: async () => undefined,
+  };
+}
+
+async function currentPosition(db: Db): Promise<bigint> {
+  const [row] = await queryRows<{ lsn: string }>(db, sql`select pg_current_wal_lsn()::text as lsn`);
+  return parseLsn(row!.lsn);
+}
+
+interface Replica {
+  url: string;
+  database: Database;
+  healthy: boolean;
+  /** The WAL position it had replayed at its last check. */
+  replayed: bigint | null;
+  lagMs: number | null;
+  reads: number;
+}
+
+export interface ReplicaOptions {
+  urls: readonly string[];
+  maxLagMs: number;
+  poolMax: number;
+  logger: Logger;
+  pollIntervalMs?: number;
+}
+
+/**
+ * Replicas, checked every 100 ms: the primary's WAL position is sampled with
+ * the time, and a replica's lag is the time since the primary first stood
+ * past the position the replica has replayed (zero when it has replayed all
+ * there is, however long ago the last write was).
+ */
+export async function replicaReads(primary: Database, options: ReplicaOptions): Promise<Reads> {
+  const replicas: Replica[] = await Promise.all(
+    options.urls.map(async (url) => ({
+      url,
+      database: await openDatabase({ url, poolMax: options.poolMax, logger: options.logger }),
+      healthy: false,
+      replayed: null,
+      lagMs: null,
+      reads: 0,
+    })),
+  );
+  // (time, position) of the primary, oldest first, over a window longer than the lag limit.
+  const samples: { at: number; position: bigint }[] = [];
+  const windowMs = Math.max(2 * options.maxLagMs, 2_000);
+  let primaryPosition = 0n;
+  let turn = 0;
+
+  const lagOf = (replayed: bigint, now: number): number => {
+    if (replayed >= primaryPosition) return 0;
+    // The last sample the replica had caught up with: the primary passed it after that one.
+    for (let i = samples.length - 1; i >= 0; i--) if (samples[i]!.position <= replayed) return now - samples[i]!.at;
+    return now - (samples[0]?.at ?? now) + windowMs;
+  };
+
+  const check = async () => {
+    const now = performance.now();
+    try {
+      primaryPosition = await currentPosition(primary.db);
+      samples.push({ at: now, position: primaryPosition });
+      while (samples.length > 2 && samples[0]!.at < now - windowMs) samples.shift();
+    } catch {
+      // The primary is away: replicas keep their last figures; requests will meet the outage themselves.
+      return;
+    }
+    await Promise.all(
+      replicas.map(async (replica) => {
+        try {
+          const [row] = await queryRows<{ lsn: string | null }>(replica.database.db, sql`select pg_last_wal_replay_lsn()::text as lsn`);
+          if (!row?.lsn) throw new Error('not a streaming replica (no replay position)');
+          replica.replayed = parseLsn(row.lsn);
+          replica.lagMs = lagOf(replica.replayed, now);
+          if (!replica.healthy) options.logger.info({ replica: redacted(replica.url), lagMs: replica.lagMs }, 'replica answers; reading from it');
+          replica.healthy = true;
+        } catch (err) {
+          if (replica.healthy) options.logger.warn({ err, replica: redacted(replica.url) }, 'replica does not answer; reads go elsewhere');
+          replica.healthy = false;
+        }
+      }),
+    );
+  };
+  await check();
+  let checking: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    checking ??= check().finally(() => (checking = null));
+  }, options.pollIntervalMs ?? POLL_INTERVAL_MS);
+  timer.unref();
+
+  const usable = (after: bigint | undefined) =>
+    replicas.filter(
+      (r) =>
+        r.healthy &&
+        r.lagMs !== null &&
+        r.lagMs <= options.maxLagMs &&
+        (after === undefined || (r.replayed !== null && r.replayed >= after)),
+    );
+
+  return {
+    async run(after, read) {
+      const candidates = usable(after);
+      if (candidates.length) {
+        const replica = candidates[turn++ % candidates.length]!;
+        try {
+          const result = await read(replica.database.db, 'replica');
+          replica.reads++;
+          return result;
+        } catch (err) {
+          const conflict = sqlStateOf(err) === RECOVERY_CONFLICT;
+          if (!conflict && !isDatabaseUnavailable(err)) throw err;
+          // Down, or cancelling our read as it replays a change it conflicts with: the primary answers instead.
+          if (!conflict) replica.healthy = false;
+          options.logger.warn({ err, replica: redacted(replica.url) }, 'a read failed on a replica; retried on the primary');
+        }
+      }
+      return read(primary.db, 'primary');
+    },
+    position: () => currentPosition(primary.db),
+    async known(position) {
+      return position <= primaryPosition || position <= (await currentPosition(primary.db));
+    },
+    replicas: () => replicas.map(({ url, healthy, lagMs, reads }) => ({ url: redacted(url), healthy, lagMs, reads })),
+    async close() {
+      clearInterval(timer);
+      await checking;
+      await Promise.all(replicas.map((r) => r.database.close()));
+    },
+  };
+}
+
+/** A connection string without its password, for logs and metrics. */
+function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'replica';
+  }
+}

@@ -1,0 +1,66 @@
+// Start-up steps shared by a single server process and the primary of several workers.
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { refreshDerivedData } from '../db/derived.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { migrateDatabase } from '../db/migrate.js';
+import type { Logger } from '../logger.js';
+
+const START_RETRY_MAX_MS = 5_000;
+
+/** Exits 1 with the reason on stderr: what an operator sees when a start cannot work. */
+export function refuseToStart(message: string): never {
+  console.error(`shop-api: ${message}`);
+  process.exit(1);
+}
+
+/**
+ * The write tokens: API_TOKEN, or a random one when it is unset (config.ts
+ * allows that on loopback addresses only), printed once on stderr whatever
+ * LOG_LEVEL says, since nothing else can tell it.
+ */
+export function writeTokens(config: Config): readonly string[] {
+  if (config.API_TOKEN) return config.API_TOKEN;
+  const token = randomBytes(24).toString('base64url');
+  process.stderr.write(`shop-api: API_TOKEN is not set; until this server stops, writes accept the token ${token}\n`);
+  return [token];
+}
+
+/**
+ * Runs a start-up step, again and again while the database cannot be reached
+ * (a failover, a restart, a terminated backend), with a log line each time.
+ */
+export async function whileDatabaseUnavailable<T>(what: string, step: () => Promise<T>, logger: Logger): Promise<T> {
+  for (let waitMs = 250; ; waitMs = Math.min(START_RETRY_MAX_MS, waitMs * 2)) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      logger.warn({ err, retryInMs: waitMs }, `${what}: the database is unavailable; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
+/**
+ * The connection for migrations and refreshes of the derived tables, which
+ * may take minutes on a big database: without the API's time limits. On the
+ * embedded database, that database itself.
+ */
+export async function openMaintenance(config: Config, logger: Logger, embedded?: Database): Promise<Database> {
+  if (!config.DATABASE_URL) {
+    if (!embedded) throw new Error('the embedded database must be opened first');
+    return embedded;
+  }
+  return openDatabase({ url: config.DATABASE_URL, poolMax: 1, timeouts: { statementMs: 0, queryMs: 0 }, logger });
+}
+
+/** Migrations, the sample on a first embedded start, the derived tables brought up to date. */
+export async function prepareDatabase(maintenance: Database, logger: Logger): Promise<void> {
+  await whileDatabaseUnavailable('migrating', () => migrateDatabase(maintenance), logger);
+  // A first start on the embedded database gets the bundled sample data.
+  if (maintenance.kind === 'pglite') await (await import('../legacy/sample.js')).importSampleIfEmpty(maintenance, logger);
+  const refreshed = await whileDatabaseUnavailable('refreshing derived tables', () => refreshDerivedData(maintenance), logger);
+  logger.info({ database: maintenance.kind, refreshed }, 'database ready');
+}
