@@ -1,0 +1,156 @@
+/**
+ * WORKERS=2 (node:cluster), started with the production command on a
+ * Postgres this test makes: COMPUTE_CONCURRENCY bounds the Python processes
+ * of the whole machine under a storm of compute requests, queue-stats and
+ * /metrics speak for the machine, a worker that dies is replaced, and one
+ * SIGTERM stops every process with exit 0.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
+import { insertCustomers, insertOrders, insertProducts } from '../helpers/fixtures.js';
+import { clusterPrerequisites, createPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { ServerProcess } from '../helpers/server-process.js';
+
+const prerequisites = clusterPrerequisites();
+if (!prerequisites.ok) throw new Error(`these tests need throw-away PostgreSQL servers: ${prerequisites.reason}`);
+
+const CONCURRENCY = 2;
+let cluster: PgCluster;
+let dir: string;
+let counter: string;
+
+/**
+ * A PYTHON_BIN that counts the Python processes alive on the machine (under
+ * a file lock shared by every worker's children) and keeps the peak, then
+ * runs the real interpreter on the script.
+ */
+async function countingPython(): Promise<string> {
+  const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+  const wrapper = join(dir, 'python-counting');
+  await writeFile(counter, '0 0');
+  await writeFile(
+    wrapper,
+    [
+      `#!${python}`,
+      'import fcntl, subprocess, sys, time',
+      `COUNTER = ${JSON.stringify(counter)}`,
+      'def bump(delta):',
+      '    with open(COUNTER, "r+") as f:',
+      '        fcntl.flock(f, fcntl.LOCK_EX)',
+      '        alive, peak = map(int, f.read().split())',
+      '        alive += delta',
+      '        f.seek(0); f.truncate(); f.write(f"{alive} {max(peak, alive)}")',
+      'bump(1)',
+      'try:',
+      '    time.sleep(0.05)',
+      `    code = subprocess.run([${JSON.stringify(python)}, "-S", "-E", *sys.argv[1:]]).returncode`,
+      'finally:',
+      '    bump(-1)',
+      'sys.exit(code)',
+      '',
+    ].join('\n'),
+  );
+  await chmod(wrapper, 0o755);
+  return wrapper;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shop-api-workers-'));
+  counter = join(dir, 'alive');
+  cluster = await createPgCluster();
+  await cluster.primary.query('create database shop');
+  const database = await openDatabase({ url: cluster.primary.url('shop'), poolMax: 2 });
+  await migrateDatabase(database);
+  await insertProducts(database.db, Array.from({ length: 6 }, (_, i) => ({ id: i + 1 })));
+  await insertCustomers(database.db, Array.from({ length: 6 }, (_, i) => ({ id: i + 1 })));
+  await insertOrders(
+    database.db,
+    Array.from({ length: 12 }, (_, i) => ({
+      id: i + 1,
+      customerId: 1 + (i % 6),
+      items: [{ productId: 1 + (i % 6), quantity: 1, unitPriceCents: 100 }, { productId: 1 + ((i + 1) % 6), quantity: 1, unitPriceCents: 100 }],
+    })),
+  );
+  await database.close();
+});
+afterAll(async () => {
+  await cluster?.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function startWorkers(env: Record<string, string> = {}) {
+  return ServerProcess.start({
+    DATABASE_URL: cluster.primary.url('shop'),
+    WORKERS: '2',
+    API_TOKEN: 'workers-token',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+}
+
+const workerPids = (server: ServerProcess) => [...new Set(server.lines.filter((l) => l.msg === 'worker listening').map((l) => Number(l.pid)))];
+
+describe('WORKERS=2', () => {
+  it('keeps COMPUTE_CONCURRENCY for the whole machine under a storm, and reports the machine in queue-stats and /metrics', async () => {
+    const server = await startWorkers({ PYTHON_BIN: await countingPython(), COMPUTE_CONCURRENCY: String(CONCURRENCY) });
+    try {
+      expect(workerPids(server)).toHaveLength(2);
+      const answers = await Promise.all(
+        Array.from({ length: 80 }, (_, i) =>
+          fetch(`${server.baseUrl}/api/products/${1 + (i % 6)}/recommendations?limit=${1 + (i % 5)}`).then((r) => r.status),
+        ),
+      );
+      expect(answers.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+      const ok = answers.filter((s) => s === 200).length;
+      const [alive, peak] = (await readFile(counter, 'utf8')).split(' ').map(Number);
+      expect(alive).toBe(0);
+      // Never more than the bound on the machine, and the bound was reached: both workers' requests shared it.
+      expect(peak).toBe(CONCURRENCY);
+      const stats = (await (await fetch(`${server.baseUrl}/api/queue-stats`)).json()) as Record<string, number>;
+      expect(stats.concurrency).toBe(CONCURRENCY);
+      expect(stats.peak_active).toBeLessThanOrEqual(CONCURRENCY);
+      expect(stats.completed).toBe(ok);
+      // Both workers answered some of the storm, and one scrape counts them all.
+      const served = new Set(server.lines.filter((l) => l.msg === 'request' && String(l.path).includes('recommendations')).map((l) => l.pid));
+      expect(served.size).toBe(2);
+      const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      const requests = metrics
+        .split('\n')
+        .filter((l) => l.startsWith('http_requests_total{route="/api/products/:id/recommendations"'))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+      expect(requests).toBe(80);
+      expect(metrics).toMatch(new RegExp(`^compute_gate_requests_total\\{outcome="completed"\\} ${ok}$`, 'm'));
+    } finally {
+      server.signalGroup('SIGKILL');
+      await server.exited;
+    }
+  });
+
+  it('replaces a worker that dies, and stops every process with one SIGTERM, exit 0', async () => {
+    const server = await startWorkers();
+    const [first, second] = workerPids(server);
+    process.kill(first!, 'SIGKILL');
+    await server.waitForLine((l) => l.msg === 'worker listening' && Number(l.pid) !== first && Number(l.pid) !== second);
+    const pids = workerPids(server).filter((pid) => pid !== first);
+    expect(pids).toHaveLength(2);
+    for (let i = 0; i < 20; i++) expect((await fetch(`${server.baseUrl}/api/products/1`)).status).toBe(200);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    for (const pid of pids) {
+      await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow(), { timeout: 5_000 });
+    }
+    expect(server.lines.filter((l) => l.msg === 'stopped')).toHaveLength(3);
+  });
+
+  it('refuses WORKERS above 1 without DATABASE_URL, naming WORKERS', async () => {
+    const server = ServerProcess.spawn({ WORKERS: '2', DATA_DIR: dir });
+    expect(await server.exited).toEqual({ code: 1, signal: null });
+    expect(server.stderr.join('\n')).toMatch(/WORKERS: above 1 needs DATABASE_URL/);
+  });
+});
