@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Throw-away PostgreSQL servers need root; they run with vitest.cluster.config.ts.
     exclude: [...configDefaults.exclude, 'test/cluster/**'],
+    // Builds dist/, which the tests that start the server run (the production command).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Each file makes its own database; two at a time suits a 2-core machine.

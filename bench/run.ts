@@ -103,6 +103,8 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
     if (!existsSync(path.join(root, cli))) throw new Error(`${cli} is missing: the benchmark imports its data with the seed CLIs`);
   }
   const machine = await describeMachine(ctx);
+  // shop-api runs as operators run it: the build (npm run build), by node itself.
+  await runTool('build', ['npm', ['run', '-s', 'build']], { cwd: root, env: ctx.env });
 
   const adminUrl = adminUrlFrom(ctx.env);
   const database = await createBenchDatabase(adminUrl);

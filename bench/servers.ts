@@ -16,7 +16,8 @@ export async function startTarget(target: TargetName, ctx: ServerContext): Promi
   if (target === 'shop-api') {
     return startServer({
       name: 'shop-api',
-      command: tsxCommand('src/server.ts'),
+      // The production command (README): the build, run by node itself.
+      command: [process.execPath, ['dist/server.js']],
       cwd: ctx.root,
       env: {
         ...ctx.env,
