@@ -1,5 +1,5 @@
 import type { Worker } from 'node:cluster';
-import type { ComputeGate } from '../compute/gate.js';
+import type { ComputeGate, KeptOutcome } from '../compute/gate.js';
 import type { ScriptName } from '../compute/scripts.js';
 import type { Logger } from '../logger.js';
 import { toWire, type ShopMessage } from './ipc.js';
@@ -12,6 +12,9 @@ import { toWire, type ShopMessage } from './ipc.js';
 export function gateService(gate: ComputeGate, logger: Logger) {
   // Calls waiting or running, by worker and call number, so that a worker's abort reaches its call.
   const aborts = new Map<string, AbortController>();
+  // Flights led by workers, by lease, with the worker that leads each (a dead worker's are let go).
+  const leases = new Map<number, { worker: number; leave(): void }>();
+  let nextLease = 1;
 
   const reply = (worker: Worker, id: number | undefined, work: () => unknown) => {
     Promise.resolve()
@@ -25,6 +28,11 @@ export function gateService(gate: ComputeGate, logger: Logger) {
   /** A worker died: its calls still waiting give their slots up (running ones finish, for nobody). */
   const workerGone = (worker: Worker) => {
     for (const [key, controller] of aborts) if (key.startsWith(`${worker.id}:`)) controller.abort();
+    for (const [lease, held] of leases) {
+      if (held.worker !== worker.id) continue;
+      leases.delete(lease);
+      held.leave();
+    }
   };
 
   const handle = (worker: Worker, message: ShopMessage): boolean => {
@@ -38,6 +46,24 @@ export function gateService(gate: ComputeGate, logger: Logger) {
       case 'gate.rejected':
         gate.waitExpired();
         return true;
+      case 'gate.count':
+        gate.countAnswer(message.outcome as KeptOutcome);
+        return true;
+      case 'flight.enter':
+        reply(worker, message.id, async () => {
+          const flight = await gate.flights.enter(String(message.key));
+          if (!flight.lead) return { lead: false };
+          const lease = nextLease++;
+          leases.set(lease, { worker: worker.id, leave: flight.leave });
+          return { lead: true, lease };
+        });
+        return true;
+      case 'flight.leave': {
+        const lease = Number(message.lease);
+        leases.get(lease)?.leave();
+        leases.delete(lease);
+        return true;
+      }
       case 'gate.abort':
         aborts.get(`${worker.id}:${String(message.call)}`)?.abort();
         return true;

@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { startDerivedRefresh } from '../db/derived.js';
 import type { Logger } from '../logger.js';
 import { COMPUTE_CUTOFF_MARGIN_MS, DERIVED_REFRESH_INTERVAL_MS, SHUTDOWN_DEADLINE_MS } from '../start/instance.js';
-import { openMaintenance, prepareDatabase, refuseToStart, writeTokens } from '../start/steps.js';
+import { keptAnswersUpkeep, openMaintenance, prepareDatabase, refuseToStart, writeTokens } from '../start/steps.js';
 import { gateService } from './gate-service.js';
 import { isShopMessage } from './ipc.js';
 
@@ -31,7 +31,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   if (interpreterProblem) refuseToStart(`PYTHON_BIN: ${interpreterProblem}`);
   const maintenance = await openMaintenance(config, logger);
   await prepareDatabase(maintenance, logger);
-  const derivedRefresh = startDerivedRefresh(maintenance, logger, DERIVED_REFRESH_INTERVAL_MS);
+  const derivedRefresh = startDerivedRefresh(maintenance, logger, DERIVED_REFRESH_INTERVAL_MS, keptAnswersUpkeep);
   // Made once, so that every worker takes the same token.
   const apiToken = writeTokens(config).join(',');
 

@@ -1,6 +1,7 @@
 import { stringifyExact } from '../http/exact-json.js';
 import { clientGone, queueWaitExpired, shuttingDown } from '../compute/problems.js';
-import type { ComputeGateStats, Gate, RunOptions } from '../compute/gate.js';
+import type { ComputeGateStats, Gate, KeptOutcome, RunOptions } from '../compute/gate.js';
+import type { SingleFlight } from '../compute/single-flight.js';
 import type { ScriptName, ScriptOutput } from '../compute/scripts.js';
 import { HttpProblem } from '../http/problem.js';
 import type { PrimaryChannel } from './ipc.js';
@@ -13,6 +14,13 @@ import type { PrimaryChannel } from './ipc.js';
  */
 export class RemoteGate implements Gate {
   private closing = false;
+  /** Leads and waits happen in the primary, for every worker's requests alike. */
+  readonly flights: SingleFlight = {
+    enter: async (key) => {
+      const { lead, lease } = await this.primary.call<{ lead: boolean; lease?: number }>('flight.enter', { key });
+      return lead ? { lead: true, leave: () => this.primary.tell('flight.leave', { lease }) } : { lead: false };
+    },
+  };
   private readonly inFlight = new Map<number, { abort(): void; done: Promise<unknown> }>();
   private nextCall = 1;
 
@@ -58,6 +66,10 @@ export class RemoteGate implements Gate {
       });
     this.inFlight.set(call, { abort, done });
     return done;
+  }
+
+  countAnswer(outcome: KeptOutcome): void {
+    this.primary.tell('gate.count', { outcome });
   }
 
   stats(): Promise<ComputeGateStats> {

@@ -4,6 +4,7 @@ import { stringifyExact } from '../http/exact-json.js';
 import type { Logger } from '../logger.js';
 import type { PythonLaunch } from './interpreter.js';
 import { probeInterpreter } from './probe.js';
+import { LocalSingleFlight, type SingleFlight } from './single-flight.js';
 import {
   clientGone,
   queueFull,
@@ -41,9 +42,20 @@ export interface Gate {
   waitExpired(): Error;
   run<S extends ScriptName>(script: S, input: unknown, options?: RunOptions<ScriptOutput<S>>): Promise<ScriptOutput<S>>;
   stats(): ComputeGateStats | Promise<ComputeGateStats>;
+  /** Counts how a compute request was answered from kept results (the machine's counters). */
+  countAnswer(outcome: KeptOutcome): void;
+  /** One run for identical questions, for the machine. */
+  readonly flights: SingleFlight;
   /** No new work; queued requests get 503; resolves once this process's running work is done. */
   shutdown(): Promise<void>;
 }
+
+/**
+ * How a compute answer came: kept and still good (hit), computed for this
+ * request (miss), shared with an identical request's run (shared), or
+ * computed afresh because the request said Cache-Control: no-cache (refreshed).
+ */
+export type KeptOutcome = 'hit' | 'miss' | 'shared' | 'refreshed';
 
 /** The gate's gauges and counters, as GET /api/queue-stats and /metrics report them. */
 export interface ComputeGateStats {
@@ -63,6 +75,10 @@ export interface ComputeGateStats {
   peak_pending: number;
   /** Dropped from the queue because the client went away. */
   abandoned: number;
+  /** Compute requests answered from kept results, computed, or shared with an identical request's run. */
+  cache_hits: number;
+  cache_misses: number;
+  cache_shared: number;
 }
 
 export interface RunOptions<T> {
@@ -109,7 +125,11 @@ export class ComputeGate implements Gate {
     abandoned: 0,
     peak_active: 0,
     peak_pending: 0,
+    cache_hits: 0,
+    cache_misses: 0,
+    cache_shared: 0,
   };
+  readonly flights: SingleFlight = new LocalSingleFlight();
 
   constructor(private readonly options: ComputeGateOptions) {
     this.limit = pLimit(options.concurrency);
@@ -123,6 +143,12 @@ export class ComputeGate implements Gate {
       queue_limit: this.options.queueLimit,
       ...this.counters,
     };
+  }
+
+  countAnswer(outcome: KeptOutcome): void {
+    if (outcome === 'hit') this.counters.cache_hits++;
+    else if (outcome === 'shared') this.counters.cache_shared++;
+    else this.counters.cache_misses++;
   }
 
   /** Runs a real script once (at start): why this interpreter cannot serve, or null. */

@@ -35,18 +35,21 @@ export interface DerivedRefresh {
  * Refreshes the derived tables every `intervalMs` in the background. Requests
  * refresh what they read anyway; this keeps the stale marks from piling up
  * where nothing reads (orders taken all day, no recommendations asked).
+ * `upkeep` runs after each refresh (the kept compute answers' pruning).
  */
 export function startDerivedRefresh(
   database: Database,
   logger: Pick<Logger, 'debug' | 'warn'>,
   intervalMs: number,
+  upkeep?: (database: Database) => Promise<unknown>,
 ): DerivedRefresh {
   let running: Promise<void> | null = null;
   const timer = setInterval(() => {
     if (running) return;
     running = refreshDerivedData(database)
+      .then(async (refreshed) => ({ refreshed, upkeep: await upkeep?.(database) }))
       .then(
-        (refreshed) => logger.debug({ refreshed }, 'derived tables refreshed'),
+        (done) => logger.debug(done, 'derived tables refreshed'),
         (err: unknown) => logger.warn({ err }, 'refreshing the derived tables failed; retrying at the next interval'),
       )
       .finally(() => (running = null));

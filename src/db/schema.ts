@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   date,
   index,
@@ -204,3 +205,48 @@ export const appSecrets = pgTable('app_secrets', {
   value: text('value').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3, mode: 'date' }).notNull().defaultNow(),
 });
+
+// Compute answers kept by data version (compute.md): an answer, the snapshot
+// its input was read at, and what it depends on (the products and customers
+// of the recommendations' input, the days of the forecast's history). An
+// answer is good while no change committed after that snapshot touches what
+// it depends on (data_changes, below; migration 0012 has the lookup).
+export const computeResults = pgTable(
+  'compute_results',
+  {
+    key: text('key').primaryKey(),
+    endpoint: text('endpoint').notNull(),
+    /** pg_snapshot as text: the snapshot the input was read at. */
+    snapshot: text('snapshot').notNull(),
+    /** The snapshot's xmin: changes of older transactions are visible to it (what pruning goes by). */
+    snapshotXmin: bigint('snapshot_xmin', { mode: 'number' }).notNull(),
+    products: integer('products').array(),
+    customers: integer('customers').array(),
+    firstDay: date('first_day', { mode: 'string' }),
+    lastDay: date('last_day', { mode: 'string' }),
+    /** The answer's JSON text, as it was first sent. */
+    answer: text('answer').notNull(),
+    bytes: integer('bytes').notNull(),
+    lastUsed: timestamp('last_used', { withTimezone: true, precision: 3, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('compute_results_last_used_idx').on(t.lastUsed), index('compute_results_snapshot_xmin_idx').on(t.snapshotXmin)],
+);
+
+// What changed, by the transaction that changed it, for compute answers to
+// check themselves against: a purchase of a product by a customer, a
+// product's name, a day's revenue, or (a bulk change) everything. Written by
+// the triggers of migration 0012; pruned once every kept answer's snapshot sees it.
+export const dataChanges = pgTable(
+  'data_changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tx: bigint('tx', { mode: 'number' }).notNull(),
+    productId: integer('product_id'),
+    customerId: integer('customer_id'),
+    day: date('day', { mode: 'string' }),
+    everything: boolean('everything').notNull().default(false),
+    /** Pruning waits a while past the snapshots of kept answers: a run may still be storing one taken earlier. */
+    at: timestamp('at', { withTimezone: true, precision: 3, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('data_changes_tx_idx').on(t.tx)],
+);

@@ -11,6 +11,9 @@ export interface GateStats {
   failed: number;
   timed_out: number;
   rejected: number;
+  cache_hits: number;
+  cache_misses: number;
+  cache_shared: number;
 }
 
 export interface MetricsSources {
@@ -121,6 +124,20 @@ function registerGateMetrics(registry: Registry, gate: { stats(): GateStats | Pr
       const stats = await gate.stats();
       this.reset();
       for (const outcome of GATE_OUTCOMES) this.inc({ outcome }, stats[outcome]);
+    },
+  });
+  new Counter({
+    name: 'compute_answers_total',
+    help: 'Compute answers by how they came: kept (hit), computed (miss), or shared with an identical request (shared)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    aggregator: 'first',
+    async collect() {
+      const stats = await gate.stats();
+      this.reset();
+      this.inc({ outcome: 'hit' }, stats.cache_hits);
+      this.inc({ outcome: 'miss' }, stats.cache_misses);
+      this.inc({ outcome: 'shared' }, stats.cache_shared);
     },
   });
 }

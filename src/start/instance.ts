@@ -17,7 +17,7 @@ import { primaryOnlyReads, replicaReads } from '../db/replicas.js';
 import { cursorKey } from '../db/secrets.js';
 import { createCursorCodec } from '../http/cursor.js';
 import type { Logger } from '../logger.js';
-import { openMaintenance, prepareDatabase, refuseToStart, whileDatabaseUnavailable, writeTokens } from './steps.js';
+import { keptAnswersUpkeep, openMaintenance, prepareDatabase, refuseToStart, whileDatabaseUnavailable, writeTokens } from './steps.js';
 
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 /** Scripts still running this long before the deadline are killed, so that their requests get a 504 in time. */
@@ -59,7 +59,7 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
   if (role === 'single') {
     maintenance = await openMaintenance(config, logger, database);
     await prepareDatabase(maintenance, logger);
-    derivedRefresh = startDerivedRefresh(maintenance, logger, DERIVED_REFRESH_INTERVAL_MS);
+    derivedRefresh = startDerivedRefresh(maintenance, logger, DERIVED_REFRESH_INTERVAL_MS, keptAnswersUpkeep);
   }
   const reads = config.DATABASE_REPLICA_URLS
     ? await replicaReads(database, {

@@ -6,6 +6,7 @@ import { refreshDerivedData } from '../db/derived.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { migrateDatabase } from '../db/migrate.js';
 import type { Logger } from '../logger.js';
+import { pruneKeptAnswers } from '../routes/compute/kept-results.repository.js';
 
 const START_RETRY_MAX_MS = 5_000;
 
@@ -64,3 +65,6 @@ export async function prepareDatabase(maintenance: Database, logger: Logger): Pr
   const refreshed = await whileDatabaseUnavailable('refreshing derived tables', () => refreshDerivedData(maintenance), logger);
   logger.info({ database: maintenance.kind, refreshed }, 'database ready');
 }
+
+/** The background upkeep of kept compute answers: unused ones and the changes no answer needs any more. */
+export const keptAnswersUpkeep = (database: Database) => pruneKeptAnswers(database.db);

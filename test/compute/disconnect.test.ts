@@ -33,7 +33,8 @@ afterAll(async () => {
 /** Sends a GET over a raw socket; resolves with the raw response text once the server ends it. */
 function rawGet(path: string) {
   const socket = connect(port, '127.0.0.1');
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+  // no-cache: each request runs its script (the gate is what is tested).
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n`);
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   const response = new Promise<string>((resolve, reject) => {

@@ -36,6 +36,9 @@ async function seed(t: TestApp) {
   ]);
 }
 
+// Every request here runs its script: the gate is what is tested, not the kept answers.
+const FRESH: RequestInit = { headers: { 'cache-control': 'no-cache' } };
+
 const waitForStats = (t: TestApp, predicate: (s: ReturnType<TestApp['gate']['stats']>) => boolean) =>
   vi.waitFor(() => expect(predicate(t.gate.stats())).toBe(true), { timeout: 20_000, interval: 5 });
 
@@ -95,7 +98,7 @@ describe(`compute gate, 4 processes (${driverName})`, () => {
   it('never has more than 4 processes alive under 60 concurrent requests', async () => {
     wrapper.clearLog();
     wrapper.holdAll();
-    const requests = Array.from({ length: 60 }, (_, i) => t.app.request(i % 2 ? RECOMMEND : FORECAST));
+    const requests = Array.from({ length: 60 }, (_, i) => t.app.request(i % 2 ? RECOMMEND : FORECAST, FRESH));
     await wrapper.waitForHeld(4);
     await waitForStats(t, (s) => s.pending === 56);
     expect(wrapper.started()).toHaveLength(4);
@@ -122,7 +125,7 @@ describe(`compute gate, 4 processes (${driverName})`, () => {
 
   it('answers reads while every slot is busy and dozens wait', async () => {
     wrapper.holdAll();
-    const storm = Array.from({ length: 30 }, () => t.app.request(RECOMMEND));
+    const storm = Array.from({ length: 30 }, () => t.app.request(RECOMMEND, FRESH));
     await wrapper.waitForHeld(4);
     await waitForStats(t, (s) => s.pending === 26);
     const product = await getJson(t.app, '/api/products/2');
@@ -145,7 +148,7 @@ describe(`compute gate, 4 processes (${driverName})`, () => {
   ] as const)('gives 502 when the script %s (%s), without its stderr', async (mode, _what) => {
     wrapper.mode = mode;
     const before = t.gate.stats().failed;
-    const { res, body } = await getJson(t.app, RECOMMEND);
+    const { res, body } = await getJson(t.app, RECOMMEND, FRESH);
     expectProblem(res, 502);
     expect(JSON.stringify(body)).not.toMatch(/boom|secret|Traceback|xxxx/);
     expect(t.gate.stats().failed).toBe(before + 1);
@@ -221,13 +224,13 @@ describe(`compute gate, 1 process and a queue of 2 (${driverName})`, () => {
 
   it('turns a request away at once with 503 and Retry-After when the queue is full', async () => {
     wrapper.holdAll();
-    const running = t.app.request(RECOMMEND);
+    const running = t.app.request(RECOMMEND, FRESH);
     await wrapper.waitForHeld(1);
-    const queued = [t.app.request(RECOMMEND), t.app.request(FORECAST)];
+    const queued = [t.app.request(RECOMMEND, FRESH), t.app.request(FORECAST, FRESH)];
     await waitForStats(t, (s) => s.pending === 2);
     const rejectedBefore = t.gate.stats().rejected;
 
-    const { res, body } = await getJson(t.app, RECOMMEND);
+    const { res, body } = await getJson(t.app, RECOMMEND, FRESH);
     expectProblem(res, 503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(body).toMatchObject({ status: 503, title: 'Service Unavailable' });
@@ -241,10 +244,10 @@ describe(`compute gate, 1 process and a queue of 2 (${driverName})`, () => {
   it('drops a queued request whose client went away, without starting a process', async () => {
     wrapper.clearLog();
     wrapper.holdAll();
-    const running = t.app.request(RECOMMEND);
+    const running = t.app.request(RECOMMEND, FRESH);
     await wrapper.waitForHeld(1);
     const controller = new AbortController();
-    const abandoned = t.app.request(RECOMMEND, { signal: controller.signal });
+    const abandoned = t.app.request(RECOMMEND, { ...FRESH, signal: controller.signal });
     await waitForStats(t, (s) => s.pending === 1);
     const before = t.gate.stats().abandoned;
     controller.abort();
@@ -256,16 +259,16 @@ describe(`compute gate, 1 process and a queue of 2 (${driverName})`, () => {
     // Only the first request ever started a wrapper.
     expect(wrapper.started()).toHaveLength(1);
     // And the gate still works afterwards.
-    expect((await t.app.request(RECOMMEND)).status).toBe(200);
+    expect((await t.app.request(RECOMMEND, FRESH)).status).toBe(200);
     expect(wrapper.started()).toHaveLength(2);
   });
 
   it('on shutdown: queued get 503, running ones finish, then nothing is left', async () => {
     wrapper.clearLog();
     wrapper.holdAll();
-    const running = t.app.request(RECOMMEND);
+    const running = t.app.request(RECOMMEND, FRESH);
     await wrapper.waitForHeld(1);
-    const queued = [t.app.request(RECOMMEND), t.app.request(FORECAST)];
+    const queued = [t.app.request(RECOMMEND, FRESH), t.app.request(FORECAST, FRESH)];
     await waitForStats(t, (s) => s.pending === 2);
 
     let drained = false;
@@ -276,7 +279,7 @@ describe(`compute gate, 1 process and a queue of 2 (${driverName})`, () => {
       expectProblem(res, 503);
       expect(res.headers.get('retry-after')).toBeTruthy();
     }
-    const late = await t.app.request(FORECAST);
+    const late = await t.app.request(FORECAST, FRESH);
     expectProblem(late, 503);
     // The running script is still held, so the gate cannot have drained.
     expect(drained).toBe(false);
@@ -306,10 +309,10 @@ describe(`compute gate timeouts (${driverName})`, () => {
 
   it('gives 503 with Retry-After to a request that waits too long for a slot', async () => {
     wrapper.holdAll();
-    const running = t.app.request(RECOMMEND);
+    const running = t.app.request(RECOMMEND, FRESH);
     await wrapper.waitForHeld(1);
     const before = t.gate.stats().rejected;
-    const { res } = await getJson(t.app, FORECAST);
+    const { res } = await getJson(t.app, FORECAST, FRESH);
     expectProblem(res, 503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(t.gate.stats()).toMatchObject({ rejected: before + 1, pending: 0 });
@@ -319,7 +322,7 @@ describe(`compute gate timeouts (${driverName})`, () => {
 
   it('counts a wait that began before run() against the same deadline', async () => {
     wrapper.holdAll();
-    const running = t.app.request(RECOMMEND);
+    const running = t.app.request(RECOMMEND, FRESH);
     await wrapper.waitForHeld(1);
     const before = t.gate.stats().rejected;
     // A request that already used up its wait elsewhere (its input read) gets no more in the queue.
@@ -344,7 +347,7 @@ describe(`compute gate timeouts (${driverName})`, () => {
       wrapper.clearLog();
       wrapper.mode = mode;
       const before = t.gate.stats().timed_out;
-      const { res, body } = await getJson(t.app, RECOMMEND);
+      const { res, body } = await getJson(t.app, RECOMMEND, FRESH);
       expectProblem(res, 504);
       expect(body.status).toBe(504);
       expect(t.gate.stats()).toMatchObject({ timed_out: before + 1, active: 0 });
@@ -357,7 +360,7 @@ describe(`compute gate timeouts (${driverName})`, () => {
   it('kills scripts still running at shutdown when their timeout comes, and resolves after', async () => {
     wrapper.clearLog();
     wrapper.mode = 'hang';
-    const running = t.app.request(RECOMMEND);
+    const running = t.app.request(RECOMMEND, FRESH);
     await waitForStats(t, (s) => s.active === 1);
     await t.gate.shutdown();
     expectProblem(await running, 504);
@@ -371,7 +374,7 @@ describe(`compute gate with an interpreter that cannot start (${driverName})`, (
     const t = await createTestApp({ PYTHON_BIN: '/nonexistent/python3' });
     try {
       await seed(t);
-      const { res } = await getJson(t.app, RECOMMEND);
+      const { res } = await getJson(t.app, RECOMMEND, FRESH);
       expectProblem(res, 502);
       expect(t.gate.stats()).toMatchObject({ failed: 1, active: 0 });
     } finally {
@@ -398,7 +401,7 @@ if (TEST_DATABASE_URL) {
       try {
         await locker.query('begin');
         await locker.query('lock table order_items in access exclusive mode');
-        const stalled = t.app.request(RECOMMEND);
+        const stalled = t.app.request(RECOMMEND, FRESH);
         await vi.waitFor(
           async () => {
             const { rows } = await locker.query(
@@ -409,13 +412,13 @@ if (TEST_DATABASE_URL) {
           { timeout: 10_000, interval: 10 },
         );
         const before = t.gate.stats().rejected;
-        const { res } = await getJson(t.app, FORECAST);
+        const { res } = await getJson(t.app, FORECAST, FRESH);
         expectProblem(res, 503);
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
         expect(t.gate.stats().rejected).toBe(before + 1);
         await locker.query('rollback');
         expect((await stalled).status).toBe(200);
-        expect((await getJson(t.app, FORECAST)).res.status).toBe(200);
+        expect((await getJson(t.app, FORECAST, FRESH)).res.status).toBe(200);
       } finally {
         await locker.end();
       }

@@ -52,6 +52,14 @@ describe(`order statuses in the database's SQL match src/domain (${driverName})`
     for (const list of lists) expect(list).toEqual(sorted(PURCHASE_STATUSES));
   });
 
+  // These tell purchases and revenue apart in one function: each list is one of the two.
+  const bothFunctions = ['data_changes_lines', 'data_changes_orders_updated', 'data_changes_products_updated'];
+  it.each(bothFunctions)('%s uses the purchase and revenue statuses, and only them', async (name) => {
+    const lists = statusLists(await functionSource(name));
+    expect(lists.length).toBeGreaterThan(0);
+    for (const list of lists) expect([sorted(REVENUE_STATUSES), sorted(PURCHASE_STATUSES)]).toContainEqual(list);
+  });
+
   it('the check constraint allows exactly the statuses, and the revenue index covers exactly the revenue ones', async () => {
     const [check] = await rows<{ def: string }>(
       t.database.db,

@@ -1,15 +1,27 @@
 // The compute endpoints: read the input, run the script through the gate.
 import type { z } from '@hono/zod-openapi';
+import type { Context, TypedResponse } from 'hono';
 import pLimit from 'p-limit';
 import { addDays, daysBetween, FIRST_DAY, LAST_DAY, today } from '../../domain/days.js';
-import { exactJson } from '../../http/exact-json.js';
+import { stringifyExact } from '../../http/exact-json.js';
 import { badRequest, notFound } from '../../http/problem.js';
-import type { AppDeps, AppRouteHandler } from '../../lib/types.js';
+import type { KeptOutcome } from '../../compute/gate.js';
+import type { AppDeps, AppEnv, AppRouteHandler } from '../../lib/types.js';
 import { dailyRevenue, productNames, recommendationInput } from './compute.repository.js';
 import type * as routes from './compute.routes.js';
-import type { recommendationsSchema } from './compute.schemas.js';
+import type { forecastSchema, recommendationsSchema } from './compute.schemas.js';
+import { CACHE_STATUS, keptAnswers, wantsFresh } from './kept-answers.js';
 
-export function computeHandlers({ reads, gate, config }: Pick<AppDeps, 'reads' | 'gate' | 'config'>) {
+/**
+ * A compute answer as its JSON text (a kept answer goes out byte for byte as
+ * it was first sent), with Cache-Status saying how it came.
+ */
+function sendAnswer<S extends z.ZodType>(c: Context<AppEnv>, text: string, outcome: KeptOutcome) {
+  return c.body(text, 200, { 'content-type': 'application/json', 'cache-status': CACHE_STATUS[outcome] }) as unknown as Response &
+    TypedResponse<z.infer<S>, 200, 'json'>;
+}
+
+export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps, 'database' | 'reads' | 'gate' | 'config'>) {
   // A storm of compute requests must not take the whole pool from the reads:
   // their input queries (the heavy part on a big shop) share half of it at most.
   const inputReads = pLimit(Math.max(1, Math.min(config.COMPUTE_CONCURRENCY, Math.floor(config.PG_POOL_MAX / 2))));
@@ -35,27 +47,32 @@ export function computeHandlers({ reads, gate, config }: Pick<AppDeps, 'reads' |
       }).catch(reject);
     });
 
+  const answer = keptAnswers(database.db, gate);
+
   const recommendations: AppRouteHandler<typeof routes.recommendations> = async (c) => {
     const { id } = c.req.valid('param');
     const { limit } = c.req.valid('query');
     const signal = c.req.raw.signal;
-    await gate.admit(signal);
-    const deadline = gate.waitDeadline();
-    // Read first and let the connection go: nothing is held while the request waits for a slot.
     const after = c.var.consistency;
-    const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site)));
-    if (!input) throw notFound(`product ${id} not found`);
-    const { data } = await gate.run(
-      'recommendations',
-      { product_id: id, limit, ...input },
-      { signal, logger: c.get('logger'), deadline },
-    );
-    const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)));
-    const body: z.infer<typeof recommendationsSchema> = {
-      product_id: id,
-      data: data.map((r) => ({ product_id: r.product_id, name: names.get(r.product_id) ?? '', score: r.score, customers: r.customers })),
-    };
-    return c.json(body, 200);
+    const { answer: text, outcome } = await answer(`recommendations?product=${id}&limit=${limit}`, 'recommendations', wantsFresh(c.req.header('cache-control')), async () => {
+      await gate.admit(signal);
+      const deadline = gate.waitDeadline();
+      // Read first and let the connection go: nothing is held while the request waits for a slot.
+      const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site)));
+      if (!input) throw notFound(`product ${id} not found`);
+      const { pairs, sizes, snapshot } = input;
+      const { data } = await gate.run('recommendations', { product_id: id, limit, pairs, sizes }, { signal, logger: c.get('logger'), deadline });
+      const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)));
+      const body: z.infer<typeof recommendationsSchema> = {
+        product_id: id,
+        data: data.map((r) => ({ product_id: r.product_id, name: names.get(r.product_id) ?? '', score: r.score, customers: r.customers })),
+      };
+      // It read the purchases of P's buyers: they, P, and the products they bought are what can change it.
+      const products = [...new Set([id, ...pairs.map(([, product]) => product)])];
+      const customers = [...new Set(pairs.map(([customer]) => customer))];
+      return { answer: stringifyExact(body), version: { snapshot, products, customers } };
+    });
+    return sendAnswer<typeof recommendationsSchema>(c, text, outcome);
   };
 
   const forecast: AppRouteHandler<typeof routes.forecast> = async (c) => {
@@ -67,16 +84,21 @@ export function computeHandlers({ reads, gate, config }: Pick<AppDeps, 'reads' |
         { path: 'until', message: `history and forecast must stay within ${FIRST_DAY}..${LAST_DAY}` },
       ]);
     }
-    const signal = c.req.raw.signal;
-    await gate.admit(signal);
-    const deadline = gate.waitDeadline();
+    const category = query.category?.toLowerCase();
     const from = addDays(until, 1 - query.history);
-    const history = await read(signal, deadline, () =>
-      reads.run(c.var.consistency, (db, site) => dailyRevenue(db, from, until, query.category?.toLowerCase(), site)),
-    );
-    const output = await gate.run('forecast', { history, days: query.days }, { signal, logger: c.get('logger'), deadline });
-    // The history as read (exact even past 2^53, which the script's JSON would round on the way back).
-    return exactJson(c, { ...output, history }, 200);
+    const key = `forecast?days=${query.days}&history=${query.history}&until=${until}${category === undefined ? '' : `&category=${encodeURIComponent(category)}`}`;
+    const signal = c.req.raw.signal;
+    const { answer: text, outcome } = await answer(key, 'forecast', wantsFresh(c.req.header('cache-control')), async () => {
+      await gate.admit(signal);
+      const deadline = gate.waitDeadline();
+      const { days: history, snapshot } = await read(signal, deadline, () =>
+        reads.run(c.var.consistency, (db, site) => dailyRevenue(db, from, until, category, site)),
+      );
+      const output = await gate.run('forecast', { history, days: query.days }, { signal, logger: c.get('logger'), deadline });
+      // The history as read (exact even past 2^53, which the script's JSON would round on the way back).
+      return { answer: stringifyExact({ ...output, history }), version: { snapshot, firstDay: from, lastDay: until } };
+    });
+    return sendAnswer<typeof forecastSchema>(c, text, outcome);
   };
 
   return { recommendations, forecast };

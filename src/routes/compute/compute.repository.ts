@@ -5,13 +5,15 @@ import { products } from '../../db/schema.js';
 import { PURCHASE_SQL as PURCHASE } from '../../db/status-sql.js';
 import type { ReadSite } from '../../db/replicas.js';
 import type { Cents } from '../../domain/money.js';
-import { salesByPeriod } from '../stats/stats.repository.js';
+import { salesByPeriodWithSnapshot } from '../stats/stats.repository.js';
 
 export interface RecommendationInput {
   /** Distinct (customer, product) purchases of every customer who bought the product. */
   pairs: [number, number][];
   /** |C(X)|: distinct buyers of every other product in `pairs`. */
   sizes: [number, number][];
+  /** The snapshot it was read at (pg_snapshot text), for keeping the answer (kept-results.repository.ts). */
+  snapshot: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function recommendationInput(db: Db, productId: number, site: ReadS
 
 /** recommendationInput without the refresh first (exported for the tests of the recount on the spot). */
 export async function readRecommendationInput(db: Db, productId: number): Promise<RecommendationInput | null> {
-  const [row] = await queryRows<{ found: boolean; pairs: [number, number][]; sizes: [number, number][] }>(
+  const [row] = await queryRows<{ found: boolean; pairs: [number, number][]; sizes: [number, number][]; snapshot: string }>(
     db,
     sql`
       with buyers as (
@@ -60,11 +62,12 @@ export async function readRecommendationInput(db: Db, productId: number): Promis
       select
         exists (select 1 from products where id = ${productId}) as found,
         coalesce((select json_agg(json_build_array(customer_id, product_id)) from pairs), '[]'::json) as pairs,
-        coalesce((select json_agg(json_build_array(product_id, customers)) from sizes), '[]'::json) as sizes
+        coalesce((select json_agg(json_build_array(product_id, customers)) from sizes), '[]'::json) as sizes,
+        pg_current_snapshot()::text as snapshot
     `,
   );
   if (!row?.found) return null;
-  return { pairs: row.pairs, sizes: row.sizes };
+  return { pairs: row.pairs, sizes: row.sizes, snapshot: row.snapshot };
 }
 
 export async function productNames(db: Db, ids: number[]): Promise<Map<number, string>> {
@@ -74,8 +77,9 @@ export async function productNames(db: Db, ids: number[]): Promise<Map<number, s
 }
 
 /**
- * Revenue of each UTC day in [from, until], zeros included, oldest first:
- * the figures of the sales statistics, so both always agree.
+ * Revenue of each UTC day in [from, until], zeros included, oldest first (the
+ * figures of the sales statistics, so both always agree), with the snapshot
+ * they were read at.
  */
 export async function dailyRevenue(
   db: Db,
@@ -83,7 +87,7 @@ export async function dailyRevenue(
   until: string,
   category: string | undefined,
   site: ReadSite = 'primary',
-): Promise<{ date: string; revenue_cents: Cents }[]> {
-  const days = await salesByPeriod(db, { from, to: until, granularity: 'day', category }, site);
-  return days.map((d) => ({ date: d.period, revenue_cents: d.revenue_cents }));
+): Promise<{ days: { date: string; revenue_cents: Cents }[]; snapshot: string }> {
+  const { rows, snapshot } = await salesByPeriodWithSnapshot(db, { from, to: until, granularity: 'day', category }, site);
+  return { days: rows.map((d) => ({ date: d.period, revenue_cents: d.revenue_cents })), snapshot };
 }

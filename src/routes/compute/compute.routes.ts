@@ -1,7 +1,14 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { jsonContent as json, problemResponses } from '../../http/openapi.js';
 import { idPath } from '../../http/params.js';
 import { forecastQuery, forecastSchema, recommendationsQuery, recommendationsSchema } from './compute.schemas.js';
+
+const cacheStatus = z.object({
+  'cache-status': z.string().openapi({
+    description: 'RFC 9211: `shop-api; hit` (a kept answer), `shop-api; fwd=miss; stored` (computed now), `; collapsed` (shared an identical request\'s run), `shop-api; fwd=request; stored` (Cache-Control: no-cache)',
+    example: 'shop-api; hit',
+  }),
+});
 
 export const recommendations = createRoute({
   method: 'get',
@@ -9,7 +16,7 @@ export const recommendations = createRoute({
   summary: 'Products bought by the same customers (cosine similarity), computed by a Python script',
   request: { params: idPath, query: recommendationsQuery },
   responses: {
-    200: { description: 'Recommendations, best first', content: json(recommendationsSchema) },
+    200: { description: 'Recommendations, best first', headers: cacheStatus, content: json(recommendationsSchema) },
     ...problemResponses(400, 404, 502, 503, 504),
   },
 });
@@ -20,7 +27,7 @@ export const forecast = createRoute({
   summary: "Daily revenue forecast (Holt's linear trend), computed by a Python script",
   request: { query: forecastQuery },
   responses: {
-    200: { description: 'History and forecast', content: json(forecastSchema) },
+    200: { description: 'History and forecast', headers: cacheStatus, content: json(forecastSchema) },
     ...problemResponses(400, 502, 503, 504),
   },
 });

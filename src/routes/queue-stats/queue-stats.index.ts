@@ -18,6 +18,9 @@ export function queueStatsRouter({ gate }: Pick<AppDeps, 'gate'>) {
         rejected: s.rejected,
         peak_active: s.peak_active,
         peak_pending: s.peak_pending,
+        cache_hits: s.cache_hits,
+        cache_misses: s.cache_misses,
+        cache_shared: s.cache_shared,
       },
       200,
     );

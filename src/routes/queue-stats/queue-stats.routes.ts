@@ -15,6 +15,9 @@ export const queueStatsSchema = z
     rejected: count().openapi({ description: 'turned away with 503: queue full or wait ran out' }),
     peak_active: count(),
     peak_pending: count(),
+    cache_hits: count().openapi({ description: 'answered from kept results, no process started' }),
+    cache_misses: count().openapi({ description: 'computed (a Python process) and kept' }),
+    cache_shared: count().openapi({ description: 'shared the run of an identical request' }),
   })
   .openapi('QueueStats');
 

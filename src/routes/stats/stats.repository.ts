@@ -25,10 +25,21 @@ export async function salesByPeriod(
   query: Pick<SalesQuery, 'from' | 'to' | 'granularity'> & { category?: string | undefined },
   site: ReadSite = 'primary',
 ): Promise<PeriodRow[]> {
+  return (await salesByPeriodWithSnapshot(db, query, site)).rows;
+}
+
+/** salesByPeriod, and the snapshot the figures were read at (what a kept forecast goes by). */
+export async function salesByPeriodWithSnapshot(
+  db: Db,
+  query: Pick<SalesQuery, 'from' | 'to' | 'granularity'> & { category?: string | undefined },
+  site: ReadSite = 'primary',
+): Promise<{ rows: PeriodRow[]; snapshot: string }> {
   const fn = site === 'primary' ? sql`sales_by_period` : sql`sales_by_period_read`;
-  return queryRows<PeriodRow>(
+  const rows = await queryRows<PeriodRow & { snapshot: string }>(
     db,
-    sql`select to_char(period, 'YYYY-MM-DD') as period, orders::int as orders, units, revenue_cents
+    sql`select to_char(period, 'YYYY-MM-DD') as period, orders::int as orders, units, revenue_cents,
+               pg_current_snapshot()::text as snapshot
         from ${fn}(${query.from}::date, ${query.to}::date, ${query.granularity}, ${query.category?.toLowerCase() ?? null})`,
   );
+  return { rows: rows.map(({ snapshot: _snapshot, ...row }) => row), snapshot: rows[0]!.snapshot };
 }

@@ -304,7 +304,12 @@ describe(`GET /api/queue-stats (${driverName})`, () => {
       rejected: 0,
       peak_active: 1,
       peak_pending: 0,
+      cache_hits: body.cache_hits,
+      cache_misses: body.cache_misses,
+      cache_shared: 0,
     });
     expect(body.completed).toBeGreaterThan(10);
+    // Every script that ran gave an answer that was kept; asked again, an answer was kept already.
+    expect(body.cache_misses).toBe(body.completed);
   });
 });
