@@ -32,7 +32,7 @@ let counter: string;
 async function countingPython(): Promise<string> {
   const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
   const wrapper = join(dir, 'python-counting');
-  await writeFile(counter, '0 0');
+  await writeFile(counter, '0 0 0');
   await writeFile(
     wrapper,
     [
@@ -42,9 +42,10 @@ async function countingPython(): Promise<string> {
       'def bump(delta):',
       '    with open(COUNTER, "r+") as f:',
       '        fcntl.flock(f, fcntl.LOCK_EX)',
-      '        alive, peak = map(int, f.read().split())',
+      '        alive, peak, total = map(int, f.read().split())',
       '        alive += delta',
-      '        f.seek(0); f.truncate(); f.write(f"{alive} {max(peak, alive)}")',
+      '        total += max(delta, 0)',
+      '        f.seek(0); f.truncate(); f.write(f"{alive} {max(peak, alive)} {total}")',
       'bump(1)',
       'try:',
       '    time.sleep(0.05)',
@@ -102,7 +103,10 @@ describe('WORKERS=2', () => {
       expect(workerPids(server)).toHaveLength(2);
       const answers = await Promise.all(
         Array.from({ length: 80 }, (_, i) =>
-          fetch(`${server.baseUrl}/api/products/${1 + (i % 6)}/recommendations?limit=${1 + (i % 5)}`).then((r) => r.status),
+          // no-cache: every request runs its script, so the storm is the gate's.
+          fetch(`${server.baseUrl}/api/products/${1 + (i % 6)}/recommendations?limit=${1 + (i % 5)}`, {
+            headers: { 'cache-control': 'no-cache' },
+          }).then((r) => r.status),
         ),
       );
       expect(answers.filter((s) => s !== 200 && s !== 503)).toEqual([]);
@@ -125,6 +129,21 @@ describe('WORKERS=2', () => {
         .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
       expect(requests).toBe(80);
       expect(metrics).toMatch(new RegExp(`^compute_gate_requests_total\\{outcome="completed"\\} ${ok}$`, 'm'));
+
+      // Identical questions, spread over both workers, share one run: one process for the machine.
+      const [, , startedBefore] = (await readFile(counter, 'utf8')).split(' ').map(Number);
+      const before = (await (await fetch(`${server.baseUrl}/api/queue-stats`)).json()) as Record<string, number>;
+      const identical = await Promise.all(
+        Array.from({ length: 30 }, () => fetch(`${server.baseUrl}/api/forecast?until=2024-03-05&history=9&days=3`)),
+      );
+      const cacheStatuses = identical.map((r) => r.headers.get('cache-status'));
+      expect(identical.every((r) => r.status === 200)).toBe(true);
+      const [, , startedAfter] = (await readFile(counter, 'utf8')).split(' ').map(Number);
+      expect(startedAfter! - startedBefore!).toBe(1);
+      expect(cacheStatuses.filter((s) => s === 'shop-api; fwd=miss; stored')).toHaveLength(1);
+      const machine = (await (await fetch(`${server.baseUrl}/api/queue-stats`)).json()) as Record<string, number>;
+      expect(machine.cache_misses - before.cache_misses!).toBe(1);
+      expect(machine.cache_shared + machine.cache_hits - before.cache_shared! - before.cache_hits!).toBe(29);
     } finally {
       server.signalGroup('SIGKILL');
       await server.exited;
