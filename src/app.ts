@@ -1,5 +1,7 @@
-import { OpenAPIHono, z } from '@hono/zod-openapi';
-import { errorHandler, notFoundHandler } from './http/errors.js';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { compression } from './http/compression.js';
+import { corsFor } from './http/cors.js';
+import { errorHandler, methodsOf, notFoundHandler } from './http/errors.js';
 import { primaryOnlyReads } from './db/replicas.js';
 import { consistency } from './http/consistency.js';
 import { problemResponses } from './http/openapi.js';
@@ -10,6 +12,7 @@ import { metricsMiddleware } from './metrics/middleware.js';
 import { createMetrics } from './metrics/registry.js';
 import { computeRouter } from './routes/compute/compute.index.js';
 import { customersRouter } from './routes/customers/customers.index.js';
+import { docsRouter } from './routes/docs/docs.index.js';
 import { healthRouter } from './routes/health/health.index.js';
 import { metricsRouter } from './routes/metrics/metrics.index.js';
 import { ordersRouter } from './routes/orders/orders.index.js';
@@ -29,6 +32,8 @@ export function createApp(options: AppOptions) {
   const metrics = createMetrics(deps);
   // First, so that its timing and status cover everything after it, errors included.
   app.use('*', metricsMiddleware(metrics));
+  app.use('*', compression);
+  if (deps.config.CORS_ORIGINS) app.use('*', corsFor(deps.config.CORS_ORIGINS));
   app.use('*', requestIdMiddleware);
   app.use('*', requestLogging(deps.logger));
   app.use('*', async (c, next) => {
@@ -47,43 +52,46 @@ export function createApp(options: AppOptions) {
   app.route('/', customersRouter(deps));
   app.route('/', ordersRouter(deps));
   app.route('/', statsRouter(deps));
+  app.route('/', docsRouter(() => app.getOpenAPI31Document(DOCUMENT)));
 
-  documentDatabaseOutage(app);
-  app.openAPIRegistry.registerPath({
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'This document (OpenAPI 3.1)',
-    responses: {
-      200: {
-        description: 'The OpenAPI document',
-        content: { 'application/json': { schema: z.object({ openapi: z.string() }).passthrough() } },
-      },
-    },
-  });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'shop-api',
-      version: '1.0.0',
-      description: "The shop's HTTP API: products, customers, orders, sales statistics and compute.",
-    },
-  });
-  app.notFound(notFoundHandler);
+  completeDocument(app);
+  app.notFound(notFoundHandler(methodsOf(app.routes)));
   app.onError(errorHandler(deps.logger));
   return app;
 }
 
 export type App = ReturnType<typeof createApp>;
 
+const DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'shop-api',
+    version: '1.0.0',
+    description:
+      "The shop's HTTP API: products, customers, orders through their life, sales statistics and compute (recommendations, forecasts). " +
+      'Errors are RFC 9457 problem details. Lists are keyset-paginated with opaque cursors. ' +
+      'Writes answer with a Consistency-Token that reads may send back to see them (read replicas).',
+    license: { name: 'Proprietary: the shop\'s own software', identifier: 'LicenseRef-shop-api-proprietary' },
+    contact: { name: 'shop-api maintainers' },
+  },
+  // Relative: the document describes whichever server serves it.
+  servers: [{ url: '/', description: 'The server this document was fetched from' }],
+};
+
 // Routes that never touch the database; every other one can get the error
 // handler's 503 (with Retry-After) while the database is unreachable.
-const NO_DATABASE = new Set(['/healthz', '/metrics', '/openapi.json', '/api/queue-stats']);
+const NO_DATABASE = new Set(['/healthz', '/metrics', '/openapi.json', '/docs', '/api/queue-stats']);
 
-/** Adds that 503 to the OpenAPI entry of each route that needs the database and does not list it yet. */
-function documentDatabaseOutage(app: AppOpenAPI) {
+/**
+ * What every operation's entry says beyond its own route: the 503 of a route
+ * that needs the database, and an explicit `security: []` on public ones.
+ */
+function completeDocument(app: AppOpenAPI) {
   for (const definition of app.openAPIRegistry.definitions) {
-    if (definition.type !== 'route' || NO_DATABASE.has(definition.route.path)) continue;
-    if (definition.route.responses[503]) continue;
-    definition.route = { ...definition.route, responses: { ...definition.route.responses, ...problemResponses(503) } };
+    if (definition.type !== 'route') continue;
+    let route = definition.route;
+    if (!NO_DATABASE.has(route.path) && !route.responses[503]) route = { ...route, responses: { ...route.responses, ...problemResponses(503) } };
+    if (!route.security) route = { ...route, security: [] };
+    definition.route = route;
   }
 }

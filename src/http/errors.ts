@@ -26,8 +26,33 @@ export function problemResponse(c: Context, problem: HttpProblem): Response {
   return c.body(problemText(problem));
 }
 
-export const notFoundHandler: NotFoundHandler = (c) =>
-  problemResponse(c, new HttpProblem(404, titleFor(404), `no route for ${c.req.method} ${c.req.path}`));
+/**
+ * 404 for a path no route has; 405 with `Allow` for a known path asked with
+ * another method (`methodsFor` lists the methods a path answers).
+ */
+export function notFoundHandler(methodsFor: (path: string) => string[]): NotFoundHandler {
+  return (c) => {
+    const methods = methodsFor(c.req.path);
+    if (methods.length === 0) return problemResponse(c, new HttpProblem(404, titleFor(404), `no route for ${c.req.method} ${c.req.path}`));
+    const allow = methods.join(', ');
+    return problemResponse(
+      c,
+      new HttpProblem(405, titleFor(405), `${c.req.path} answers ${allow}, not ${c.req.method}`, { headers: { allow } }),
+    );
+  };
+}
+
+/** The methods each route path answers (every GET answers HEAD too), from an app's routes. */
+export function methodsOf(routes: readonly { method: string; path: string }[]): (path: string) => string[] {
+  const table = routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}$`) }));
+  return (path) => {
+    const methods = new Set(table.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}
 
 /** Seconds a client waits before retrying while the database is unreachable. */
 export const DATABASE_RETRY_AFTER_S = 2;

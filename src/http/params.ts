@@ -39,3 +39,6 @@ export const limitParam = (max: number, fallback: number) =>
 
 // Long enough for a keyset holding a name of 500 four-byte characters.
 export const cursorParam = z.string().min(1).max(8192).optional();
+
+/** The query of an endpoint that takes no parameter: any is unknown, a 400 naming it. */
+export const noQuery = z.strictObject({});

@@ -142,8 +142,8 @@ describe('WORKERS=2', () => {
       expect(startedAfter! - startedBefore!).toBe(1);
       expect(cacheStatuses.filter((s) => s === 'shop-api; fwd=miss; stored')).toHaveLength(1);
       const machine = (await (await fetch(`${server.baseUrl}/api/queue-stats`)).json()) as Record<string, number>;
-      expect(machine.cache_misses - before.cache_misses!).toBe(1);
-      expect(machine.cache_shared + machine.cache_hits - before.cache_shared! - before.cache_hits!).toBe(29);
+      expect(machine.cache_misses! - before.cache_misses!).toBe(1);
+      expect(machine.cache_shared! + machine.cache_hits! - before.cache_shared! - before.cache_hits!).toBe(29);
     } finally {
       server.signalGroup('SIGKILL');
       await server.exited;

@@ -33,7 +33,7 @@ interface OpenApiResponse {
 }
 interface OpenApiDocument {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, OpenApiResponse> }>>;
+  paths: Record<string, Record<string, { responses: Record<string, OpenApiResponse>; operationId?: string; security?: unknown[] }>>;
 }
 
 const doc = (await (await t.app.request('/openapi.json')).json()) as OpenApiDocument;
@@ -62,7 +62,14 @@ const EXAMPLES: Record<string, Example[]> = {
   'GET /healthz': [{ status: 200, url: '/healthz' }],
   'GET /readyz': [{ status: 200, url: '/readyz' }],
   'GET /metrics': [{ status: 200, url: '/metrics' }],
-  'GET /openapi.json': [{ status: 200, url: '/openapi.json' }],
+  'GET /openapi.json': [
+    { status: 200, url: '/openapi.json' },
+    { status: 400, url: '/openapi.json?format=yaml' },
+  ],
+  'GET /docs': [
+    { status: 200, url: '/docs' },
+    { status: 400, url: '/docs?theme=dark' },
+  ],
   'GET /api/products': [
     { status: 200, url: '/api/products?category=KITCHEN&sort=-price&limit=1' },
     { status: 200, url: '/api/products?q=product&in_stock=true&tag=none' },
@@ -190,10 +197,18 @@ describe(`OpenAPI document (${driverName})`, () => {
     expect(doc.openapi).toBe('3.1.0');
     const mounted = new Set(
       t.app.routes
-        .filter((r) => r.method !== 'ALL')
+        // The reference page's own files are not operations of the API.
+        .filter((r) => r.method !== 'ALL' && r.path !== '/docs/:asset')
         .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
     );
     expect([...mounted].filter((route) => !operations.includes(route))).toEqual([]);
+  });
+
+  it('gives every operation an operationId and declares its security (none for public ones)', () => {
+    const all = Object.values(doc.paths).flatMap((item) => Object.values(item)) as { operationId?: string; security?: unknown[] }[];
+    expect(all.filter((op) => !op.operationId)).toEqual([]);
+    expect(new Set(all.map((op) => op.operationId)).size).toBe(all.length);
+    expect(all.filter((op) => !Array.isArray(op.security))).toEqual([]);
   });
 
   it('has an example request for every documented operation', () => {

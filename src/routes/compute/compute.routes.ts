@@ -13,6 +13,7 @@ const cacheStatus = z.object({
 export const recommendations = createRoute({
   method: 'get',
   path: '/api/products/{id}/recommendations',
+  operationId: 'getRecommendations',
   summary: 'Products bought by the same customers (cosine similarity), computed by a Python script',
   request: { params: idPath, query: recommendationsQuery },
   responses: {
@@ -24,6 +25,7 @@ export const recommendations = createRoute({
 export const forecast = createRoute({
   method: 'get',
   path: '/api/forecast',
+  operationId: 'getForecast',
   summary: "Daily revenue forecast (Holt's linear trend), computed by a Python script",
   request: { query: forecastQuery },
   responses: {

@@ -9,6 +9,7 @@ import { customerOrderListSchema, customerOrdersQuery, customerSchema } from './
 export const get = createRoute({
   method: 'get',
   path: '/api/customers/{id}',
+  operationId: 'getCustomer',
   summary: 'A customer with their order count and revenue total',
   security: bearerSecurity,
   middleware: [requireToken('read')] as const,
@@ -22,6 +23,7 @@ export const get = createRoute({
 export const orders = createRoute({
   method: 'get',
   path: '/api/customers/{id}/orders',
+  operationId: 'listCustomerOrders',
   summary: "A customer's orders, newest first",
   security: bearerSecurity,
   middleware: [requireToken('read')] as const,

@@ -13,6 +13,7 @@ const etagHeader = z.object({ etag: z.string().openapi({ description: 'The order
 export const get = createRoute({
   method: 'get',
   path: '/api/orders/{id}',
+  operationId: 'getOrder',
   summary: 'One order with its lines, and its ETag',
   security: bearerSecurity,
   middleware: [requireToken('read')] as const,
@@ -27,6 +28,7 @@ export const get = createRoute({
 export const create = createRoute({
   method: 'post',
   path: '/api/orders',
+  operationId: 'createOrder',
   summary: 'Place an order: stock is checked and taken in one transaction',
   security: bearerSecurity,
   middleware: [requireToken('write'), ...jsonBody()] as const,
@@ -50,6 +52,7 @@ export const create = createRoute({
 export const patchStatus = createRoute({
   method: 'patch',
   path: '/api/orders/{id}',
+  operationId: 'updateOrderStatus',
   summary: 'Move an order along: paid, shipped, cancelled (stock goes back) or refunded',
   description:
     'Allowed: pending -> paid | cancelled; paid -> shipped | cancelled | refunded; shipped -> refunded. Any other change is a 409 naming the current status; the status the order already has is a 200 that changes nothing.',

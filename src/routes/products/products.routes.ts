@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { bearerSecurity, requireToken } from '../../http/auth.js';
 import { jsonBody } from '../../http/json-body.js';
 import { jsonContent as json, problemResponses } from '../../http/openapi.js';
-import { idPath } from '../../http/params.js';
+import { idPath, noQuery } from '../../http/params.js';
 import {
   categoryListSchema,
   productListQuery,
@@ -15,6 +15,7 @@ import {
 export const list = createRoute({
   method: 'get',
   path: '/api/products',
+  operationId: 'listProducts',
   summary: 'List products, filtered and sorted, one keyset page at a time',
   request: { query: productListQuery },
   responses: { 200: { description: 'A page of products', content: json(productListSchema) }, ...problemResponses(400) },
@@ -23,6 +24,7 @@ export const list = createRoute({
 export const get = createRoute({
   method: 'get',
   path: '/api/products/{id}',
+  operationId: 'getProduct',
   summary: 'One product, with an ETag',
   request: { params: idPath },
   responses: {
@@ -35,13 +37,16 @@ export const get = createRoute({
 export const categories = createRoute({
   method: 'get',
   path: '/api/categories',
+  operationId: 'listCategories',
   summary: 'Categories with their product counts, by name',
-  responses: { 200: { description: 'Every category', content: json(categoryListSchema) } },
+  request: { query: noQuery },
+  responses: { 200: { description: 'Every category', content: json(categoryListSchema) }, ...problemResponses(400) },
 });
 
 export const patch = createRoute({
   method: 'patch',
   path: '/api/products/{id}',
+  operationId: 'updateProduct',
   summary: 'Update some of a product’s fields; If-Match makes it conditional',
   security: bearerSecurity,
   middleware: [requireToken('write'), ...jsonBody()] as const,

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { jsonContent as json } from '../../http/openapi.js';
+import { jsonContent as json, problemResponses } from '../../http/openapi.js';
+import { noQuery } from '../../http/params.js';
 
 const count = () => z.number().int();
 
@@ -24,6 +25,8 @@ export const queueStatsSchema = z
 export const queueStats = createRoute({
   method: 'get',
   path: '/api/queue-stats',
-  summary: 'The compute gate: processes, queue and counters since start',
-  responses: { 200: { description: 'Gate statistics', content: json(queueStatsSchema) } },
+  operationId: 'getQueueStats',
+  summary: 'The compute gate: processes, queue and counters since start (the machine\'s, with several workers)',
+  request: { query: noQuery },
+  responses: { 200: { description: 'Gate statistics', content: json(queueStatsSchema) }, ...problemResponses(400) },
 });

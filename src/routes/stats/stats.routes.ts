@@ -5,6 +5,7 @@ import { salesQuery, salesSchema } from './stats.schemas.js';
 export const sales = createRoute({
   method: 'get',
   path: '/api/stats/sales',
+  operationId: 'getSalesStats',
   summary: 'Revenue orders, units and revenue per day, week or month, zeros included',
   request: { query: salesQuery },
   responses: {

@@ -1,0 +1,51 @@
+import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import type { AppEnv } from '../lib/types.js';
+
+/** The request headers the API reads: a browser may send them cross-origin. */
+export const CORS_ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'If-Match',
+  'If-None-Match',
+  'Idempotency-Key',
+  'Consistency-Token',
+  'Cache-Control',
+  'X-Request-Id',
+];
+
+/** The response headers the API sets: a browser's script may read them. */
+export const CORS_EXPOSED_HEADERS = [
+  'ETag',
+  'Location',
+  'Retry-After',
+  'Idempotent-Replayed',
+  'Cache-Status',
+  'Consistency-Token',
+  'X-Request-Id',
+  'WWW-Authenticate',
+  'Allow',
+];
+
+/**
+ * CORS for the origins of CORS_ORIGINS and no other (api.md): their
+ * preflights are answered, their responses carry the CORS headers; a request
+ * from anywhere else gets none (and a preflight of theirs is a 405, as for
+ * any OPTIONS). Every answer says it varies with Origin.
+ */
+export function corsFor(origins: readonly string[]): MiddlewareHandler<AppEnv> {
+  const allowed = new Set(origins);
+  const handle = cors({
+    origin: (origin) => (allowed.has(origin.toLowerCase()) ? origin : null),
+    allowMethods: ['GET', 'HEAD', 'POST', 'PATCH'],
+    allowHeaders: CORS_ALLOWED_HEADERS,
+    exposeHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  });
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin && allowed.has(origin.toLowerCase())) return handle(c, next);
+    await next();
+    c.header('vary', 'Origin', { append: true });
+  };
+}
