@@ -1,11 +1,12 @@
-// `npm run bench -- [--scenario NAME] [--connections N] [--duration S] [--orders N] [--quick] [--out DIR]`
+// `npm run bench -- [--scenario NAME] [--connections N] [--duration S] [--orders N] [--workers N] [--replica] [--quick] [--out DIR]`
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chartSvg } from './chart.js';
 import { Cleanup } from './cleanup.js';
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './options.js';
 import { Progress } from './progress.js';
-import { markdownOf, tableOf, type BenchReport } from './report.js';
+import { markdownOf, summaryOf, type BenchReport } from './report.js';
 import { failedRuns, runBench } from './run.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,8 +21,9 @@ async function writeResults(report: BenchReport, options: BenchOptions): Promise
   await mkdir(dir, { recursive: true });
   const base = path.join(dir, `${fileStamp(report.startedAt)}-${report.scenario}`);
   await writeFile(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
-  await writeFile(`${base}.md`, markdownOf(report));
-  return [`${base}.json`, `${base}.md`];
+  await writeFile(`${base}.svg`, chartSvg(report));
+  await writeFile(`${base}.md`, markdownOf(report, `${path.basename(base)}.svg`));
+  return [`${base}.json`, `${base}.md`, `${base}.svg`];
 }
 
 async function main(): Promise<number> {
@@ -44,7 +46,7 @@ async function main(): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
-    progress.log(`${signal}: stopping the servers and dropping the database`);
+    progress.log(`${signal}: stopping the servers and removing the database`);
     void cleanup.run((m) => progress.log(m)).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
@@ -54,9 +56,8 @@ async function main(): Promise<number> {
     const report = await runBench(options, { root: ROOT, env: process.env, progress, cleanup });
     await cleanup.run((m) => progress.log(m));
     const files = await writeResults(report, options);
-    process.stdout.write(`${tableOf(report.scenarios)}\n\n`);
-    const ratios = markdownOf(report).split('\n## ')[1];
-    if (ratios?.startsWith('Ratios')) process.stdout.write(`## ${ratios.trim()}\n\n`);
+    process.stdout.write(`${summaryOf(report)}\n`);
+    for (const aim of report.aims) if (aim.met === false) progress.log(`aim missed: ${aim.aim}: ${aim.scenario === 'all' ? '' : `${aim.scenario} on `}${aim.target}: ${aim.value}`);
     progress.log(`results: ${files.join(', ')}`);
     const failures = failedRuns(report);
     for (const f of failures) progress.log(`FAILED ${f}`);

@@ -1,6 +1,7 @@
 // The benchmark's own database: created fresh on the admin connection's
 // server, read for the ids the load uses, dropped at the end.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { Dataset } from './workload.js';
 
@@ -68,5 +69,48 @@ export async function readDataset(url: string): Promise<Dataset> {
     const empty = Object.entries({ productIds, customerIds, orderIds, categories, months }).filter(([, v]) => v.length === 0);
     if (empty.length > 0) throw new Error(`the imported data has no ${empty.map(([k]) => k).join(', ')}`);
     return { productIds, customerIds, orderIds, categories, months, years };
+  });
+}
+
+/**
+ * Resolves true once no other session of the database has a transaction
+ * that wrote (a write in flight when the load generator closed its
+ * connections commits or rolls back shortly after); false after `timeoutMs`.
+ */
+export async function writesSettled(url: string, timeoutMs = 10_000): Promise<boolean> {
+  return withClient(url, async (c) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await c.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()`,
+      );
+      if (rows[0]?.n === 0) return true;
+      if (Date.now() > deadline) return false;
+      await delay(50);
+    }
+  });
+}
+
+/** max_connections less the slots kept for superusers: what the servers' pools can have at once. */
+export async function connectionLimit(adminUrl: string): Promise<number> {
+  return withClient(adminUrl, async (c) => {
+    const { rows } = await c.query<{ max: string; reserved: string }>(
+      `SELECT current_setting('max_connections') AS max, current_setting('superuser_reserved_connections') AS reserved`,
+    );
+    return Number(rows[0]?.max) - Number(rows[0]?.reserved);
+  });
+}
+
+/**
+ * Drops the compute answers shop-api keeps in its database (compute_results),
+ * so that a run starts with none; false when the server keeps none there.
+ */
+export async function forgetKeptAnswers(url: string): Promise<boolean> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ found: boolean }>(`SELECT to_regclass('compute_results') IS NOT NULL AS found`);
+    if (!rows[0]?.found) return false;
+    await c.query('TRUNCATE compute_results');
+    return true;
   });
 }

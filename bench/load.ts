@@ -2,6 +2,7 @@
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { figuresOf, latencyOf, type LoadFigures, type RawCounts } from './figures.js';
+import type { ResponseHeaders } from './cache-status.js';
 import type { BenchRequest } from './workload.js';
 
 export interface LoadOptions {
@@ -16,7 +17,8 @@ export interface LoadOptions {
   /** Called every second with the responses of that second. */
   onTick?: (responsesLastSecond: number) => void;
   /**
-   * Hand each answer's body to its request's `after` (the order lifecycle).
+   * Hand each answer's body, headers and latency to its request's `after`
+   * (the order lifecycle, own writes, Cache-Status).
    * Off by default: autocannon then does not keep bodies, which costs the
    * load generator time on fast scenarios.
    */
@@ -27,20 +29,31 @@ interface RawResult extends RawCounts {
   latencies: string | null;
 }
 
+interface RequestContext {
+  after?: BenchRequest['after'];
+  /** performance.now() when the request was built, just before autocannon writes it. */
+  sentAt?: number;
+}
+
 export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
   const request: autocannon.Request = {
     // Called before every request: each one takes the next item of the shared sequence.
-    setupRequest: (req, context: { after?: BenchRequest['after'] }) => {
+    setupRequest: (req, context: RequestContext) => {
       const next = options.next();
       const headers: Record<string, string> = { ...(req.headers as Record<string, string>), accept: 'application/json' };
       if (next.body !== undefined) headers['content-type'] = 'application/json';
       if (options.token) headers.authorization = `Bearer ${options.token}`;
+      Object.assign(headers, next.headers);
       // One request at a time per connection: its context lives until the answer comes.
       context.after = next.after;
+      context.sentAt = performance.now();
       return { ...req, method: next.method, path: next.path, body: next.body ?? '', headers };
     },
     ...(options.followResponses
-      ? { onResponse: (status: number, body: string, context: { after?: BenchRequest['after'] }) => context.after?.(status, body) }
+      ? {
+          onResponse: (status: number, body: string, context: RequestContext, headers: ResponseHeaders | undefined) =>
+            context.after?.(status, body, headers ?? {}, performance.now() - (context.sentAt ?? Number.NaN)),
+        }
       : {}),
   };
   const raw = await new Promise<RawResult>((resolve, reject) => {

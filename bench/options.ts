@@ -14,11 +14,15 @@ Options:
   --orders N         orders in the generated legacy data (default 100000; --quick: 2000)
   --seed N           seed of the data and of the request sequences (default 1)
   --out DIR          where results go (default bench/results)
+  --workers N        also load shop-api-wN (WORKERS=N, 2-64) in every scenario that loads shop-api
+  --replica          make an own Postgres primary and one streaming replica (root; test/helpers/pg-cluster.ts)
+                     for shop-api, also load shop-api-replica (reads on the replica; with --workers,
+                     shop-api-wN-replica too), and run replica-failover
   --quick            small and short: a smoke test (about 2-3 s per scenario)
   -h, --help         this text
 
 Admin connection: BENCH_DATABASE_URL, else DATABASE_URL, else
-postgres://postgres@127.0.0.1:5432/postgres.
+postgres://postgres@127.0.0.1:5432/postgres (not used for shop-api with --replica).
 `;
 
 export interface BenchOptions {
@@ -30,16 +34,20 @@ export interface BenchOptions {
   seed: number;
   out: string;
   quick: boolean;
+  /** WORKERS of the shop-api-wN variant; null: no such variant. */
+  workers: number | null;
+  /** shop-api on an own primary and streaming replica, with the -replica variants and replica-failover. */
+  replica: boolean;
 }
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function positiveInt(name: string, raw: string | undefined, max: number): number | undefined {
+function positiveInt(name: string, raw: string | undefined, max: number, min = 1): number | undefined {
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
-    throw new UsageError(`--${name} must be an integer from 1 to ${max}, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return Number(raw);
 }
@@ -60,6 +68,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
         seed: { type: 'string' },
         out: { type: 'string' },
         quick: { type: 'boolean', default: false },
+        workers: { type: 'string' },
+        replica: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -82,6 +92,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     seed: positiveInt('seed', values.seed, 2 ** 31 - 1) ?? 1,
     out: values.out ?? 'bench/results',
     quick,
+    // 1 is plain shop-api, which always runs: a variant of 1 would measure it twice.
+    workers: positiveInt('workers', values.workers, 64, 2) ?? null,
+    replica: values.replica,
   };
 }
 

@@ -50,3 +50,31 @@ export async function waitUntilIdle(server: ServerProcess, scriptDirs: string[],
     await delay(200);
   }
 }
+
+/** /api/queue-stats' cache counters; null while the server does not have them. */
+export async function cacheCounters(server: ServerProcess): Promise<{ hits: number; misses: number; shared: number } | null> {
+  try {
+    const res = await fetch(`${server.baseUrl}/api/queue-stats`);
+    if (res.status !== 200) {
+      await res.arrayBuffer();
+      return null;
+    }
+    const s = (await res.json()) as Record<string, unknown>;
+    const n = (key: string) => (typeof s[key] === 'number' ? s[key] : null);
+    const [hits, misses, shared] = [n('cache_hits'), n('cache_misses'), n('cache_shared')];
+    return hits === null || misses === null || shared === null ? null : { hits, misses, shared };
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves once the server runs `count` server processes (WORKERS=N: the primary and N workers); throws after `timeoutMs`. */
+export async function waitForProcesses(server: ServerProcess, count: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = sampleTree(server.pid, []).serverProcesses;
+    if (seen >= count) return;
+    if (Date.now() > deadline) throw new Error(`${server.name} runs ${seen} server processes, not ${count}, ${timeoutMs} ms after it answered\n${server.output()}`);
+    await delay(100);
+  }
+}

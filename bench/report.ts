@@ -1,50 +1,13 @@
 // The shape of a benchmark's results, the ratios between servers, and the
-// Markdown table printed on stdout and written next to the JSON.
+// Markdown printed on stdout and written next to the JSON.
+import { aimLines } from './aims.js';
 import { ratio, type LoadFigures } from './figures.js';
-import type { ScenarioName, TargetName } from './scenarios.js';
+import { int, mb, ms, num, pct, times } from './format.js';
+import type { BenchReport, Comparison, RunResult, ScenarioResult, VariantRatio } from './report-types.js';
+import { computeSection, failoverSection, variantLine } from './report-sections.js';
+import type { TargetName } from './scenarios.js';
 
-export interface RunResult extends LoadFigures {
-  target: TargetName;
-  connections: number;
-  peakRssBytes: number | null;
-  /** Server plus its Python processes (shared pages counted once per process). */
-  peakRssWithPythonBytes: number | null;
-  peakPython: number | null;
-  /** 1-minute load average just before the run: other work on the machine skews the figures. */
-  loadAvgBefore: number;
-}
-
-export interface Comparison {
-  baseline: 'legacy' | 'ceiling';
-  /** shop-api / baseline, for requests answered per second (any status). */
-  rps: number | null;
-  /** shop-api / baseline, for 2xx answers per second. */
-  okRps: number | null;
-  /** shop-api / baseline, for the 95th percentile latency (below 1: shop-api is faster). */
-  p95: number | null;
-  errorRate: { shopApi: number; baseline: number };
-}
-
-export interface ScenarioResult {
-  name: ScenarioName;
-  description: string;
-  status: 'ok' | 'skipped';
-  skipReason?: string;
-  notes: string[];
-  mix: Array<{ endpoint: string; weight: number }>;
-  runs: RunResult[];
-  comparison: Comparison | null;
-}
-
-export interface BenchReport {
-  scenario: ScenarioName | 'all';
-  startedAt: string;
-  finishedAt: string;
-  options: Record<string, unknown>;
-  machine: Record<string, unknown>;
-  data: Record<string, unknown>;
-  scenarios: ScenarioResult[];
-}
+export type { Aim, BenchReport, Comparison, RunResult, ScenarioResult, VariantRatio } from './report-types.js';
 
 export function compare(
   baselineName: 'legacy' | 'ceiling',
@@ -61,12 +24,15 @@ export function compare(
   };
 }
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
-const num = (n: number) => (n >= 100 ? int(n) : n.toLocaleString('en-US', { maximumFractionDigits: 1 }));
-const ms = (n: number | undefined) => (n === undefined ? '–' : int(n));
-const mb = (bytes: number | null) => (bytes === null ? '–' : `${Math.round(bytes / 1048576)} MB`);
-const times = (r: number | null) => (r === null ? '–' : `×${Number(r.toPrecision(3)).toLocaleString('en-US', { maximumSignificantDigits: 3 })}`);
-const pct = (share: number) => `${(share * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })}%`;
+/** Every variant's run against plain shop-api's in the same scenario; none without a plain run. */
+export function compareVariants(runs: RunResult[]): VariantRatio[] {
+  const plain = runs.find((r) => r.target === 'shop-api');
+  if (!plain) return [];
+  return runs
+    .filter((r) => r.target.startsWith('shop-api-'))
+    .map((r) => ({ target: r.target, rps: ratio(r.rps, plain.rps), p99: ratio(r.latencyMs?.p99, plain.latencyMs?.p99) }));
+}
+
 
 /** Non-2xx responses by status and requests without a response, e.g. `504×42, timeout×3`. */
 export function failuresOf(run: LoadFigures): string {
@@ -98,22 +64,22 @@ export function comparisonLine(name: string, c: Comparison, shopApi: RunResult, 
 }
 
 const TABLE_HEAD = [
-  '| scenario | server | conns | s | req/s | 2xx/s | p50 ms | p95 ms | p99 ms | failures (status×n) | error rate | peak RSS | peak RSS incl. Python | peak Python | load avg |',
-  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+  '| scenario | server | conns | s | req/s | 2xx/s | p50 ms | p95 ms | p99 ms | failures (status×n) | error rate | procs | peak RSS | peak RSS incl. Python | peak Python | load avg |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
 
 export function tableOf(scenarios: ScenarioResult[]): string {
   const rows = [...TABLE_HEAD];
   for (const s of scenarios) {
     if (s.status === 'skipped') {
-      rows.push(`| ${s.name} | – | | | | | | | | skipped: ${s.skipReason ?? ''} | | | | | |`);
+      rows.push(`| ${s.name} | – | | | | | | | | skipped: ${s.skipReason ?? ''} | | | | | | |`);
       continue;
     }
     for (const r of s.runs) {
       rows.push(
         `| ${s.name} | ${r.target} | ${r.connections} | ${r.durationS} | ${num(r.rps)} | ${num(r.okRps)} | ` +
           `${ms(r.latencyMs?.p50)} | ${ms(r.latencyMs?.p95)} | ${ms(r.latencyMs?.p99)} | ${failuresOf(r)} | ${pct(r.errorRate)} | ` +
-          `${mb(r.peakRssBytes)} | ${mb(r.peakRssWithPythonBytes)} | ${r.peakPython ?? '–'} | ${r.loadAvgBefore.toFixed(2)} |`,
+          `${r.serverProcesses ?? '–'} | ${mb(r.peakRssBytes)} | ${mb(r.peakRssWithPythonBytes)} | ${r.peakPython ?? '–'} | ${r.loadAvgBefore.toFixed(2)} |`,
       );
     }
   }
@@ -133,7 +99,34 @@ export function importSummary(imported: unknown): string {
     .join('; ');
 }
 
-export function markdownOf(report: BenchReport): string {
+/** Ratios, compute answers, failover and aims: what follows the table on stdout and in the Markdown. */
+export function sectionsOf(report: BenchReport): string[] {
+  const lines: string[] = [];
+  const comparisons = report.scenarios.filter((s) => s.comparison || s.variants.length > 0);
+  if (comparisons.length > 0) {
+    lines.push('## Ratios', '');
+    for (const s of comparisons) {
+      const c = s.comparison;
+      if (c) {
+        const shopApi = runOf(s, 'shop-api', report.scenarios) as RunResult;
+        const baseline = runOf(s, c.baseline, report.scenarios) as RunResult;
+        lines.push(`- ${comparisonLine(s.name, c, shopApi, baseline)}`);
+      }
+      if (s.variants.length > 0) lines.push(`- ${variantLine(s)}`);
+    }
+    lines.push('');
+  }
+  lines.push(...computeSection(report.scenarios), ...failoverSection(report.scenarios));
+  if (report.aims.length > 0) lines.push('## Aims', '', ...aimLines(report.aims), '');
+  return lines;
+}
+
+/** The table and the sections under it (stdout). */
+export function summaryOf(report: BenchReport): string {
+  return [tableOf(report.scenarios), '', ...sectionsOf(report)].join('\n').trimEnd() + '\n';
+}
+
+export function markdownOf(report: BenchReport, chartFile?: string): string {
   const lines = [`# shop-api benchmark: ${report.scenario}`, ''];
   lines.push(`Started ${report.startedAt}, finished ${report.finishedAt}.`, '');
   const { import: imported, ...data } = report.data;
@@ -142,20 +135,13 @@ export function markdownOf(report: BenchReport): string {
   }
   if (imported) lines.push(`- Import: ${importSummary(imported)}`);
   lines.push('', tableOf(report.scenarios), '');
-  const comparisons = report.scenarios.filter((s) => s.comparison);
-  if (comparisons.length > 0) {
-    lines.push('## Ratios', '');
-    for (const s of comparisons) {
-      const c = s.comparison as Comparison;
-      const shopApi = runOf(s, 'shop-api', report.scenarios) as RunResult;
-      const baseline = runOf(s, c.baseline, report.scenarios) as RunResult;
-      lines.push(`- ${comparisonLine(s.name, c, shopApi, baseline)}`);
-    }
-    lines.push('');
-  }
+  // A relative link: the chart is written next to this file.
+  if (chartFile) lines.push(`![req/s per scenario and server (log scale)](${encodeURI(chartFile)})`, '');
+  lines.push(...sectionsOf(report));
   const noted = report.scenarios.filter((s) => s.notes.length > 0 || s.status === 'skipped');
-  if (noted.length > 0) {
+  if (noted.length > 0 || report.notes.length > 0) {
     lines.push('## Notes', '');
+    for (const note of report.notes) lines.push(`- ${note}`);
     for (const s of noted) {
       if (s.status === 'skipped') lines.push(`- ${s.name}: skipped: ${s.skipReason}`);
       for (const note of s.notes) lines.push(`- ${s.name}: ${note}`);

@@ -4,19 +4,20 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { aimsOf } from './aims.js';
 import { Cleanup } from './cleanup.js';
-import { adminUrlFrom, createBenchDatabase, readDataset, topUpStock, vacuumAnalyze } from './database.js';
-import { runLoad } from './load.js';
-import { summariseLogLines } from './logs.js';
+import { adminUrlFrom, connectionLimit, createBenchDatabase, readDataset, topUpStock, vacuumAnalyze } from './database.js';
+import { CLIENT_TIMEOUT_S, measureRun, type MeasureContext } from './measure.js';
 import { durationFor, type BenchOptions } from './options.js';
-import { missingEndpoints, waitUntilIdle } from './probe.js';
+import { connectionsNeeded, startOwnPostgres, type OwnPostgres } from './own-postgres.js';
+import { missingEndpoints, waitForProcesses } from './probe.js';
 import { runTool, tsxCommand, type ServerProcess } from './processes.js';
 import type { Progress } from './progress.js';
-import { compare, type BenchReport, type RunResult, type ScenarioResult } from './report.js';
-import { ProcessSampler } from './sampler.js';
+import { compare, compareVariants, type BenchReport, type ScenarioResult } from './report.js';
 import { scenariosFor, type Scenario, type TargetName } from './scenarios.js';
 import { startTarget } from './servers.js';
-import { ENDPOINTS, OrderLifecycle, requestSequence, type EndpointKey, type Mix } from './workload.js';
+import { shopApiVariants, targetsOf, type TargetSpec } from './targets.js';
+import { ENDPOINTS, type EndpointKey, type Mix } from './workload.js';
 
 export interface RunContext {
   root: string;
@@ -25,8 +26,6 @@ export interface RunContext {
   cleanup: Cleanup;
 }
 
-/** Seconds autocannon waits for a response: above the servers' own 10 s limits, so those show as their status codes. */
-const CLIENT_TIMEOUT_S = 30;
 const MB = 1048576;
 
 function lastJsonLine(stdout: string): Record<string, unknown> {
@@ -74,10 +73,7 @@ async function describeMachine(ctx: RunContext): Promise<Record<string, unknown>
   return machine;
 }
 
-/** The mix minus the endpoints the server lacks; null when a required one is missing. */
-/** Whether a mix places or moves orders, whose answers the lifecycle follows. */
-const followsOrders = (mix: Mix) => mix.some(([key]) => key === 'create-order' || key === 'advance-order');
-
+/** The mix minus the endpoints the server lacks; a reason to skip when a required one is missing. */
 function effectiveMix(scenario: Scenario, missing: Set<EndpointKey>): { mix: Mix; notes: string[] } | { skip: string } {
   const lacking = scenario.required.filter((k) => missing.has(k));
   if (lacking.length > 0) return { skip: `endpoint missing (404): ${lacking.map((k) => ENDPOINTS[k].label).join(', ')}` };
@@ -95,9 +91,11 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
   const { root, progress, cleanup } = ctx;
   const startedAt = new Date().toISOString();
   const scenarios = scenariosFor(options.scenario);
-  const targets = new Set<TargetName>(scenarios.flatMap((s) => s.targets));
-  targets.add('shop-api'); // probed for its endpoints even when only the ceiling runs
+  const targets = new Map<TargetName, TargetSpec>();
+  // shop-api is probed for its endpoints even when only the ceiling runs.
+  for (const t of [shopApiVariants(options)[0] as TargetSpec, ...scenarios.flatMap((s) => targetsOf(s, options))]) targets.set(t.name, t);
   const scriptDirs = [path.join(root, 'python'), path.join(root, 'bench', 'legacy')];
+  const notes: string[] = [];
 
   for (const cli of ['seed/generate-cli.ts', 'seed/cli.ts']) {
     if (!existsSync(path.join(root, cli))) throw new Error(`${cli} is missing: the benchmark imports its data with the seed CLIs`);
@@ -106,10 +104,29 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
   // shop-api runs as operators run it: the build (npm run build), by node itself.
   await runTool('build', ['npm', ['run', '-s', 'build']], { cwd: root, env: ctx.env });
 
-  const adminUrl = adminUrlFrom(ctx.env);
+  const shopApiProcesses = [...targets.values()].filter((t) => t.kind === 'shop-api').reduce((n, t) => n + (t.workers > 1 ? t.workers + 1 : 1), 0);
+  const poolMax = Number(ctx.env.PG_POOL_MAX) || 10;
+  let ownPostgres: OwnPostgres | null = null;
+  if (options.replica) {
+    progress.log('making an own Postgres primary and streaming replica (test/helpers/pg-cluster.ts)');
+    ownPostgres = await startOwnPostgres({ maxConnections: connectionsNeeded(shopApiProcesses, poolMax), cleanup });
+  }
+  const adminUrl = ownPostgres?.adminUrl ?? adminUrlFrom(ctx.env);
   const database = await createBenchDatabase(adminUrl);
-  cleanup.add(`drop database ${database.name}`, () => database.drop());
-  progress.log(`database ${database.name} created`);
+  // The own servers go with everything on them; dropping first would only race their removal on SIGINT.
+  if (!ownPostgres) cleanup.add(`drop database ${database.name}`, () => database.drop());
+  progress.log(`database ${database.name} created${ownPostgres ? ' on the own primary' : ''}`);
+  if (!ownPostgres) {
+    const limit = await connectionLimit(adminUrl);
+    const needed = shopApiProcesses * poolMax;
+    if (needed > limit) {
+      notes.push(
+        `the shop-api processes' pools may hold up to ${needed} connections (${shopApiProcesses} processes × PG_POOL_MAX ${poolMax}; idle ones close after 30 s), ` +
+          `above the ${limit} this server allows: expect "too many clients" errors with --workers this high, or set PG_POOL_MAX`,
+      );
+      progress.log(`warning: ${notes.at(-1)}`);
+    }
+  }
   const dbEnv = { ...ctx.env, DATABASE_URL: database.url };
   await runTool('db:migrate', tsxCommand('src/db/migrate-cli.ts'), { cwd: root, env: dbEnv });
 
@@ -130,14 +147,25 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
   progress.log(
     `imported ${data.productIds.length} products, ${data.customerIds.length} customers, ${data.orderIds.length} orders`,
   );
+  // The replica serves what the primary has: the import included.
+  if (ownPostgres) await ownPostgres.caughtUp();
 
   const apiToken = randomBytes(18).toString('base64url');
   const servers = new Map<TargetName, ServerProcess>();
-  for (const target of targets) {
-    progress.log(`starting ${target}`);
-    const server = await startTarget(target, { root, env: ctx.env, databaseUrl: database.url, apiToken, legacyDataDir: legacyDir });
-    cleanup.add(`stop ${target}`, () => server.stop());
-    servers.set(target, server);
+  for (const target of targets.values()) {
+    progress.log(`starting ${target.name}`);
+    const server = await startTarget(target, {
+      root,
+      env: ctx.env,
+      databaseUrl: database.url,
+      replicaUrl: ownPostgres?.replicaUrl(database.name) ?? null,
+      apiToken,
+      legacyDataDir: legacyDir,
+    });
+    cleanup.add(`stop ${target.name}`, () => server.stop());
+    servers.set(target.name, server);
+    // Ready once one worker answers; measured once all run.
+    if (target.workers > 1) await waitForProcesses(server, target.workers + 1);
   }
   const legacy = servers.get('legacy');
   if (legacy) await expectAnswer(legacy, `/api/products/${data.productIds[0]}`);
@@ -146,6 +174,7 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
   const missing = await missingEndpoints(shopApi, allKeys, data, apiToken);
   if (missing.size > 0) progress.log(`shop-api lacks: ${[...missing].map((k) => ENDPOINTS[k].label).join(', ')}`);
 
+  const measure: MeasureContext = { options, progress, apiToken, data, scriptDirs, databaseUrl: database.url, ownPostgres };
   const results: ScenarioResult[] = [];
   for (const [index, scenario] of scenarios.entries()) {
     const label = `[${index + 1}/${scenarios.length} ${scenario.name}]`;
@@ -157,9 +186,15 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       mix: scenario.mix.map(([k, w]) => ({ endpoint: ENDPOINTS[k].label, weight: w })),
       runs: [],
       comparison: null,
+      variants: [],
     };
     // The ceiling answers any path with its constant: nothing there can be missing.
-    const plan = scenario.name === 'ceiling' ? { mix: scenario.mix, notes: [] } : effectiveMix(scenario, missing);
+    const plan =
+      scenario.replicaOnly && !options.replica
+        ? { skip: 'needs --replica (its own primary and streaming replica)' }
+        : scenario.name === 'ceiling'
+          ? { mix: scenario.mix, notes: [] }
+          : effectiveMix(scenario, missing);
     if ('skip' in plan) {
       progress.log(`${label} skipped: ${plan.skip}`);
       results.push({ ...base, status: 'skipped', skipReason: plan.skip });
@@ -172,76 +207,13 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       base.notes.push('stock topped up to 100,000,000 per product before the run, so orders measure the success path');
     }
     const durationS = durationFor(options, scenario.name);
-    for (const target of scenario.targets) {
-      const server = servers.get(target) as ServerProcess;
+    for (const target of targetsOf(scenario, options)) {
+      const server = servers.get(target.name) as ServerProcess;
       // Same seed for every server of a scenario: the same requests in the same order.
       const seed = options.seed * 1000 + index;
-      if (target !== 'legacy') {
-        // JIT and connection pools warm up unmeasured; the legacy design has nothing to warm.
-        progress.log(`${label} warming up ${target}`);
-        await runLoad({
-          baseUrl: server.baseUrl,
-          connections: Math.min(options.connections, 10),
-          durationS: options.quick ? 1 : 2,
-          timeoutS: CLIENT_TIMEOUT_S,
-          next: requestSequence(plan.mix, data, seed + 500),
-          token: apiToken,
-          followResponses: followsOrders(plan.mix),
-        });
-      }
-      if (scenario.spawnsPython && !(await waitUntilIdle(server, scriptDirs))) {
-        base.notes.push(`${target} still had Python work in progress 60 s after the warm-up`);
-      }
-      progress.log(`${label} ${target}: ${options.connections} connections for ${durationS} s`);
-      const logMark = server.lines.length;
-      const sampler = new ProcessSampler(server.pid, scriptDirs);
-      const loadAvgBefore = os.loadavg()[0] ?? 0;
-      sampler.start();
-      let elapsed = 0;
-      const lifecycle = new OrderLifecycle();
-      const figures = await runLoad({
-        baseUrl: server.baseUrl,
-        connections: options.connections,
-        durationS,
-        timeoutS: CLIENT_TIMEOUT_S,
-        next: requestSequence(plan.mix, data, seed, lifecycle),
-        token: apiToken,
-        followResponses: followsOrders(plan.mix),
-        onTick: (count) => {
-          elapsed += 1;
-          const s = sampler.last;
-          progress.update(
-            `${label} ${target} ${elapsed}/${durationS} s · ${count.toLocaleString('en-US')} req/s` +
-              (s?.rssBytes ? ` · RSS ${Math.round(s.rssBytes / MB)} MB` : '') +
-              (s ? ` · Python ${s.python}` : ''),
-          );
-        },
-      });
-      const peaks = sampler.stop();
-      progress.clear();
-      const run: RunResult = {
-        target,
-        connections: options.connections,
-        ...figures,
-        peakRssBytes: peaks.peakRssBytes,
-        peakRssWithPythonBytes: peaks.peakRssWithPythonBytes,
-        peakPython: peaks.peakPython,
-        loadAvgBefore: Number(loadAvgBefore.toFixed(2)),
-      };
+      const { run, notes: runNotes } = await measureRun(scenario, plan.mix, target, server, { label, seed, durationS }, measure);
       base.runs.push(run);
-      const moved = Object.entries(lifecycle.moved);
-      if (moved.length) base.notes.push(`${target}: orders moved along: ${moved.map(([status, n]) => `${n} ${status}`).join(', ')}`);
-      const logged = summariseLogLines(server.lines.slice(logMark));
-      if (logged.length > 0) base.notes.push(`${target} logged during its run: ${logged.join('; ')}`);
-      if (run.responses === 0) {
-        base.notes.push(`${target}: no request completed within the ${durationS} s run (too slow for a run this short, here)`);
-      }
-      progress.log(
-        `${label} ${target}: ${run.rps} req/s, p95 ${run.latencyMs?.p95 ?? '–'} ms, error rate ${(run.errorRate * 100).toFixed(1)}%`,
-      );
-      if (scenario.spawnsPython && !(await waitUntilIdle(server, scriptDirs))) {
-        base.notes.push(`${target} still had Python work in progress 60 s after its run`);
-      }
+      base.notes.push(...runNotes);
     }
     if (scenario.baseline) {
       const baselineRun =
@@ -250,6 +222,7 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
           : results.find((r) => r.name === 'ceiling')?.runs[0];
       base.comparison = compare(scenario.baseline, base.runs.find((r) => r.target === 'shop-api'), baselineRun);
     }
+    base.variants = compareVariants(base.runs);
     results.push(base);
   }
 
@@ -263,6 +236,8 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       orders: options.orders,
       seed: options.seed,
       quick: options.quick,
+      workers: options.workers ?? 'none',
+      replica: options.replica,
       client_timeout_s: CLIENT_TIMEOUT_S,
     },
     machine: { ...machine, loadavg_end: os.loadavg().map((n) => Number(n.toFixed(2))) },
@@ -272,9 +247,14 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       orders: data.orderIds.length,
       categories: data.categories.length,
       months: data.months.length,
+      postgres: ownPostgres
+        ? "own primary and streaming replica (test/helpers/pg-cluster.ts: fsync and full_page_writes off)"
+        : new URL(adminUrl).host,
       import: imported,
     },
+    notes,
     scenarios: results,
+    aims: aimsOf(results),
   };
 }
 

@@ -1,15 +1,19 @@
-// Samples a server process from /proc: its resident memory, and the Python
-// processes among its descendants (Linux only; elsewhere the figures stay null).
+// Samples a server's processes from /proc: the resident memory of each server
+// process (the one started and, with WORKERS=N, its node workers), and the
+// Python processes among its descendants (Linux only; elsewhere the figures
+// stay null).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 
 export interface ProcessPeaks {
-  /** Peak VmRSS of the server process itself. */
+  /** Peak VmRSS of any one server process (the started one or one of its node workers). */
   peakRssBytes: number | null;
-  /** Peak VmRSS summed over the server and its Python processes (and their children). */
+  /** Peak VmRSS summed over the server processes and the Python processes (and their children). */
   peakRssWithPythonBytes: number | null;
   /** Peak number of live Python processes running one of the watched scripts. */
   peakPython: number | null;
+  /** Most server processes alive at once: 1, or 1 + N workers. */
+  serverProcesses: number | null;
   samples: number;
 }
 
@@ -64,38 +68,86 @@ function isPythonScript(pid: number, scriptDirs: string[]): boolean {
   return runsScript(cmdline.split('\0').filter(Boolean), cwd, scriptDirs);
 }
 
-export interface Sample {
+/**
+ * A node:cluster worker: started with NODE_UNIQUE_ID in its environment.
+ * Not "any node child": a child caught between fork and exec (a Python
+ * script about to start) still looks like node, and tsx's esbuild service
+ * (legacy, ceiling) is a helper.
+ */
+function isClusterWorker(pid: number): boolean {
+  return (readText(`/proc/${pid}/environ`) ?? '').split('\0').some((v) => v.startsWith('NODE_UNIQUE_ID='));
+}
+
+/** One process of a server's tree, as read from /proc. */
+export interface ProcessNode {
   rssBytes: number | null;
+  /** A node:cluster worker. */
+  worker: boolean;
+  /** Runs a watched Python script (the topmost of a chain: a shim that forks counts once). */
+  python: boolean;
+  children: ProcessNode[];
+}
+
+function readNode(pid: number, scriptDirs: string[], depth: number, insidePython: boolean): ProcessNode {
+  const python = !insidePython && isPythonScript(pid, scriptDirs);
+  return {
+    rssBytes: rssBytes(pid),
+    // Only the started process's direct children can be its workers.
+    worker: depth === 1 && !python && isClusterWorker(pid),
+    python,
+    children: childrenOf(pid).map((c) => readNode(c, scriptDirs, depth + 1, insidePython || python)),
+  };
+}
+
+export interface Sample {
+  /** The largest server process's RSS. */
+  rssBytes: number | null;
+  /** Server processes and Python processes (with their children), summed. */
   rssWithPythonBytes: number | null;
+  serverProcesses: number;
   python: number;
+}
+
+/**
+ * The figures of one look at a tree. Server processes: the root and its
+ * node:cluster workers (direct children, no Python script). Other helpers
+ * (tsx's esbuild service) are in no figure.
+ */
+export function sampleOf(root: ProcessNode): Sample {
+  if (root.rssBytes === null) return { rssBytes: null, rssWithPythonBytes: null, serverProcesses: 0, python: 0 };
+  const servers = [root, ...root.children.filter((c) => c.worker && !c.python)];
+  const serverRss = servers.map((p) => p.rssBytes).filter((n): n is number => n !== null);
+  let python = 0;
+  let pythonRss = 0;
+  const treeRss = (node: ProcessNode): number => (node.rssBytes ?? 0) + node.children.reduce((sum, c) => sum + treeRss(c), 0);
+  const walk = (node: ProcessNode) => {
+    for (const child of node.children) {
+      if (child.python) {
+        python += 1;
+        // Python's memory is the design's cost: the script and anything it started.
+        pythonRss += treeRss(child);
+      } else {
+        walk(child);
+      }
+    }
+  };
+  walk(root);
+  return {
+    rssBytes: Math.max(...serverRss),
+    rssWithPythonBytes: serverRss.reduce((a, b) => a + b, 0) + pythonRss,
+    serverProcesses: serverRss.length,
+    python,
+  };
 }
 
 /** One look at the process tree under `pid`. */
 export function sampleTree(pid: number, scriptDirs: string[]): Sample {
-  const rss = rssBytes(pid);
-  let tree = rss;
-  let python = 0;
-  // Count only the topmost matching process of a chain: a shim that execs the
-  // interpreter keeps its pid, but one that forks would otherwise count twice.
-  const walk = (parent: number, insidePython: boolean) => {
-    for (const child of childrenOf(parent)) {
-      const match = !insidePython && isPythonScript(child, scriptDirs);
-      if (match) python += 1;
-      // Python's memory is the design's cost; other helpers (tsx's esbuild service) are not counted.
-      if (insidePython || match) {
-        const childRss = rssBytes(child);
-        if (childRss !== null && tree !== null) tree += childRss;
-      }
-      walk(child, insidePython || match);
-    }
-  };
-  walk(pid, false);
-  return { rssBytes: rss, rssWithPythonBytes: tree, python };
+  return sampleOf(readNode(pid, scriptDirs, 0, false));
 }
 
 export class ProcessSampler {
   private timer: NodeJS.Timeout | null = null;
-  private peaks: ProcessPeaks = { peakRssBytes: null, peakRssWithPythonBytes: null, peakPython: null, samples: 0 };
+  private peaks: ProcessPeaks = { peakRssBytes: null, peakRssWithPythonBytes: null, peakPython: null, serverProcesses: null, samples: 0 };
   last: Sample | null = null;
 
   constructor(
@@ -112,6 +164,7 @@ export class ProcessSampler {
       peakRssBytes: max(this.peaks.peakRssBytes, s.rssBytes),
       peakRssWithPythonBytes: max(this.peaks.peakRssWithPythonBytes, s.rssWithPythonBytes),
       peakPython: s.rssBytes === null ? this.peaks.peakPython : Math.max(this.peaks.peakPython ?? 0, s.python),
+      serverProcesses: s.rssBytes === null ? this.peaks.serverProcesses : Math.max(this.peaks.serverProcesses ?? 0, s.serverProcesses),
       samples: this.peaks.samples + 1,
     };
   }

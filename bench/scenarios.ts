@@ -2,16 +2,36 @@
 // what its figures are compared with.
 import type { EndpointKey, Mix } from './workload.js';
 
-export type TargetName = 'shop-api' | 'legacy' | 'ceiling';
+/** The servers: shop-api and its variants (bench/targets.ts), the legacy design, the ceiling. */
+export type TargetName =
+  | 'shop-api'
+  | `shop-api-w${number}`
+  | 'shop-api-replica'
+  | `shop-api-w${number}-replica`
+  | 'legacy'
+  | 'ceiling';
 
-export const SCENARIO_NAMES = ['ceiling', 'legacy-load', 'point-read', 'list-read', 'stats', 'compute', 'mixed'] as const;
+/** Run order: the ceiling first, compute-repeat before anything writes (writes change compute answers), mixed last. */
+export const SCENARIO_NAMES = [
+  'ceiling',
+  'legacy-load',
+  'point-read',
+  'list-read',
+  'stats',
+  'compute',
+  'compute-repeat',
+  'replica-failover',
+  'mixed',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface Scenario {
   name: ScenarioName;
   description: string;
-  /** Servers loaded, one after the other, with the same request sequence. */
-  targets: TargetName[];
+  /** Servers loaded, one after the other, with the same request sequence; `shop-api` stands for its variants too. */
+  targets: Array<'shop-api' | 'legacy' | 'ceiling'>;
+  /** Loads only the shop-api variants that read on a replica, and needs --replica. */
+  replicaOnly?: boolean;
   mix: Mix;
   /** Endpoints without which the scenario is skipped; the others are dropped from the mix when missing. */
   required: EndpointKey[];
@@ -21,6 +41,12 @@ export interface Scenario {
   spawnsPython: boolean;
   /** Needs stock to sell (POST /api/orders). */
   writes: boolean;
+  /**
+   * Starts each server's measured run with no kept compute answer: they are
+   * kept in the shared database, so otherwise the first server loaded (and
+   * its warm-up) would fill them for the others.
+   */
+  coldKeptAnswers?: boolean;
 }
 
 const LEGACY_MIX: Mix = [
@@ -86,7 +112,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
   compute: {
     name: 'compute',
-    description: 'GET /api/products/:id/recommendations: Python through the bounded gate.',
+    description: 'GET /api/products/:id/recommendations with Cache-Control: no-cache: Python through the bounded gate, every time.',
     targets: ['shop-api'],
     mix: [['recommendations', 1]],
     required: ['recommendations'],
@@ -94,10 +120,42 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     spawnsPython: true,
     writes: false,
   },
+  'compute-repeat': {
+    name: 'compute-repeat',
+    description:
+      "GET /api/products/:id/recommendations?limit=10 with a shop's skew (a few products get most requests), and 10% GET /api/forecast over four fixed questions: what kept compute answers serve. Each server's measured run starts with none kept.",
+    targets: ['shop-api'],
+    mix: [
+      ['recommendations-popular', 9],
+      ['forecast', 1],
+    ],
+    required: ['recommendations-popular'],
+    baseline: 'ceiling',
+    spawnsPython: true,
+    writes: false,
+    coldKeptAnswers: true,
+  },
+  'replica-failover': {
+    name: 'replica-failover',
+    description:
+      'Point reads, POST /api/orders, PATCH /api/orders/:id (the lifecycle) and GET /api/orders/:id of the run\'s own writes with their Consistency-Token; the replica is stopped (fast) at one third of the run and started at two thirds.',
+    targets: ['shop-api'],
+    replicaOnly: true,
+    mix: [
+      ['product', 40],
+      ['create-order', 15],
+      ['advance-order', 15],
+      ['own-read', 30],
+    ],
+    required: ['create-order', 'advance-order', 'own-read'],
+    baseline: null,
+    spawnsPython: false,
+    writes: true,
+  },
   mixed: {
     name: 'mixed',
     description:
-      'Reads (product, list, customer, order) with 10% POST /api/orders of 1-3 lines and 8% PATCH /api/orders/:id paying, shipping, cancelling or refunding the orders it placed.',
+      "Reads (product, list, customer, order) with 10% POST /api/orders of 1-3 lines, 8% PATCH /api/orders/:id paying, shipping, cancelling or refunding the orders it placed, and a few percent compute (recommendations with a shop's skew, forecasts); after the run, a sample of its compute questions is asked again with and without Cache-Control: no-cache.",
     targets: ['shop-api'],
     mix: [
       ['product', 35],
@@ -106,10 +164,12 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
       ['order', 20],
       ['create-order', 10],
       ['advance-order', 8],
+      ['recommendations-popular', 3],
+      ['forecast', 1],
     ],
     required: ['create-order'],
     baseline: 'ceiling',
-    spawnsPython: false,
+    spawnsPython: true,
     writes: true,
   },
 };

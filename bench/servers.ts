@@ -1,21 +1,24 @@
-// Starting the three servers under test, each as its own process.
+// Starting the servers under test, each as its own process.
 import path from 'node:path';
 import { freePort, startServer, tsxCommand, type ServerProcess } from './processes.js';
-import type { TargetName } from './scenarios.js';
+import type { TargetSpec } from './targets.js';
 
 export interface ServerContext {
   root: string;
   env: NodeJS.ProcessEnv;
   databaseUrl: string;
+  /** The streaming replica's URL of the same database (--replica). */
+  replicaUrl: string | null;
   apiToken: string;
   legacyDataDir: string;
 }
 
-export async function startTarget(target: TargetName, ctx: ServerContext): Promise<ServerProcess> {
+export async function startTarget(target: TargetSpec, ctx: ServerContext): Promise<ServerProcess> {
   const port = await freePort();
-  if (target === 'shop-api') {
+  if (target.kind === 'shop-api') {
+    if (target.replica && !ctx.replicaUrl) throw new Error(`${target.name} needs a replica (--replica)`);
     return startServer({
-      name: 'shop-api',
+      name: target.name,
       // The production command (README): the build, run by node itself.
       command: [process.execPath, ['dist/server.js']],
       cwd: ctx.root,
@@ -27,12 +30,16 @@ export async function startTarget(target: TargetName, ctx: ServerContext): Promi
         LOG_LEVEL: 'warn',
         API_TOKEN: ctx.apiToken,
         NODE_ENV: 'production',
+        // Set for every variant, so that an inherited WORKERS or DATABASE_REPLICA_URLS cannot make a name untrue
+        // (empty is unset; REPLICA_MAX_LAG_MS is inherited or the server's default).
+        WORKERS: String(target.workers),
+        DATABASE_REPLICA_URLS: target.replica ? (ctx.replicaUrl as string) : '',
       },
       port,
       readyPath: '/readyz',
     });
   }
-  if (target === 'legacy') {
+  if (target.kind === 'legacy') {
     return startServer({
       name: 'legacy',
       // python3 as found on PATH, as the original ran it.

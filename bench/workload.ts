@@ -1,6 +1,8 @@
 // What the load generator asks for: endpoints, request mixes, and the seeded
 // request sequences built from ids that exist in the imported data.
 import { createRandom, type Random } from '../seed/random.js';
+import { CacheTally, headerOf, type ResponseHeaders } from './cache-status.js';
+import { FailoverTally, OwnWrites, type OwnWrite } from './consistency.js';
 
 /** Ids and values that exist in the benchmark database (and the legacy files). */
 export interface Dataset {
@@ -18,8 +20,12 @@ export interface BenchRequest {
   method: 'GET' | 'POST' | 'PATCH';
   path: string;
   body?: string;
-  /** Reads the answer (to follow the orders it created). */
-  after?: (status: number, body: string) => void;
+  /** Sent on top of the defaults (accept, authorization, content-type). */
+  headers?: Record<string, string>;
+  /** For a read of an own write: the write it checks. */
+  own?: OwnWrite;
+  /** Reads the answer (to follow the orders it created, to count kept compute answers); ms since it was sent. */
+  after?: (status: number, body: string, headers: ResponseHeaders, ms: number) => void;
 }
 
 export type EndpointKey =
@@ -31,12 +37,17 @@ export type EndpointKey =
   | 'order'
   | 'stats'
   | 'recommendations'
+  | 'recommendations-popular'
+  | 'forecast'
   | 'create-order'
-  | 'advance-order';
+  | 'advance-order'
+  | 'own-read';
 
 interface Endpoint {
   label: string;
-  make(random: Random, data: Dataset, orders: OrderLifecycle): BenchRequest;
+  make(random: Random, data: Dataset, state: RunState): BenchRequest;
+  /** Its answers are read (bodies kept by autocannon, which costs the load generator a little). */
+  readsAnswers?: boolean;
 }
 
 type LiveStatus = 'pending' | 'paid';
@@ -52,12 +63,13 @@ export class OrderLifecycle {
   /** Status changes answered 200, by target status. */
   readonly moved: Record<string, number> = {};
 
-  /** Follows an order from the answer that placed or moved it. */
-  follow(status: number, body: string): void {
-    if (status !== 200 && status !== 201) return;
+  /** Follows an order from the answer that placed or moved it; returns the order answered, if any. */
+  follow(status: number, body: string): { id: number; status: string } | undefined {
+    if (status !== 200 && status !== 201) return undefined;
     const order = JSON.parse(body) as { id: number; status: string };
     if (status === 200) this.moved[order.status] = (this.moved[order.status] ?? 0) + 1;
     if (order.status === 'pending' || order.status === 'paid') this.waiting.push({ id: order.id, status: order.status });
+    return order;
   }
 
   /** The next step for the order waiting longest, if one waits. */
@@ -70,7 +82,56 @@ export class OrderLifecycle {
   }
 }
 
+/**
+ * What one measured run follows and counts besides autocannon's figures:
+ * the orders it placed, its own writes and their tokens, the compute
+ * answers' Cache-Status, the compute questions it asked, and (in
+ * replica-failover) every answer.
+ */
+export class RunState {
+  readonly orders = new OrderLifecycle();
+  readonly own = new OwnWrites();
+  readonly cache = new CacheTally();
+  /** Compute questions (paths) answered 200, for the stale-answer check after mixed. */
+  readonly computeAsked = new Set<string>();
+  constructor(readonly failover: FailoverTally | null = null) {}
+}
+
 const get = (path: string): BenchRequest => ({ method: 'GET', path });
+
+/** A compute question: its answers' Cache-Status counted, the question kept once answered. */
+function compute(path: string, state: RunState, headers?: Record<string, string>): BenchRequest {
+  return {
+    method: 'GET',
+    path,
+    ...(headers ? { headers } : {}),
+    after: (status, _body, headers, ms) => {
+      state.cache.record(headers, ms);
+      if (status === 200) state.computeAsked.add(path);
+    },
+  };
+}
+
+/** A write that places or moves an order: the lifecycle follows it, and its token is kept for a read of it. */
+function orderWrite(request: Omit<BenchRequest, 'after'>, state: RunState): BenchRequest {
+  return {
+    ...request,
+    after: (status, body, headers) => {
+      const order = state.orders.follow(status, body);
+      if (order) state.own.wrote(order.id, order.status, headerOf(headers, 'consistency-token'));
+    },
+  };
+}
+
+/** A few fixed forecast questions, on days the data holds (a fixed `until`: the same question every time). */
+export function forecastQuestions(data: Dataset): string[] {
+  const until = lastDayOfMonth(data.months[data.months.length - 1] as string);
+  const questions = [`days=14&history=90&until=${until}`, `days=30&history=365&until=${until}`];
+  for (const category of data.categories.slice(0, 2)) {
+    questions.push(`days=7&history=60&until=${until}&category=${encodeURIComponent(category)}`);
+  }
+  return questions.map((q) => `/api/forecast?${q}`);
+}
 
 function lastDayOfMonth(month: string): string {
   const [year, mm] = month.split('-').map(Number) as [number, number];
@@ -102,40 +163,63 @@ export const ENDPOINTS: Record<EndpointKey, Endpoint> = {
     },
   },
   recommendations: {
-    label: 'GET /api/products/:id/recommendations',
-    make: (r, d) => get(`/api/products/${r.pick(d.productIds)}/recommendations?limit=5`),
+    // Always computed: the compute scenario measures Python behind the gate, compute-repeat the kept answers.
+    label: 'GET /api/products/:id/recommendations with Cache-Control: no-cache (computed every time)',
+    make: (r, d, s) => compute(`/api/products/${r.pick(d.productIds)}/recommendations?limit=5`, s, NO_CACHE),
+    readsAnswers: true,
+  },
+  'recommendations-popular': {
+    // limit=10: not the compute scenario's questions, whose (no-cache) answers are kept as well.
+    label: "GET /api/products/:id/recommendations?limit=10 (a shop's skew: a few products get most requests)",
+    make: (r, d, s) => compute(`/api/products/${d.productIds[r.skewed(d.productIds.length, POPULARITY)]}/recommendations?limit=10`, s),
+    readsAnswers: true,
+  },
+  forecast: {
+    label: 'GET /api/forecast (four fixed questions)',
+    make: (r, d, s) => compute(r.pick(forecastQuestions(d)), s),
+    readsAnswers: true,
   },
   'create-order': {
     label: 'POST /api/orders',
-    make: (r, d, orders) => {
+    make: (r, d, s) => {
       const lines = r.int(1, 3);
       const items = Array.from({ length: lines }, () => ({
         product_id: r.pick(d.productIds),
         quantity: r.int(1, 3),
       }));
-      return {
-        method: 'POST',
-        path: '/api/orders',
-        body: JSON.stringify({ customer_id: r.pick(d.customerIds), items }),
-        after: (status, body) => orders.follow(status, body),
-      };
+      return orderWrite({ method: 'POST', path: '/api/orders', body: JSON.stringify({ customer_id: r.pick(d.customerIds), items }) }, s);
     },
+    readsAnswers: true,
   },
   'advance-order': {
     label: 'PATCH /api/orders/:id (pay, ship, cancel or refund an order the run placed)',
-    make: (r, d, orders) => {
-      const step = orders.nextStep(r);
+    make: (r, d, s) => {
+      const step = s.orders.nextStep(r);
       // Nothing placed yet waits: place one instead.
-      if (!step) return ENDPOINTS['create-order'].make(r, d, orders);
-      return {
-        method: 'PATCH',
-        path: `/api/orders/${step.id}`,
-        body: JSON.stringify({ status: step.status }),
-        after: (status, body) => orders.follow(status, body),
-      };
+      if (!step) return ENDPOINTS['create-order'].make(r, d, s);
+      return orderWrite({ method: 'PATCH', path: `/api/orders/${step.id}`, body: JSON.stringify({ status: step.status }) }, s);
     },
+    readsAnswers: true,
+  },
+  'own-read': {
+    label: 'GET /api/orders/:id of an own write, with its Consistency-Token',
+    make: (r, d, s) => {
+      const own = s.own.take();
+      // No write answered yet: a point read instead.
+      if (!own) return ENDPOINTS.product.make(r, d, s);
+      return { ...get(`/api/orders/${own.id}`), headers: { 'consistency-token': own.token }, own };
+    },
+    readsAnswers: true,
   },
 };
+
+const NO_CACHE = { 'cache-control': 'no-cache' };
+
+/**
+ * seed/random's skew power for popular products: the first 1% of the
+ * products get about 30% of the requests, the first 10% about 55%.
+ */
+const POPULARITY = 4;
 
 /** Picks a key with probability proportional to its weight. */
 export function pickWeighted<K>(random: Random, weighted: ReadonlyArray<readonly [K, number]>): K {
@@ -152,13 +236,33 @@ export function pickWeighted<K>(random: Random, weighted: ReadonlyArray<readonly
 /** Endpoints with relative weights. */
 export type Mix = ReadonlyArray<readonly [EndpointKey, number]>;
 
+/** Whether a run of this mix must hand answers to the requests' `after`. */
+export const readsAnswers = (mix: Mix) => mix.some(([key]) => ENDPOINTS[key].readsAnswers === true);
+
+/** Whether a mix asks compute questions (whose answers may be kept). */
+export const asksCompute = (mix: Mix) => mix.some(([key]) => key === 'recommendations' || key === 'recommendations-popular' || key === 'forecast');
+
 /**
  * An endless request sequence; the same seed gives the same sequence, so two
- * servers measured one after the other are asked for the same things.
+ * servers measured one after the other are asked for the same things (as
+ * long as their answers agree: the lifecycle and own reads follow answers).
+ * With a failover tally, every answer is also counted there.
  */
-export function requestSequence(mix: Mix, data: Dataset, seed: number, orders = new OrderLifecycle()): () => BenchRequest {
+export function requestSequence(mix: Mix, data: Dataset, seed: number, state = new RunState()): () => BenchRequest {
   const random = createRandom(seed);
-  return () => ENDPOINTS[pickWeighted(random, mix)].make(random, data, orders);
+  const failover = state.failover;
+  return () => {
+    const req = ENDPOINTS[pickWeighted(random, mix)].make(random, data, state);
+    if (!failover) return req;
+    const { after, own } = req;
+    return {
+      ...req,
+      after: (status, body, headers, ms) => {
+        after?.(status, body, headers, ms);
+        failover.answered(req.method, status, body, own);
+      },
+    };
+  };
 }
 
 /** A request that tells whether a route exists: a 404 to it means the route is missing. */
@@ -166,5 +270,8 @@ export function probeRequest(key: EndpointKey, data: Dataset): BenchRequest {
   // An empty order body is a 400/422 where the route exists, and creates nothing.
   if (key === 'create-order') return { method: 'POST', path: '/api/orders', body: '{}' };
   if (key === 'advance-order') return { method: 'PATCH', path: `/api/orders/${data.orderIds[0]}`, body: '{}' };
-  return ENDPOINTS[key].make(createRandom(1), data, new OrderLifecycle());
+  // GET /api/orders/:id of an order that exists.
+  if (key === 'own-read') return ENDPOINTS.order.make(createRandom(1), data, new RunState());
+  const { method, path } = ENDPOINTS[key].make(createRandom(1), data, new RunState());
+  return { method, path };
 }

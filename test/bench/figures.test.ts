@@ -34,6 +34,7 @@ function run(target: RunResult['target'], over: Partial<RunResult>): RunResult {
     peakRssBytes: 100 * 1048576,
     peakRssWithPythonBytes: 100 * 1048576,
     peakPython: 0,
+    serverProcesses: 1,
     loadAvgBefore: 1.5,
     ...over,
   };
@@ -103,8 +104,10 @@ describe('ratios and formatting', () => {
       options: { connections: 100 },
       machine: { cpus: 2 },
       data: { orders: 100000 },
+      notes: [],
+      aims: [],
       scenarios: [
-        { name: 'ceiling', description: 'c', status: 'ok', notes: [], mix: [], runs: [run('ceiling', { rps: 50000 })], comparison: null },
+        { name: 'ceiling', description: 'c', status: 'ok', notes: [], mix: [], runs: [run('ceiling', { rps: 50000 })], comparison: null, variants: [] },
         {
           name: 'point-read',
           description: 'p',
@@ -113,8 +116,9 @@ describe('ratios and formatting', () => {
           mix: [{ endpoint: 'GET /api/products/:id', weight: 1 }],
           runs: [run('shop-api', { rps: 6000 })],
           comparison: compare('ceiling', run('shop-api', { rps: 6000 }), run('ceiling', { rps: 50000 })),
+          variants: [],
         },
-        { name: 'compute', description: 'x', status: 'skipped', skipReason: 'endpoint missing (404): GET /x', notes: [], mix: [], runs: [], comparison: null },
+        { name: 'compute', description: 'x', status: 'skipped', skipReason: 'endpoint missing (404): GET /x', notes: [], mix: [], runs: [], comparison: null, variants: [] },
       ],
     };
     const table = tableOf(report.scenarios);
@@ -148,7 +152,7 @@ describe('options', () => {
     expect(scenariosFor('point-read').map((s) => s.name)).toEqual(['ceiling', 'point-read']);
     expect(scenariosFor('legacy-load').map((s) => s.name)).toEqual(['legacy-load']);
     expect(scenariosFor('all').map((s) => s.name)).toEqual([
-      'ceiling', 'legacy-load', 'point-read', 'list-read', 'stats', 'compute', 'mixed',
+      'ceiling', 'legacy-load', 'point-read', 'list-read', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'mixed',
     ]);
   });
 });
@@ -197,9 +201,9 @@ describe('failedRuns and importSummary', () => {
   it('fails runs where every answer was an error, not runs with no answer', async () => {
     const { failedRuns } = await import('../../bench/run.js');
     const { importSummary } = await import('../../bench/report.js');
-    const scenario = (runs: RunResult[]) => ({ name: 'point-read' as const, description: '', status: 'ok' as const, notes: [], mix: [], runs, comparison: null });
+    const scenario = (runs: RunResult[]) => ({ name: 'point-read' as const, description: '', status: 'ok' as const, notes: [], mix: [], runs, comparison: null, variants: [] });
     const report = (runs: RunResult[]): BenchReport => ({
-      scenario: 'point-read', startedAt: '', finishedAt: '', options: {}, machine: {}, data: {}, scenarios: [scenario(runs)],
+      scenario: 'point-read', startedAt: '', finishedAt: '', options: {}, machine: {}, data: {}, notes: [], scenarios: [scenario(runs)], aims: [],
     });
     expect(failedRuns(report([run('shop-api', {})]))).toEqual([]);
     expect(failedRuns(report([run('legacy', { responses: 0, ok: 0, statusCounts: {} })]))).toEqual([]);

@@ -1,0 +1,81 @@
+// The targets the benchmark states, judged on a report's figures. They are
+// reported (met or missed), not exit codes: a missed aim is a finding about
+// the server, not a broken benchmark.
+import { int, mb, num } from './format.js';
+import type { Aim, ScenarioResult } from './report-types.js';
+import type { TargetName } from './scenarios.js';
+import { isShopApi } from './targets.js';
+
+/** Each shop-api process (the started one and each worker) stays under this resident memory. */
+export const PROCESS_RSS_AIM_BYTES = 150 * 1048576;
+/** compute-repeat serves at least this many requests per second, with no error. */
+export const COMPUTE_REPEAT_AIM_RPS = 1000;
+
+/** Requests that failed: non-2xx answers plus requests with no answer. */
+const failures = (r: { responses: number; ok: number; errors: number }) => r.responses - r.ok + r.errors;
+
+export function aimsOf(scenarios: ScenarioResult[]): Aim[] {
+  const aims: Aim[] = [];
+
+  // Memory: per shop-api server, its largest process over every scenario.
+  const largest = new Map<TargetName, { bytes: number; scenario: string }>();
+  for (const s of scenarios) {
+    for (const r of s.runs) {
+      if (!isShopApi(r.target) || r.peakRssBytes === null) continue;
+      const seen = largest.get(r.target);
+      if (!seen || r.peakRssBytes > seen.bytes) largest.set(r.target, { bytes: r.peakRssBytes, scenario: s.name });
+    }
+  }
+  for (const [target, { bytes, scenario }] of largest) {
+    aims.push({
+      aim: 'each server process < 150 MB',
+      scenario: 'all',
+      target,
+      value: `largest process ${mb(bytes)} (in ${scenario})`,
+      met: bytes < PROCESS_RSS_AIM_BYTES,
+    });
+  }
+
+  for (const s of scenarios) {
+    for (const r of s.runs) {
+      if (s.name === 'replica-failover' && r.failover) {
+        const f = r.failover;
+        aims.push({
+          aim: 'replica failover: zero errors and zero stale reads of own writes',
+          scenario: s.name,
+          target: r.target,
+          value: `${int(f.errors)} errors, ${int(f.staleReads)} stale of ${int(f.ownReads)} own reads`,
+          met: f.ownReads === 0 ? null : f.errors === 0 && f.staleReads === 0,
+        });
+      }
+      if (s.name === 'compute-repeat') {
+        aims.push({
+          aim: `repeated compute questions: ≥ ${int(COMPUTE_REPEAT_AIM_RPS)} req/s with zero errors`,
+          scenario: s.name,
+          target: r.target,
+          value: `${num(r.rps)} req/s, ${int(failures(r))} errors (${r.connections} connections)`,
+          met: r.responses === 0 ? null : r.rps >= COMPUTE_REPEAT_AIM_RPS && failures(r) === 0,
+        });
+      }
+      if (r.staleCompute) {
+        const c = r.staleCompute;
+        aims.push({
+          aim: 'no stale compute answer after writes',
+          scenario: s.name,
+          target: r.target,
+          value: `${c.mismatches} of ${c.checked} compared questions differ${c.unchecked ? ` (${c.unchecked} not compared)` : ''}`,
+          met: c.checked === 0 ? null : c.mismatches === 0,
+        });
+      }
+    }
+  }
+  return aims;
+}
+
+export function aimLines(aims: Aim[]): string[] {
+  return aims.map((a) => {
+    const verdict = a.met === null ? 'not measured' : a.met ? 'met' : 'MISSED';
+    const where = a.scenario === 'all' ? a.target : `${a.scenario} on ${a.target}`;
+    return `- ${verdict}: ${a.aim}: ${where}: ${a.value}`;
+  });
+}

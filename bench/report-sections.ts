@@ -1,0 +1,76 @@
+// The report's parts beyond the main table: variants against plain shop-api,
+// kept compute answers, and the replica outage.
+import { int, ms, num, pct, pctOrDash, times } from './format.js';
+import type { ScenarioResult } from './report-types.js';
+
+/** `**point-read**: against shop-api: shop-api-w2 req/s ×1.7 (…), p99 ×0.8 (…); …` */
+export function variantLine(s: ScenarioResult): string {
+  const plain = s.runs.find((r) => r.target === 'shop-api');
+  const parts = s.variants.map((v) => {
+    const run = s.runs.find((r) => r.target === v.target);
+    return (
+      `${v.target} req/s ${times(v.rps)} (${num(run?.rps ?? 0)} vs ${num(plain?.rps ?? 0)}), ` +
+      `p99 ${times(v.p99)} (${ms(run?.latencyMs?.p99)} vs ${ms(plain?.latencyMs?.p99)} ms)`
+    );
+  });
+  return `**${s.name}**: against shop-api: ${parts.join('; ')}`;
+}
+
+/** Compute answers by Cache-Status, per run that asked for compute, and mixed's check of kept answers. */
+export function computeSection(scenarios: ScenarioResult[]): string[] {
+  const rows: string[] = [];
+  for (const s of scenarios) {
+    for (const r of s.runs) {
+      const c = r.cache;
+      if (!c && !r.staleCompute) continue;
+      const miss = c?.missLatencyMs;
+      const server = r.serverCache ? `${int(r.serverCache.hits)} / ${int(r.serverCache.misses)} / ${int(r.serverCache.shared)}` : '–';
+      const stale = r.staleCompute
+        ? `${r.staleCompute.mismatches} of ${r.staleCompute.checked}${r.staleCompute.unchecked ? ` (${r.staleCompute.unchecked} not compared)` : ''}`
+        : '–';
+      rows.push(
+        `| ${s.name} | ${r.target} | ${c ? int(c.answers) : '–'} | ${c ? int(c.hits) : '–'} | ${c ? int(c.collapsed) : '–'} | ` +
+          `${c ? int(c.misses) : '–'} | ${c ? int(c.refreshed) : '–'} | ${c ? int(c.unknown) : '–'} | ${pctOrDash(c?.hitRate)} | ${pctOrDash(c?.collapsedRate)} | ` +
+          `${miss ? `${ms(miss.p50)} / ${ms(miss.p99)}` : '–'} | ${server} | ${stale} |`,
+      );
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## Compute answers',
+    '',
+    'By the Cache-Status header of each compute answer during the measured run; "–" where the server sent none.',
+    '',
+    '| scenario | server | compute answers | hits | collapsed | misses | no-cache | no header | hit rate | collapsed rate | first answer (miss) p50 / p99 ms | queue-stats hits / misses / shared | stale compute answers |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+  ];
+}
+
+/** replica-failover's counts per run. */
+export function failoverSection(scenarios: ScenarioResult[]): string[] {
+  const rows: string[] = [];
+  for (const s of scenarios) {
+    for (const r of s.runs) {
+      const f = r.failover;
+      if (!f) continue;
+      const down = f.stoppedAtS === null ? '–' : `${f.stoppedAtS} → ${f.backAtS ?? '–'}`;
+      rows.push(
+        `| ${r.target} | ${num(r.rps)} | ${int(f.errors)} | ${int(f.refused)} | ${int(f.ownReads)} | ${int(f.staleReads)} | ${int(f.ownReadErrors)} | ` +
+          `${int(f.readsOkWhileDown)} / ${int(f.readsWhileDown)}${f.readsWhileDown ? ` (${pct(f.readsOkWhileDown / f.readsWhileDown)})` : ''} | ${down} |`,
+      );
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## Replica failover',
+    '',
+    'The replica stopped (fast) at one third of the run and started at two thirds. Errors: non-2xx answers other than 409s to writes and stale reads, plus requests with no answer.',
+    '',
+    '| server | req/s | errors | refused writes (409) | own reads (with token) | stale reads | own-read errors | reads while replica down (2xx / all) | replica down (s into the run) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows,
+    '',
+  ];
+}

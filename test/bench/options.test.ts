@@ -1,0 +1,60 @@
+// bench/options.ts and bench/targets.ts: --workers and --replica, and the servers each scenario loads.
+import { describe, expect, it } from 'vitest';
+import { parseBenchArgs, UsageError } from '../../bench/options.js';
+import { SCENARIOS, scenariosFor } from '../../bench/scenarios.js';
+import { shopApiVariants, targetsOf } from '../../bench/targets.js';
+
+const names = (specs: Array<{ name: string }>) => specs.map((s) => s.name);
+
+describe('--workers and --replica', () => {
+  it('are off by default, also with --quick', () => {
+    expect(parseBenchArgs([])).toMatchObject({ workers: null, replica: false });
+    expect(parseBenchArgs(['--quick', '--out', '/tmp/x'])).toMatchObject({ workers: null, replica: false, quick: true });
+  });
+
+  it('take 2 to 64 workers, and a flag for the replica', () => {
+    expect(parseBenchArgs(['--workers', '2'])).toMatchObject({ workers: 2 });
+    expect(parseBenchArgs(['--workers', '64', '--replica'])).toMatchObject({ workers: 64, replica: true });
+    expect(parseBenchArgs(['--replica', '--quick'])).toMatchObject({ workers: null, replica: true, connections: 10 });
+  });
+
+  it('reject 1, 65, non-integers, a missing value and a value for --replica', () => {
+    for (const bad of ['1', '0', '65', '2.5', 'two']) {
+      expect(() => parseBenchArgs(['--workers', bad])).toThrow(/--workers must be an integer from 2 to 64/);
+    }
+    expect(() => parseBenchArgs(['--workers=-2'])).toThrow(/--workers must be an integer from 2 to 64/);
+    expect(() => parseBenchArgs(['--workers'])).toThrow(UsageError);
+    expect(() => parseBenchArgs(['--replica=yes'])).toThrow(UsageError);
+  });
+});
+
+describe('servers per scenario', () => {
+  it('is plain shop-api alone without the options', () => {
+    expect(names(shopApiVariants({ workers: null, replica: false }))).toEqual(['shop-api']);
+    expect(names(targetsOf(SCENARIOS['legacy-load'], { workers: null, replica: false }))).toEqual(['legacy', 'shop-api']);
+    expect(targetsOf(SCENARIOS['replica-failover'], { workers: 4, replica: false })).toEqual([]);
+  });
+
+  it('adds -wN, -replica and -wN-replica after shop-api, with their settings', () => {
+    const both = shopApiVariants({ workers: 4, replica: true });
+    expect(both).toEqual([
+      { name: 'shop-api', kind: 'shop-api', workers: 1, replica: false },
+      { name: 'shop-api-w4', kind: 'shop-api', workers: 4, replica: false },
+      { name: 'shop-api-replica', kind: 'shop-api', workers: 1, replica: true },
+      { name: 'shop-api-w4-replica', kind: 'shop-api', workers: 4, replica: true },
+    ]);
+    expect(names(shopApiVariants({ workers: null, replica: true }))).toEqual(['shop-api', 'shop-api-replica']);
+    expect(names(targetsOf(SCENARIOS['legacy-load'], { workers: 3, replica: false }))).toEqual(['legacy', 'shop-api', 'shop-api-w3']);
+  });
+
+  it('leaves the ceiling alone and runs replica-failover on the replica variants only', () => {
+    expect(names(targetsOf(SCENARIOS.ceiling, { workers: 4, replica: true }))).toEqual(['ceiling']);
+    expect(names(targetsOf(SCENARIOS['replica-failover'], { workers: 4, replica: true }))).toEqual(['shop-api-replica', 'shop-api-w4-replica']);
+    expect(names(targetsOf(SCENARIOS['replica-failover'], { workers: null, replica: true }))).toEqual(['shop-api-replica']);
+  });
+
+  it('adds the ceiling to new scenarios that report a share of it, and none to replica-failover', () => {
+    expect(scenariosFor('compute-repeat').map((s) => s.name)).toEqual(['ceiling', 'compute-repeat']);
+    expect(scenariosFor('replica-failover').map((s) => s.name)).toEqual(['replica-failover']);
+  });
+});

@@ -1,0 +1,105 @@
+// bench/report.ts, bench/report-sections.ts and bench/aims.ts: variants against plain shop-api, compute answers, failover, aims.
+import { describe, expect, it } from 'vitest';
+import { aimsOf } from '../../bench/aims.js';
+import { compareVariants, markdownOf, summaryOf, tableOf, type BenchReport, type RunResult, type ScenarioResult } from '../../bench/report.js';
+
+const MB = 1048576;
+
+function run(target: RunResult['target'], over: Partial<RunResult> = {}): RunResult {
+  return {
+    target, connections: 100, durationS: 20, responses: 20_000, ok: 20_000, rps: 1000, okRps: 1000,
+    latencyMs: { p50: 5, p95: 10, p99: 20, mean: 6, max: 40 }, statusCounts: { '200': 20_000 }, errors: 0, timeouts: 0, errorRate: 0,
+    peakRssBytes: 120 * MB, peakRssWithPythonBytes: 120 * MB, peakPython: 0, serverProcesses: 1, loadAvgBefore: 1, ...over,
+  };
+}
+
+const scenario = (name: ScenarioResult['name'], runs: RunResult[], over: Partial<ScenarioResult> = {}): ScenarioResult => ({
+  name, description: name, status: 'ok', notes: [], mix: [], runs, comparison: null, variants: compareVariants(runs), ...over,
+});
+
+describe('compareVariants', () => {
+  it('divides each variant by plain shop-api for req/s and p99', () => {
+    const runs = [
+      run('shop-api'),
+      run('shop-api-w4', { rps: 3500, latencyMs: { p50: 2, p95: 8, p99: 10, mean: 3, max: 20 } }),
+      run('shop-api-replica', { rps: 900, latencyMs: null }),
+    ];
+    expect(compareVariants(runs)).toEqual([
+      { target: 'shop-api-w4', rps: 3.5, p99: 0.5 },
+      { target: 'shop-api-replica', rps: 0.9, p99: null },
+    ]);
+    expect(compareVariants([run('legacy'), run('shop-api')])).toEqual([]);
+    expect(compareVariants([run('shop-api-replica'), run('shop-api-w2-replica')])).toEqual([]);
+  });
+});
+
+describe('the report of a run with variants', () => {
+  const failover = {
+    errors: 0, refused: 1, ownReads: 500, staleReads: 0, ownReadErrors: 0, readsWhileDown: 300, readsOkWhileDown: 300, stoppedAtS: 6.7, backAtS: 14.1,
+  };
+  const report: BenchReport = {
+    scenario: 'all', startedAt: '2026-11-30T09:00:00.000Z', finishedAt: '2026-11-30T09:10:00.000Z',
+    options: { workers: 2, replica: true }, machine: {}, data: {}, notes: ['a budget note'], aims: [],
+    scenarios: [
+      scenario('point-read', [
+        run('shop-api', { rps: 6000 }),
+        run('shop-api-w2', { rps: 9000, serverProcesses: 3, peakRssBytes: 160 * MB, peakRssWithPythonBytes: 400 * MB }),
+      ]),
+      scenario('compute-repeat', [
+        run('shop-api', {
+          rps: 2400,
+          cache: {
+            answers: 48_000, hits: 47_000, misses: 900, collapsed: 100, refreshed: 0, unknown: 0, hitRate: 0.9792, collapsedRate: 0.0021,
+            missLatencyMs: { count: 900, p50: 110, p99: 480, max: 900 },
+          },
+          serverCache: { hits: 47_000, misses: 900, shared: 100 },
+        }),
+        run('shop-api-w2', {
+          rps: 600, ok: 19_990, responses: 20_000,
+          cache: { answers: 20_000, hits: 0, misses: 0, collapsed: 0, refreshed: 0, unknown: 20_000, hitRate: null, collapsedRate: null, missLatencyMs: null },
+        }),
+      ]),
+      scenario('replica-failover', [run('shop-api-replica', { failover }), run('shop-api-w2-replica', { failover: { ...failover, staleReads: 2 } })]),
+      scenario('mixed', [run('shop-api', { staleCompute: { asked: 40, checked: 20, mismatches: 0, unchecked: 0, examples: [] } })]),
+    ],
+  };
+  report.aims = aimsOf(report.scenarios);
+
+  it('has a procs column and the largest process in peak RSS', () => {
+    expect(tableOf(report.scenarios)).toContain('| point-read | shop-api-w2 | 100 | 20 | 9,000 | 1,000 | 5 | 10 | 20 | – | 0% | 3 | 160 MB | 400 MB | 0 | 1.00 |');
+  });
+
+  it('states the ratios of each variant to shop-api', () => {
+    expect(summaryOf(report)).toContain(
+      '- **point-read**: against shop-api: shop-api-w2 req/s ×1.5 (9,000 vs 6,000), p99 ×1 (20 vs 20 ms)',
+    );
+  });
+
+  it('has hit rates, "–" where unknown, and the latency of misses', () => {
+    const md = markdownOf(report, '2026-11-30-090000-all.svg');
+    expect(md).toContain('| compute-repeat | shop-api | 48,000 | 47,000 | 100 | 900 | 0 | 0 | 97.9% | 0.2% | 110 / 480 | 47,000 / 900 / 100 | – |');
+    expect(md).toContain('| compute-repeat | shop-api-w2 | 20,000 | 0 | 0 | 0 | 0 | 20,000 | – | – | – | – | – |');
+    expect(md).toContain('| mixed | shop-api | – | – | – | – | – | – | – | – | – | – | 0 of 20 |');
+    expect(md).toContain('![req/s per scenario and server (log scale)](2026-11-30-090000-all.svg)');
+    expect(md).toContain('- a budget note');
+  });
+
+  it('has the failover table', () => {
+    expect(summaryOf(report)).toContain('| shop-api-w2-replica | 1,000 | 0 | 1 | 500 | 2 | 0 | 300 / 300 (100%) | 6.7 → 14.1 |');
+  });
+
+  it('judges the aims', () => {
+    const lines = summaryOf(report).split('\n').filter((l) => /^- (met|MISSED|not measured): /.test(l));
+    expect(lines).toEqual([
+      '- met: each server process < 150 MB: shop-api: largest process 120 MB (in point-read)',
+      '- MISSED: each server process < 150 MB: shop-api-w2: largest process 160 MB (in point-read)',
+      '- met: each server process < 150 MB: shop-api-replica: largest process 120 MB (in replica-failover)',
+      '- met: each server process < 150 MB: shop-api-w2-replica: largest process 120 MB (in replica-failover)',
+      '- met: repeated compute questions: ≥ 1,000 req/s with zero errors: compute-repeat on shop-api: 2,400 req/s, 0 errors (100 connections)',
+      '- MISSED: repeated compute questions: ≥ 1,000 req/s with zero errors: compute-repeat on shop-api-w2: 600 req/s, 10 errors (100 connections)',
+      '- met: replica failover: zero errors and zero stale reads of own writes: replica-failover on shop-api-replica: 0 errors, 0 stale of 500 own reads',
+      '- MISSED: replica failover: zero errors and zero stale reads of own writes: replica-failover on shop-api-w2-replica: 0 errors, 2 stale of 500 own reads',
+      '- met: no stale compute answer after writes: mixed on shop-api: 0 of 20 compared questions differ',
+    ]);
+  });
+});
