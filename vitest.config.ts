@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Throw-away PostgreSQL servers need root; they run with vitest.cluster.config.ts.
-    exclude: [...configDefaults.exclude, 'test/cluster/**'],
+    // Throw-away PostgreSQL servers need root, the browser tests Chromium: they run with
+    // vitest.cluster.config.ts and vitest.browser.config.ts.
+    exclude: [...configDefaults.exclude, 'test/cluster/**', 'test/browser/**'],
     // Builds dist/, which the tests that start the server run (the production command).
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,

@@ -76,6 +76,14 @@ const DOCUMENT = {
   },
   // Relative: the document describes whichever server serves it.
   servers: [{ url: '/', description: 'The server this document was fetched from' }],
+  tags: [
+    { name: 'products', description: 'The catalogue: products, their categories, and changes to them' },
+    { name: 'orders', description: 'Orders: placed with their stock, then paid, shipped, cancelled or refunded' },
+    { name: 'customers', description: 'Customers and their orders (personal data: a token is needed)' },
+    { name: 'statistics', description: 'Sales of revenue orders per day, week or month' },
+    { name: 'compute', description: 'Recommendations and forecasts, computed by Python behind a bounded gate, kept by data version' },
+    { name: 'operations', description: 'Health, readiness, metrics, the compute queue, this document and its reference page' },
+  ],
 };
 
 // Routes that never touch the database; every other one can get the error

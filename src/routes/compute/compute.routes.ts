@@ -14,6 +14,7 @@ export const recommendations = createRoute({
   method: 'get',
   path: '/api/products/{id}/recommendations',
   operationId: 'getRecommendations',
+  tags: ['compute'],
   summary: 'Products bought by the same customers (cosine similarity), computed by a Python script',
   request: { params: idPath, query: recommendationsQuery },
   responses: {
@@ -26,6 +27,7 @@ export const forecast = createRoute({
   method: 'get',
   path: '/api/forecast',
   operationId: 'getForecast',
+  tags: ['compute'],
   summary: "Daily revenue forecast (Holt's linear trend), computed by a Python script",
   request: { query: forecastQuery },
   responses: {

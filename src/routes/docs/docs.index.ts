@@ -25,7 +25,6 @@ const START_SCRIPT = `window.ui = SwaggerUIBundle({
   dom_id: '#reference',
   deepLinking: true,
   displayOperationId: true,
-  tryItOutEnabled: true,
   // No call to the public validator: the page talks to this server only.
   validatorUrl: null,
 });

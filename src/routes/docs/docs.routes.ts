@@ -6,6 +6,7 @@ export const openapi = createRoute({
   method: 'get',
   path: '/openapi.json',
   operationId: 'getOpenApiDocument',
+  tags: ['operations'],
   summary: 'This document (OpenAPI 3.1)',
   request: { query: noQuery },
   responses: {
@@ -21,6 +22,7 @@ export const docs = createRoute({
   method: 'get',
   path: '/docs',
   operationId: 'getDocs',
+  tags: ['operations'],
   summary: 'An interactive reference of this API (Swagger UI), served from this server alone',
   request: { query: noQuery },
   responses: {

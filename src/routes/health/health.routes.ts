@@ -8,6 +8,7 @@ export const health = createRoute({
   method: 'get',
   path: '/healthz',
   operationId: 'getHealth',
+  tags: ['operations'],
   summary: 'Liveness: 200 while the process runs',
   request: { query: noQuery },
   responses: { 200: { description: 'Alive', content: json(statusSchema) }, ...problemResponses(400) },
@@ -17,6 +18,7 @@ export const ready = createRoute({
   method: 'get',
   path: '/readyz',
   operationId: 'getReadiness',
+  tags: ['operations'],
   summary: 'Readiness: the database answers and its schema is current',
   request: { query: noQuery },
   responses: {

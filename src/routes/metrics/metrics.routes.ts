@@ -6,6 +6,7 @@ export const metrics = createRoute({
   method: 'get',
   path: '/metrics',
   operationId: 'getMetrics',
+  tags: ['operations'],
   summary: 'Prometheus metrics: requests by route, the database pool, the compute gate, the process',
   request: { query: noQuery },
   responses: {

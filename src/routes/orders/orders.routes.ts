@@ -14,6 +14,7 @@ export const get = createRoute({
   method: 'get',
   path: '/api/orders/{id}',
   operationId: 'getOrder',
+  tags: ['orders'],
   summary: 'One order with its lines, and its ETag',
   security: bearerSecurity,
   middleware: [requireToken('read')] as const,
@@ -29,6 +30,7 @@ export const create = createRoute({
   method: 'post',
   path: '/api/orders',
   operationId: 'createOrder',
+  tags: ['orders'],
   summary: 'Place an order: stock is checked and taken in one transaction',
   security: bearerSecurity,
   middleware: [requireToken('write'), ...jsonBody()] as const,
@@ -53,6 +55,7 @@ export const patchStatus = createRoute({
   method: 'patch',
   path: '/api/orders/{id}',
   operationId: 'updateOrderStatus',
+  tags: ['orders'],
   summary: 'Move an order along: paid, shipped, cancelled (stock goes back) or refunded',
   description:
     'Allowed: pending -> paid | cancelled; paid -> shipped | cancelled | refunded; shipped -> refunded. Any other change is a 409 naming the current status; the status the order already has is a 200 that changes nothing.',

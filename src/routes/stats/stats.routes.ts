@@ -6,6 +6,7 @@ export const sales = createRoute({
   method: 'get',
   path: '/api/stats/sales',
   operationId: 'getSalesStats',
+  tags: ['statistics'],
   summary: 'Revenue orders, units and revenue per day, week or month, zeros included',
   request: { query: salesQuery },
   responses: {
