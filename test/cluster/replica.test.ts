@@ -138,11 +138,18 @@ describe('reads on a streaming replica', () => {
     await replica.waitForReplay(`${(BigInt(`0x${token.slice(4)}`) >> 32n).toString(16)}/${(BigInt(`0x${token.slice(4)}`) & 0xffffffffn).toString(16)}`);
     const [marks] = await replica.query<{ n: number }>('select count(*)::int as n from sales_stale_days', [], 'shop');
     const today = new Date().toISOString().slice(0, 10);
-    const before = await metric('db_replica_reads_total');
-    const viaApi = (await (
-      await fetch(`${server.baseUrl}/api/stats/sales?from=${today}&to=${today}&category=kitchen`, { headers: { 'consistency-token': token } })
-    ).json()) as { data: unknown[] };
-    expect(await metric('db_replica_reads_total')).toBeGreaterThan(before!);
+    // The server learns of the replay at its next check (every 100 ms): asked until the replica answers.
+    let viaApi: { data: unknown[] } | undefined;
+    await vi.waitFor(
+      async () => {
+        const before = await metric('db_replica_reads_total');
+        viaApi = (await (
+          await fetch(`${server.baseUrl}/api/stats/sales?from=${today}&to=${today}&category=kitchen`, { headers: { 'consistency-token': token } })
+        ).json()) as { data: unknown[] };
+        expect(await metric('db_replica_reads_total')).toBeGreaterThan(before!);
+      },
+      { timeout: 5_000, interval: 50 },
+    );
     const truth = await cluster.primary.query<{ orders: number; units: string; revenue_cents: string }>(
       `select count(distinct o.id)::int as orders, sum(i.quantity)::text as units, sum(i.quantity * i.unit_price_cents)::text as revenue_cents
          from orders o join order_items i on i.order_id = o.id join products p on p.id = i.product_id
@@ -150,7 +157,7 @@ describe('reads on a streaming replica', () => {
       [today],
       'shop',
     );
-    expect(viaApi.data).toEqual([
+    expect(viaApi!.data).toEqual([
       { period: today, orders: truth[0]!.orders, units: Number(truth[0]!.units), revenue_cents: Number(truth[0]!.revenue_cents) },
     ]);
     console.info(`stale marks on the replica during the read: ${marks!.n}`);
