@@ -1,7 +1,8 @@
 // The targets the benchmark states, judged on a report's figures. They are
 // reported (met or missed), not exit codes: a missed aim is a finding about
 // the server, not a broken benchmark.
-import { int, mb, num } from './format.js';
+import { ratio } from './figures.js';
+import { int, mb, ms, num, times } from './format.js';
 import type { Aim, ScenarioResult } from './report-types.js';
 import type { TargetName } from './scenarios.js';
 import { isShopApi } from './targets.js';
@@ -10,6 +11,11 @@ import { isShopApi } from './targets.js';
 export const PROCESS_RSS_AIM_BYTES = 150 * 1048576;
 /** compute-repeat serves at least this many requests per second, with no error. */
 export const COMPUTE_REPEAT_AIM_RPS = 1000;
+
+/** WORKERS=N (shop-api-wN) serves at least this many times one process's requests on reads, with a p99 under WORKERS_AIM_P99_MS. */
+export const WORKERS_AIM_RATIO = 1.3;
+export const WORKERS_AIM_P99_MS = 50;
+const WORKERS_AIM_SCENARIOS = new Set(['point-read', 'legacy-load']);
 
 /** Requests that failed: non-2xx answers plus requests with no answer. */
 const failures = (r: { responses: number; ok: number; errors: number }) => r.responses - r.ok + r.errors;
@@ -37,7 +43,19 @@ export function aimsOf(scenarios: ScenarioResult[]): Aim[] {
   }
 
   for (const s of scenarios) {
+    const plain = s.runs.find((r) => r.target === 'shop-api');
     for (const r of s.runs) {
+      if (WORKERS_AIM_SCENARIOS.has(s.name) && /^shop-api-w\d+$/.test(r.target) && plain) {
+        const gain = ratio(r.rps, plain.rps);
+        const p99 = r.latencyMs?.p99;
+        aims.push({
+          aim: `workers: ≥ ${times(WORKERS_AIM_RATIO)} one process's req/s, p99 < ${WORKERS_AIM_P99_MS} ms`,
+          scenario: s.name,
+          target: r.target,
+          value: `${times(gain)} (${num(r.rps)} vs ${num(plain.rps)} req/s), p99 ${ms(p99)} ms`,
+          met: gain === null || p99 === undefined ? null : gain >= WORKERS_AIM_RATIO && p99 < WORKERS_AIM_P99_MS,
+        });
+      }
       if (s.name === 'replica-failover' && r.failover) {
         const f = r.failover;
         aims.push({

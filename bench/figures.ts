@@ -35,6 +35,8 @@ export interface RawCounts {
   statusCodeStats: Record<string, { count: number }>;
   errors: number;
   timeouts: number;
+  /** Bytes received, headers included (autocannon's count). */
+  totalBytes?: number;
 }
 
 export interface LoadFigures {
@@ -54,6 +56,8 @@ export interface LoadFigures {
   timeouts: number;
   /** Share of requests that failed: non-2xx responses plus errors, over responses plus errors. */
   errorRate: number;
+  /** Bytes received per response, headers included; null when not counted or nothing answered. */
+  bytesPerResponse: number | null;
 }
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -78,6 +82,7 @@ export function figuresOf(raw: RawCounts, latency: Latency | null): LoadFigures 
     errors: raw.errors,
     timeouts: raw.timeouts,
     errorRate: attempts === 0 ? 0 : round((attempts - ok) / attempts, 4),
+    bytesPerResponse: raw.totalBytes === undefined || responses === 0 ? null : Math.round(raw.totalBytes / responses),
   };
 }
 

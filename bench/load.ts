@@ -14,6 +14,8 @@ export interface LoadOptions {
   next: () => BenchRequest;
   /** Bearer token sent with every request: writes and reads of personal data need it, the rest ignore it. */
   token?: string;
+  /** Headers sent with every request (a scenario's, e.g. Accept-Encoding); a request's own win. */
+  headers?: Record<string, string>;
   /** Called every second with the responses of that second. */
   onTick?: (responsesLastSecond: number) => void;
   /**
@@ -43,7 +45,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
       const headers: Record<string, string> = { ...(req.headers as Record<string, string>), accept: 'application/json' };
       if (next.body !== undefined) headers['content-type'] = 'application/json';
       if (options.token) headers.authorization = `Bearer ${options.token}`;
-      Object.assign(headers, next.headers);
+      Object.assign(headers, options.headers, next.headers);
       // One request at a time per connection: its context lives until the answer comes.
       context.after = next.after;
       context.sentAt = performance.now();

@@ -67,6 +67,7 @@ export async function measureRun(
       timeoutS: CLIENT_TIMEOUT_S,
       next: requestSequence(mix, ctx.data, seed + 500),
       token: apiToken,
+      ...(scenario.headers ? { headers: scenario.headers } : {}),
       followResponses: follow,
     });
   }
@@ -95,6 +96,7 @@ export async function measureRun(
     timeoutS: CLIENT_TIMEOUT_S,
     next: requestSequence(mix, ctx.data, seed, state),
     token: apiToken,
+    ...(scenario.headers ? { headers: scenario.headers } : {}),
     followResponses: follow,
     onTick: (count) => {
       elapsed += 1;

@@ -1,5 +1,6 @@
 // The report's parts beyond the main table: variants against plain shop-api,
-// kept compute answers, and the replica outage.
+// compression, kept compute answers, and the replica outage.
+import { ratio } from './figures.js';
 import { int, ms, num, pct, pctOrDash, times } from './format.js';
 import type { ScenarioResult } from './report-types.js';
 
@@ -14,6 +15,34 @@ export function variantLine(s: ScenarioResult): string {
     );
   });
   return `**${s.name}**: against shop-api: ${parts.join('; ')}`;
+}
+
+/** list-read-compressed against list-read, per server loaded in both: req/s and bytes per answer. */
+export function compressionSection(scenarios: ScenarioResult[]): string[] {
+  const plain = scenarios.find((s) => s.name === 'list-read');
+  const compressed = scenarios.find((s) => s.name === 'list-read-compressed');
+  if (!plain || !compressed) return [];
+  const rows: string[] = [];
+  for (const c of compressed.runs) {
+    const p = plain.runs.find((r) => r.target === c.target);
+    if (!p) continue;
+    rows.push(
+      `| ${c.target} | ${num(p.rps)} | ${num(c.rps)} | ${times(ratio(c.rps, p.rps))} | ${ms(p.latencyMs?.p99)} / ${ms(c.latencyMs?.p99)} | ` +
+        `${p.bytesPerResponse === null ? '–' : int(p.bytesPerResponse)} | ${c.bytesPerResponse === null ? '–' : int(c.bytesPerResponse)} | ` +
+        `${times(ratio(c.bytesPerResponse, p.bytesPerResponse))} |`,
+    );
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## Compression (list reads)',
+    '',
+    'The same requests without and with a browser\'s Accept-Encoding; bytes per answer as received, headers included.',
+    '',
+    '| server | req/s plain | req/s compressed | ratio | p99 ms plain / compressed | bytes per answer plain | compressed | ratio |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+  ];
 }
 
 /** Compute answers by Cache-Status, per run that asked for compute, and mixed's check of kept answers. */

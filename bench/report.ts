@@ -4,7 +4,7 @@ import { aimLines } from './aims.js';
 import { ratio, type LoadFigures } from './figures.js';
 import { int, mb, ms, num, pct, times } from './format.js';
 import type { BenchReport, Comparison, RunResult, ScenarioResult, VariantRatio } from './report-types.js';
-import { computeSection, failoverSection, variantLine } from './report-sections.js';
+import { compressionSection, computeSection, failoverSection, variantLine } from './report-sections.js';
 import type { TargetName } from './scenarios.js';
 
 export type { Aim, BenchReport, Comparison, RunResult, ScenarioResult, VariantRatio } from './report-types.js';
@@ -116,7 +116,7 @@ export function sectionsOf(report: BenchReport): string[] {
     }
     lines.push('');
   }
-  lines.push(...computeSection(report.scenarios), ...failoverSection(report.scenarios));
+  lines.push(...compressionSection(report.scenarios), ...computeSection(report.scenarios), ...failoverSection(report.scenarios));
   if (report.aims.length > 0) lines.push('## Aims', '', ...aimLines(report.aims), '');
   return lines;
 }

@@ -17,6 +17,7 @@ export const SCENARIO_NAMES = [
   'legacy-load',
   'point-read',
   'list-read',
+  'list-read-compressed',
   'stats',
   'compute',
   'compute-repeat',
@@ -37,6 +38,8 @@ export interface Scenario {
   required: EndpointKey[];
   /** What shop-api's figures are divided by. */
   baseline: 'legacy' | 'ceiling' | null;
+  /** Headers sent with every request of the scenario. */
+  headers?: Record<string, string>;
   /** Starts Python processes, so the next scenario waits until they are gone. */
   spawnsPython: boolean;
   /** Needs stock to sell (POST /api/orders). */
@@ -97,6 +100,18 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     mix: [['products', 1]],
     required: ['products'],
     baseline: 'ceiling',
+    spawnsPython: false,
+    writes: false,
+  },
+  'list-read-compressed': {
+    name: 'list-read-compressed',
+    description:
+      "list-read's requests with a browser's Accept-Encoding (gzip, deflate, br): answers of 1 KB or more come brotli-encoded. Compared with list-read in req/s and bytes per answer.",
+    targets: ['shop-api'],
+    mix: [['products', 1]],
+    required: ['products'],
+    baseline: 'ceiling',
+    headers: { 'accept-encoding': 'gzip, deflate, br' },
     spawnsPython: false,
     writes: false,
   },
@@ -178,6 +193,9 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
 export function scenariosFor(name: ScenarioName | 'all'): Scenario[] {
   const names: readonly ScenarioName[] = name === 'all' ? SCENARIO_NAMES : [name];
   const chosen = names.map((n) => SCENARIOS[n]);
+  // list-read-compressed is read against list-read: both run.
+  const compressedAt = chosen.findIndex((s) => s.name === 'list-read-compressed');
+  if (compressedAt >= 0 && !names.includes('list-read')) chosen.splice(compressedAt, 0, SCENARIOS['list-read']);
   // A share of the ceiling needs the ceiling measured in the same run.
   if (chosen.some((s) => s.baseline === 'ceiling') && !names.includes('ceiling')) chosen.unshift(SCENARIOS.ceiling);
   return chosen;

@@ -6,7 +6,7 @@ import type { BenchReport, RunResult } from '../../bench/report.js';
 function run(target: RunResult['target'], rps: number): RunResult {
   return {
     target, connections: 10, durationS: 2, responses: rps * 2, ok: rps * 2, rps, okRps: rps,
-    latencyMs: null, statusCounts: {}, errors: 0, timeouts: 0, errorRate: 0,
+    latencyMs: null, statusCounts: {}, errors: 0, timeouts: 0, errorRate: 0, bytesPerResponse: null,
     peakRssBytes: null, peakRssWithPythonBytes: null, peakPython: null, serverProcesses: 1, loadAvgBefore: 0,
   };
 }

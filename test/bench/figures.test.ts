@@ -31,6 +31,7 @@ function run(target: RunResult['target'], over: Partial<RunResult>): RunResult {
     errors: 0,
     timeouts: 0,
     errorRate: 0,
+    bytesPerResponse: null,
     peakRssBytes: 100 * 1048576,
     peakRssWithPythonBytes: 100 * 1048576,
     peakPython: 0,
@@ -63,6 +64,13 @@ describe('figuresOf', () => {
     expect(f).toMatchObject({ responses: 990, ok: 940, rps: 99, okRps: 94, errors: 10, timeouts: 4 });
     expect(f.statusCounts).toEqual({ '200': 900, '201': 40, '504': 50 });
     expect(f.errorRate).toBe(0.06); // (50 non-2xx + 10 errors) / 1000 attempts
+    expect(f.bytesPerResponse).toBeNull(); // autocannon's byte count not given
+  });
+
+  it('gives the bytes received per response', () => {
+    const f = figuresOf({ duration: 2, statusCodeStats: { '200': { count: 3 } }, errors: 0, timeouts: 0, totalBytes: 3001 }, null);
+    expect(f.bytesPerResponse).toBe(1000);
+    expect(figuresOf({ duration: 2, statusCodeStats: {}, errors: 1, timeouts: 1, totalBytes: 0 }, null).bytesPerResponse).toBeNull();
   });
 
   it('is all zeros for a run with no answer at all', () => {
@@ -151,8 +159,9 @@ describe('options', () => {
   it('runs the ceiling first whenever a share of it is reported', () => {
     expect(scenariosFor('point-read').map((s) => s.name)).toEqual(['ceiling', 'point-read']);
     expect(scenariosFor('legacy-load').map((s) => s.name)).toEqual(['legacy-load']);
+    expect(scenariosFor('list-read-compressed').map((s) => s.name)).toEqual(['ceiling', 'list-read', 'list-read-compressed']);
     expect(scenariosFor('all').map((s) => s.name)).toEqual([
-      'ceiling', 'legacy-load', 'point-read', 'list-read', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'mixed',
+      'ceiling', 'legacy-load', 'point-read', 'list-read', 'list-read-compressed', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'mixed',
     ]);
   });
 });

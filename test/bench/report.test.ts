@@ -8,7 +8,7 @@ const MB = 1048576;
 function run(target: RunResult['target'], over: Partial<RunResult> = {}): RunResult {
   return {
     target, connections: 100, durationS: 20, responses: 20_000, ok: 20_000, rps: 1000, okRps: 1000,
-    latencyMs: { p50: 5, p95: 10, p99: 20, mean: 6, max: 40 }, statusCounts: { '200': 20_000 }, errors: 0, timeouts: 0, errorRate: 0,
+    latencyMs: { p50: 5, p95: 10, p99: 20, mean: 6, max: 40 }, statusCounts: { '200': 20_000 }, errors: 0, timeouts: 0, errorRate: 0, bytesPerResponse: null,
     peakRssBytes: 120 * MB, peakRssWithPythonBytes: 120 * MB, peakPython: 0, serverProcesses: 1, loadAvgBefore: 1, ...over,
   };
 }
@@ -45,6 +45,12 @@ describe('the report of a run with variants', () => {
         run('shop-api', { rps: 6000 }),
         run('shop-api-w2', { rps: 9000, serverProcesses: 3, peakRssBytes: 160 * MB, peakRssWithPythonBytes: 400 * MB }),
       ]),
+      scenario('legacy-load', [
+        run('shop-api', { rps: 5000 }),
+        run('shop-api-w2', { rps: 6000, latencyMs: { p50: 5, p95: 30, p99: 60, mean: 6, max: 90 } }),
+      ]),
+      scenario('list-read', [run('shop-api', { rps: 4000, bytesPerResponse: 6000 }), run('shop-api-w2', { rps: 5000, bytesPerResponse: null })]),
+      scenario('list-read-compressed', [run('shop-api', { rps: 3800, bytesPerResponse: 1500 }), run('shop-api-w2', { rps: 5000 })]),
       scenario('compute-repeat', [
         run('shop-api', {
           rps: 2400,
@@ -84,6 +90,13 @@ describe('the report of a run with variants', () => {
     expect(md).toContain('- a budget note');
   });
 
+  it('compares list reads with and without compression, per server', () => {
+    const md = markdownOf(report);
+    expect(md).toContain('## Compression (list reads)');
+    expect(md).toContain('| shop-api | 4,000 | 3,800 | ×0.95 | 20 / 20 | 6,000 | 1,500 | ×0.25 |');
+    expect(md).toContain('| shop-api-w2 | 5,000 | 5,000 | ×1 | 20 / 20 | – | – | – |');
+  });
+
   it('has the failover table', () => {
     expect(summaryOf(report)).toContain('| shop-api-w2-replica | 1,000 | 0 | 1 | 500 | 2 | 0 | 300 / 300 (100%) | 6.7 → 14.1 |');
   });
@@ -95,6 +108,8 @@ describe('the report of a run with variants', () => {
       '- MISSED: each server process < 150 MB: shop-api-w2: largest process 160 MB (in point-read)',
       '- met: each server process < 150 MB: shop-api-replica: largest process 120 MB (in replica-failover)',
       '- met: each server process < 150 MB: shop-api-w2-replica: largest process 120 MB (in replica-failover)',
+      "- met: workers: ≥ ×1.3 one process's req/s, p99 < 50 ms: point-read on shop-api-w2: ×1.5 (9,000 vs 6,000 req/s), p99 20 ms",
+      "- MISSED: workers: ≥ ×1.3 one process's req/s, p99 < 50 ms: legacy-load on shop-api-w2: ×1.2 (6,000 vs 5,000 req/s), p99 60 ms",
       '- met: repeated compute questions: ≥ 1,000 req/s with zero errors: compute-repeat on shop-api: 2,400 req/s, 0 errors (100 connections)',
       '- MISSED: repeated compute questions: ≥ 1,000 req/s with zero errors: compute-repeat on shop-api-w2: 600 req/s, 10 errors (100 connections)',
       '- met: replica failover: zero errors and zero stale reads of own writes: replica-failover on shop-api-replica: 0 errors, 0 stale of 500 own reads',
