@@ -9,6 +9,8 @@ export interface LoadOptions {
   baseUrl: string;
   connections: number;
   durationS: number;
+  /** Stop after this many requests instead of after durationS. */
+  amount?: number;
   /** Seconds autocannon waits for one response before counting a timeout. */
   timeoutS: number;
   next: () => BenchRequest;
@@ -63,7 +65,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
       {
         url: options.baseUrl,
         connections: options.connections,
-        duration: options.durationS,
+        ...(options.amount === undefined ? { duration: options.durationS } : { amount: options.amount }),
         timeout: options.timeoutS,
         requests: [request],
         // The raw result keeps the encoded latency histogram, so p95 can be read (the aggregate lists no p95).

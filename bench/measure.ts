@@ -74,10 +74,28 @@ export async function measureRun(
   if (scenario.spawnsPython && !(await waitUntilIdle(server, ctx.scriptDirs))) {
     notes.push(`${target.name} still had Python work in progress 60 s after the warm-up`);
   }
-  if (scenario.coldKeptAnswers) {
+  let keptFill: RunResult['keptFill'];
+  if (scenario.keptAnswers) {
     if (!(await forgetKeptAnswers(ctx.databaseUrl))) notes.push(`${target.name}: no kept compute answers to clear (no compute_results table)`);
     // A replica that has not replayed the clearing would still hold them.
     if (target.replica && ctx.ownPostgres) await ctx.ownPostgres.caughtUp();
+    const fillRequests = options.quick ? Math.min(500, scenario.keptAnswers.fillRequests) : scenario.keptAnswers.fillRequests;
+    progress.log(`${label} ${target.name}: filling the empty store of kept answers with ${fillRequests.toLocaleString('en-US')} unmeasured requests`);
+    const fillState = new RunState();
+    const fill = await runLoad({
+      baseUrl: server.baseUrl,
+      connections: options.connections,
+      durationS,
+      amount: fillRequests,
+      timeoutS: CLIENT_TIMEOUT_S,
+      next: requestSequence(mix, ctx.data, seed + 700, fillState),
+      token: apiToken,
+      followResponses: true,
+    });
+    keptFill = { requests: fill.responses, durationS: fill.durationS, rps: fill.rps, errors: fill.responses - fill.ok + fill.errors, cache: fillState.cache.figures() };
+    if (scenario.spawnsPython && !(await waitUntilIdle(server, ctx.scriptDirs))) {
+      notes.push(`${target.name} still had Python work in progress 60 s after filling the store`);
+    }
   }
 
   progress.log(`${label} ${target.name}: ${options.connections} connections for ${durationS} s`);
@@ -128,6 +146,7 @@ export async function measureRun(
   };
   const cache = state.cache.figures();
   if (cache) run.cache = cache;
+  if (keptFill) run.keptFill = keptFill;
   if (countersBefore && countersAfter) {
     run.serverCache = {
       hits: countersAfter.hits - countersBefore.hits,

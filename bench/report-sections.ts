@@ -74,6 +74,33 @@ export function computeSection(scenarios: ScenarioResult[]): string[] {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
+    ...fillSection(scenarios),
+  ];
+}
+
+/** compute-repeat's unmeasured fill of the empty store: the cold start, every question asked for the first time. */
+function fillSection(scenarios: ScenarioResult[]): string[] {
+  const rows: string[] = [];
+  for (const s of scenarios) {
+    for (const r of s.runs) {
+      const f = r.keptFill;
+      if (!f) continue;
+      const c = f.cache;
+      const miss = c?.missLatencyMs;
+      rows.push(
+        `| ${s.name} | ${r.target} | ${int(f.requests)} | ${f.durationS} | ${num(f.rps)} | ${c ? int(c.misses) : '–'} | ${c ? int(c.collapsed) : '–'} | ` +
+          `${c ? int(c.hits) : '–'} | ${miss ? `${ms(miss.p50)} / ${ms(miss.p99)}` : '–'} | ${int(f.errors)} |`,
+      );
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    'Before the measured run, from an empty store (unmeasured): the cold start, where first answers are computed.',
+    '',
+    '| scenario | server | requests | s | req/s | misses | collapsed | hits | first answer (miss) p50 / p99 ms | errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
   ];
 }
 

@@ -25,6 +25,8 @@ export interface RunResult extends LoadFigures {
   failover?: FailoverFigures;
   /** mixed's check of kept compute answers after its run. */
   staleCompute?: StaleComputeFigures;
+  /** compute-repeat: the unmeasured requests that filled the empty store before the run. */
+  keptFill?: { requests: number; durationS: number; rps: number; errors: number; cache: CacheFigures | null };
 }
 
 /** A variant of shop-api over plain shop-api in the same scenario. */

@@ -36,10 +36,14 @@ function accepted(header: string | undefined): { br: number; gzip: number } {
 export const compression: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   const res = c.res;
-  if (c.req.method === 'HEAD' || !res.body || res.headers.has('content-encoding')) return;
-  if (!COMPRESSIBLE.test(res.headers.get('content-type') ?? '')) return;
-  const length = Number(res.headers.get('content-length') ?? NaN);
+  // Status and headers only: reading `res.body` would make @hono/node-server
+  // build a full Response for every answer (src/http/exact-json.ts, jsonText).
+  if (c.req.method === 'HEAD' || res.status === 204 || res.status === 304) return;
+  const headers = res.headers;
+  if (headers.has('content-encoding') || !COMPRESSIBLE.test(headers.get('content-type') ?? '')) return;
+  const length = Number(headers.get('content-length') ?? NaN);
   if (!Number.isNaN(length) && length < COMPRESS_FROM_BYTES) return;
+  if (!res.body) return;
   const body = Buffer.from(await res.arrayBuffer());
   const q = accepted(c.req.header('accept-encoding'));
   let encoded: Buffer | undefined;

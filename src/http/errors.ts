@@ -2,6 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isDatabaseUnavailable, sqlStateOf } from '../db/errors.js';
 import type { Logger } from '../logger.js';
+import { jsonText } from './exact-json.js';
 import { HttpProblem, titleFor, unavailable } from './problem.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -21,9 +22,7 @@ export function problemText(problem: HttpProblem): string {
 
 export function problemResponse(c: Context, problem: HttpProblem): Response {
   for (const [name, value] of Object.entries(problem.extra.headers ?? {})) c.header(name, value);
-  c.header('content-type', PROBLEM_CONTENT_TYPE);
-  c.status(problem.status as 400);
-  return c.body(problemText(problem));
+  return jsonText(c, problemText(problem), problem.status as 400, { 'content-type': PROBLEM_CONTENT_TYPE });
 }
 
 /**

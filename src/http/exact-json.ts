@@ -29,8 +29,21 @@ export type JsonNumbers<T> = T extends bigint
       ? { [K in keyof T]: JsonNumbers<T[K]> }
       : T;
 
+/**
+ * An answer from its JSON text. It states its length: the compression
+ * middleware then passes small answers by without reading their body (which
+ * would turn @hono/node-server's lightweight response into a full one, at
+ * about half the server's throughput on point reads).
+ */
+export function jsonText(c: Context, text: string, status: ContentfulStatusCode, headers: Record<string, string> = {}): Response {
+  return c.body(text, status, {
+    'content-type': 'application/json',
+    ...headers,
+    'content-length': String(Buffer.byteLength(text)),
+  });
+}
+
 /** c.json() for bodies that may hold bigints. */
 export function exactJson<T, S extends ContentfulStatusCode>(c: Context, body: T, status: S) {
-  return c.body(stringifyExact(body), status, { 'content-type': 'application/json' }) as unknown as Response &
-    TypedResponse<JsonNumbers<T>, S, 'json'>;
+  return jsonText(c, stringifyExact(body), status) as unknown as Response & TypedResponse<JsonNumbers<T>, S, 'json'>;
 }

@@ -3,7 +3,7 @@ import type { z } from '@hono/zod-openapi';
 import type { Context, TypedResponse } from 'hono';
 import pLimit from 'p-limit';
 import { addDays, daysBetween, FIRST_DAY, LAST_DAY, today } from '../../domain/days.js';
-import { stringifyExact } from '../../http/exact-json.js';
+import { jsonText, stringifyExact } from '../../http/exact-json.js';
 import { badRequest, notFound } from '../../http/problem.js';
 import type { KeptOutcome } from '../../compute/gate.js';
 import type { AppDeps, AppEnv, AppRouteHandler } from '../../lib/types.js';
@@ -17,7 +17,7 @@ import { CACHE_STATUS, keptAnswers, wantsFresh } from './kept-answers.js';
  * it was first sent), with Cache-Status saying how it came.
  */
 function sendAnswer<S extends z.ZodType>(c: Context<AppEnv>, text: string, outcome: KeptOutcome) {
-  return c.body(text, 200, { 'content-type': 'application/json', 'cache-status': CACHE_STATUS[outcome] }) as unknown as Response &
+  return jsonText(c, text, 200, { 'cache-status': CACHE_STATUS[outcome] }) as unknown as Response &
     TypedResponse<z.infer<S>, 200, 'json'>;
 }
 
@@ -61,15 +61,16 @@ export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps,
       const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site)));
       if (!input) throw notFound(`product ${id} not found`);
       const { pairs, sizes, snapshot } = input;
+      // It read the purchases of P's buyers: they, P, and the products they bought are what can change it.
+      // Taken now: the input's arrays (the bulk of a queued request's memory) are not needed past gate.run's JSON of them.
+      const products = [...new Set([id, ...pairs.map(([, product]) => product)])];
+      const customers = [...new Set(pairs.map(([customer]) => customer))];
       const { data } = await gate.run('recommendations', { product_id: id, limit, pairs, sizes }, { signal, logger: c.get('logger'), deadline });
       const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)));
       const body: z.infer<typeof recommendationsSchema> = {
         product_id: id,
         data: data.map((r) => ({ product_id: r.product_id, name: names.get(r.product_id) ?? '', score: r.score, customers: r.customers })),
       };
-      // It read the purchases of P's buyers: they, P, and the products they bought are what can change it.
-      const products = [...new Set([id, ...pairs.map(([, product]) => product)])];
-      const customers = [...new Set(pairs.map(([customer]) => customer))];
       return { answer: stringifyExact(body), version: { snapshot, products, customers } };
     });
     return sendAnswer<typeof recommendationsSchema>(c, text, outcome);

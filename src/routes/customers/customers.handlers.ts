@@ -25,7 +25,7 @@ export function customerHandlers({ reads, cursors }: Pick<AppDeps, 'reads' | 'cu
       return { ...page, exists: page.data.length > 0 || (await customerExists(db, id)) };
     });
     if (!exists) throw notFound(`customer ${id} not found`);
-    return c.json({ data, next_cursor: nextKeyset ? cursors.encode('customer-orders', scope, nextKeyset) : null }, 200);
+    return exactJson(c, { data, next_cursor: nextKeyset ? cursors.encode('customer-orders', scope, nextKeyset) : null }, 200);
   };
 
   return { get, orders };

@@ -1,6 +1,7 @@
 // What each order route does: the repository's outcomes made answers.
 import type { Context, TypedResponse } from 'hono';
 import { PROBLEM_CONTENT_TYPE, problemText } from '../../http/errors.js';
+import { exactJson, jsonText } from '../../http/exact-json.js';
 import { HttpProblem, notFound, titleFor, type FieldError } from '../../http/problem.js';
 import { fingerprintOf } from '../../idempotency/idempotency.repository.js';
 import { idempotentWrites, type StoredResponse } from '../../idempotency/idempotent.js';
@@ -97,7 +98,7 @@ function send<S extends 200 | 201>(c: Context<AppEnv>, response: StoredResponse,
     headers['content-type'] = PROBLEM_CONTENT_TYPE;
   }
   if (replayed) headers['idempotent-replayed'] = 'true';
-  return c.body(response.body, response.status as S, headers) as unknown as SentOrder<S>;
+  return jsonText(c, response.body, response.status as S, headers) as unknown as SentOrder<S>;
 }
 
 export function orderHandlers({ database, reads, logger }: Pick<AppDeps, 'database' | 'reads' | 'logger'>) {
@@ -110,7 +111,7 @@ export function orderHandlers({ database, reads, logger }: Pick<AppDeps, 'databa
     const etag = etagOf(order);
     c.header('etag', etag);
     if (noneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304);
-    return c.json(order, 200);
+    return exactJson(c, order, 200);
   };
 
   const create: AppRouteHandler<typeof routes.create> = async (c) => {

@@ -1,5 +1,6 @@
 // What each product route does: the repository's values and outcomes made answers.
 import { etagOf, ifMatchHolds, noneMatchHits } from '../../http/etag.js';
+import { exactJson } from '../../http/exact-json.js';
 import { HttpProblem, notFound, titleFor } from '../../http/problem.js';
 import type { AppDeps, AppRouteHandler } from '../../lib/types.js';
 import { cursorShapeOf, findProduct, listCategories, listProducts, patchProduct, toProductBody } from './products.repository.js';
@@ -13,7 +14,7 @@ export function productHandlers({ database, reads, cursors }: Pick<AppDeps, 'dat
     const scope = cursors.scope(shaping);
     const keyset = cursor ? cursors.decode(cursor, 'products', scope, cursorShapeOf(query.sort)) : null;
     const { rows, nextKeyset } = await reads.run(c.var.consistency, (db) => listProducts(db, query, keyset));
-    return c.json(
+    return exactJson(c, 
       { data: rows.map(toProductBody), next_cursor: nextKeyset ? cursors.encode('products', scope, nextKeyset) : null },
       200,
     );
@@ -27,10 +28,10 @@ export function productHandlers({ database, reads, cursors }: Pick<AppDeps, 'dat
     const etag = etagOf(body);
     c.header('etag', etag);
     if (noneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304);
-    return c.json(body, 200);
+    return exactJson(c, body, 200);
   };
 
-  const categories: AppRouteHandler<typeof routes.categories> = async (c) => c.json({ data: await reads.run(c.var.consistency, listCategories) }, 200);
+  const categories: AppRouteHandler<typeof routes.categories> = async (c) => exactJson(c, { data: await reads.run(c.var.consistency, listCategories) }, 200);
 
   const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
     const { id } = c.req.valid('param');
@@ -43,7 +44,7 @@ export function productHandlers({ database, reads, cursors }: Pick<AppDeps, 'dat
         throw new HttpProblem(412, titleFor(412), `product ${id} has changed; If-Match does not name its current ETag`);
       case 'updated':
         c.header('etag', etagOf(outcome.product));
-        return c.json(outcome.product, 200);
+        return exactJson(c, outcome.product, 200);
     }
   };
 

@@ -1,3 +1,4 @@
+import { exactJson } from '../../http/exact-json.js';
 import { createRouter } from '../../http/router.js';
 import type { AppDeps, AppRouteHandler } from '../../lib/types.js';
 import * as routes from './queue-stats.routes.js';
@@ -6,7 +7,7 @@ import * as routes from './queue-stats.routes.js';
 export function queueStatsRouter({ gate }: Pick<AppDeps, 'gate'>) {
   const queueStats: AppRouteHandler<typeof routes.queueStats> = async (c) => {
     const s = await gate.stats();
-    return c.json(
+    return exactJson(c, 
       {
         concurrency: s.concurrency,
         active: s.active,
