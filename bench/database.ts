@@ -46,9 +46,21 @@ export async function vacuumAnalyze(url: string): Promise<void> {
   await withClient(url, (c) => c.query('VACUUM ANALYZE'));
 }
 
-/** Enough stock that POST /api/orders measures the success path rather than 409s. */
+/**
+ * Enough stock that POST /api/orders measures the success path rather than
+ * 409s. Rows are locked in id order, as the server's orders and cancels lock
+ * them: a plain UPDATE takes them in the table's physical order and could
+ * deadlock with an order still finishing from the previous scenario.
+ */
 export async function topUpStock(url: string): Promise<void> {
-  await withClient(url, (c) => c.query('UPDATE products SET stock = GREATEST(stock, 100000000)'));
+  await writesSettled(url);
+  await withClient(url, (c) =>
+    c.query(
+      `UPDATE products p SET stock = GREATEST(p.stock, 100000000)
+         FROM (SELECT id FROM products ORDER BY id FOR UPDATE) locked
+        WHERE p.id = locked.id`,
+    ),
+  );
 }
 
 export async function readDataset(url: string): Promise<Dataset> {
