@@ -7,10 +7,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import { createComputeGate } from '../compute/create.js';
 import type { Config } from '../config.js';
-import { startDerivedRefresh } from '../db/derived.js';
 import type { Logger } from '../logger.js';
-import { COMPUTE_CUTOFF_MARGIN_MS, DERIVED_REFRESH_INTERVAL_MS, SHUTDOWN_DEADLINE_MS } from '../start/instance.js';
-import { keptAnswersUpkeep, openMaintenance, prepareDatabase, refuseToStart, writeTokens } from '../start/steps.js';
+import { COMPUTE_CUTOFF_MARGIN_MS, SHUTDOWN_DEADLINE_MS } from '../start/instance.js';
+import { openMaintenance, prepareDatabase, refuseToStart, startBackgroundRefresh, writeTokens } from '../start/steps.js';
 import { gateService } from './gate-service.js';
 import { isShopMessage } from './ipc.js';
 
@@ -31,7 +30,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   if (interpreterProblem) refuseToStart(`PYTHON_BIN: ${interpreterProblem}`);
   const maintenance = await openMaintenance(config, logger);
   await prepareDatabase(maintenance, logger);
-  const derivedRefresh = startDerivedRefresh(maintenance, logger, DERIVED_REFRESH_INTERVAL_MS, keptAnswersUpkeep);
+  const derivedRefresh = startBackgroundRefresh(config, maintenance, logger);
   // Made once, so that every worker takes the same token.
   const apiToken = writeTokens(config).join(',');
 

@@ -42,12 +42,20 @@ export function startDerivedRefresh(
   logger: Pick<Logger, 'debug' | 'warn'>,
   intervalMs: number,
   upkeep?: (database: Database) => Promise<unknown>,
+  /** How often `upkeep` runs (at a refresh at least this long after the last one); every refresh by default. */
+  upkeepEveryMs = intervalMs,
 ): DerivedRefresh {
   let running: Promise<void> | null = null;
+  let lastUpkeep = performance.now();
+  const upkeepDue = () => {
+    if (!upkeep || performance.now() - lastUpkeep < upkeepEveryMs) return undefined;
+    lastUpkeep = performance.now();
+    return upkeep(database);
+  };
   const timer = setInterval(() => {
     if (running) return;
     running = refreshDerivedData(database)
-      .then(async (refreshed) => ({ refreshed, upkeep: await upkeep?.(database) }))
+      .then(async (refreshed) => ({ refreshed, upkeep: await upkeepDue() }))
       .then(
         (done) => logger.debug(done, 'derived tables refreshed'),
         (err: unknown) => logger.warn({ err }, 'refreshing the derived tables failed; retrying at the next interval'),

@@ -12,17 +12,17 @@ import { createComputeGate } from '../compute/create.js';
 import type { ComputeGate, Gate } from '../compute/gate.js';
 import type { Config } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
-import { startDerivedRefresh, type DerivedRefresh } from '../db/derived.js';
+import type { DerivedRefresh } from '../db/derived.js';
 import { primaryOnlyReads, replicaReads } from '../db/replicas.js';
 import { cursorKey } from '../db/secrets.js';
 import { createCursorCodec } from '../http/cursor.js';
 import type { Logger } from '../logger.js';
-import { keptAnswersUpkeep, openMaintenance, prepareDatabase, refuseToStart, whileDatabaseUnavailable, writeTokens } from './steps.js';
+import { openMaintenance, prepareDatabase, refuseToStart, startBackgroundRefresh, whileDatabaseUnavailable, writeTokens } from './steps.js';
 
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 /** Scripts still running this long before the deadline are killed, so that their requests get a 504 in time. */
 export const COMPUTE_CUTOFF_MARGIN_MS = 1_500;
-export const DERIVED_REFRESH_INTERVAL_MS = 30_000;
+
 // Slow or stalled clients cannot hold a connection (api.md): headers and body
 // must have arrived within this, checked every second.
 const REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
@@ -59,7 +59,7 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
   if (role === 'single') {
     maintenance = await openMaintenance(config, logger, database);
     await prepareDatabase(maintenance, logger);
-    derivedRefresh = startDerivedRefresh(maintenance, logger, DERIVED_REFRESH_INTERVAL_MS, keptAnswersUpkeep);
+    derivedRefresh = startBackgroundRefresh(config, maintenance, logger);
   }
   const reads = config.DATABASE_REPLICA_URLS
     ? await replicaReads(database, {

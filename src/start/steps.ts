@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
-import { refreshDerivedData } from '../db/derived.js';
+import { refreshDerivedData, startDerivedRefresh, type DerivedRefresh } from '../db/derived.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { migrateDatabase } from '../db/migrate.js';
 import type { Logger } from '../logger.js';
@@ -67,4 +67,21 @@ export async function prepareDatabase(maintenance: Database, logger: Logger): Pr
 }
 
 /** The background upkeep of kept compute answers: unused ones and the changes no answer needs any more. */
-export const keptAnswersUpkeep = (database: Database) => pruneKeptAnswers(database.db);
+const keptAnswersUpkeep = (database: Database) => pruneKeptAnswers(database.db);
+
+/** The derived tables' background refresh, so that stale marks do not pile up where no request reads. */
+export const DERIVED_REFRESH_INTERVAL_MS = 30_000;
+/**
+ * With read replicas, every second: a replica cannot refresh, so its reads
+ * recount whatever is still marked, and with 30 s of writes marked that
+ * recount made recommendations on a replica seconds slow under writes.
+ */
+export const DERIVED_REFRESH_WITH_REPLICAS_MS = 1_000;
+/** Pruning kept compute answers and the change records behind them. */
+export const KEPT_ANSWERS_UPKEEP_MS = 30_000;
+
+/** The background refresh of the derived tables (and the kept answers' upkeep), as the configuration asks. */
+export function startBackgroundRefresh(config: Config, maintenance: Database, logger: Logger): DerivedRefresh {
+  const every = config.DATABASE_REPLICA_URLS ? DERIVED_REFRESH_WITH_REPLICAS_MS : DERIVED_REFRESH_INTERVAL_MS;
+  return startDerivedRefresh(maintenance, logger, every, keptAnswersUpkeep, KEPT_ANSWERS_UPKEEP_MS);
+}

@@ -314,6 +314,23 @@ describe(`the background refresh (${driverName})`, () => {
     await expectBuyersMatchTables(db, readRecommendationInput);
   });
 
+  it('runs its upkeep only as often as asked, however often it refreshes', async () => {
+    const logger = quietLogger();
+    const rare = vi.fn(() => Promise.resolve());
+    const every = vi.fn(() => Promise.resolve());
+    const refreshRare = startDerivedRefresh(t.database, logger, 10, rare, 3_600_000);
+    const refreshEvery = startDerivedRefresh(t.database, quietLogger(), 10, every);
+    try {
+      // Several refreshes done (each logs a debug line), and the upkeep of the other at every one.
+      await vi.waitFor(() => expect(logger.debug.mock.calls.length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 10 });
+      await vi.waitFor(() => expect(every.mock.calls.length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 10 });
+    } finally {
+      await refreshRare.stop();
+      await refreshEvery.stop();
+    }
+    expect(rare).not.toHaveBeenCalled();
+  });
+
   it('logs a failed refresh and goes on', async () => {
     const gone = await createTestDatabase();
     await gone.drop();
