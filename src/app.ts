@@ -5,7 +5,7 @@ import { errorHandler, methodsOf, notFoundHandler } from './http/errors.js';
 import { primaryOnlyReads } from './db/replicas.js';
 import { consistency } from './http/consistency.js';
 import { problemResponses } from './http/openapi.js';
-import { cancelReadsOnDisconnect, requestIdMiddleware, requestLogging } from './http/request-context.js';
+import { requestIdMiddleware, requestLogging } from './http/request-context.js';
 import { validQueryText } from './http/unicode.js';
 import type { AppDeps, AppEnv, AppOpenAPI } from './lib/types.js';
 import { metricsMiddleware } from './metrics/middleware.js';
@@ -42,7 +42,6 @@ export function createApp(options: AppOptions) {
   });
   app.use('*', validQueryText);
   app.use('*', consistency(deps.reads));
-  app.use('*', cancelReadsOnDisconnect(deps.database));
 
   app.route('/', healthRouter(deps));
   app.route('/', metricsRouter(metrics, deps.scrapeMachine));

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -26,11 +25,12 @@ export interface Database {
   /** Runs `fn` in a transaction on one dedicated connection; rolled back if it throws. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /**
-   * Runs `fn`, whose queries Postgres cancels when `signal` aborts (the
-   * client went away): a slow read stops working for nobody. For reads only;
-   * PGlite, one connection in this process, has nothing to cancel.
+   * Runs `fn` on a connection of its own, whose statement Postgres cancels
+   * when `signal` aborts (the client went away): a slow read stops working
+   * for nobody. For reads only; PGlite, one connection in this process, has
+   * nothing to cancel.
    */
-  cancellable<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T>;
+  cancellable<T>(signal: AbortSignal, fn: (db: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -83,66 +83,29 @@ function splitStartupOptions(url: string): { url: string; options: string | unde
   }
 }
 
-// The signal of the request whose queries are running, for CancellablePool.
-const cancellation = new AsyncLocalStorage<AbortSignal>();
-
 /**
- * A pool whose plain queries (what Drizzle sends outside transactions) are
- * cancelled in Postgres when the request they serve is aborted: the query
- * runs on a client checked out here, and an abort asks Postgres, over a
- * connection of its own, to cancel that backend's statement. The client goes
- * back to the pool only after that, and is then discarded, so a late cancel
- * can never hit another request's query.
+ * Asks Postgres, over a connection of its own, to cancel what backend `pid`
+ * is running. Best effort: if it fails, the statement runs on to its
+ * statement_timeout.
  */
-class CancellablePool extends pg.Pool {
-  // pg's query() has many overloads; Drizzle only uses (config, values) -> Promise.
-  override query(...args: unknown[]): never {
-    const signal = cancellation.getStore();
-    const callback = typeof args[args.length - 1] === 'function';
-    if (!signal || callback) return (super.query as (...a: unknown[]) => never)(...args);
-    return this.queryUntilAborted(signal, args[0], args[1]) as never;
-  }
-
-  private async queryUntilAborted(signal: AbortSignal, config: unknown, values: unknown) {
-    signal.throwIfAborted();
-    const client = await this.connect();
-    // The backend's pid, which pg learns at connect (BackendKeyData) but @types/pg does not declare.
-    const { processID } = client as unknown as { processID?: number };
-    let cancelling: Promise<void> | undefined;
-    const onAbort = () => (cancelling = this.cancelBackend(processID));
-    signal.addEventListener('abort', onAbort, { once: true });
-    let failure: Error | undefined;
-    try {
-      return await client.query(config as pg.QueryConfig, values as unknown[]);
-    } catch (err) {
-      failure = err as Error;
-      throw err;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      if (cancelling) await cancelling;
-      client.release(cancelling || isDatabaseUnavailable(failure) ? (failure ?? new Error('cancelled')) : undefined);
-    }
-  }
-
-  private async cancelBackend(pid: number | undefined): Promise<void> {
-    if (pid === undefined) return;
-    const canceller = new pg.Client({ ...this.options, application_name: 'shop-api cancel' } as pg.ClientConfig);
-    canceller.on('error', () => undefined);
-    try {
-      await canceller.connect();
-      await canceller.query('select pg_cancel_backend($1)', [pid]);
-    } catch {
-      // The statement then runs to its statement_timeout; nothing else to do.
-    } finally {
-      await canceller.end().catch(() => undefined);
-    }
+async function cancelBackend(config: pg.PoolConfig, pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const canceller = new pg.Client({ ...config, application_name: 'shop-api cancel' } as pg.ClientConfig);
+  canceller.on('error', () => undefined);
+  try {
+    await canceller.connect();
+    await canceller.query('select pg_cancel_backend($1)', [pid]);
+  } catch {
+    // Nothing else to do.
+  } finally {
+    await canceller.end().catch(() => undefined);
   }
 }
 
 function openPostgres(url: string, options: DatabaseOptions): Database {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const startup = splitStartupOptions(url);
-  const pool = new CancellablePool({
+  const pool = new pg.Pool({
     connectionString: startup.url,
     max: options.poolMax ?? 10,
     application_name: 'shop-api',
@@ -179,11 +142,19 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   pool.on('release', (_err, client) => checkedOut.delete(client));
   const db: Db = drizzlePg(pool, { schema });
   let closing: Promise<void> | undefined;
+  // A Drizzle instance per pooled connection, kept with it (and so its
+  // prepared statements) for sessions and cancellable reads.
+  const onConnection = new WeakMap<pg.PoolClient, Db>();
+  const sessionOn = (client: pg.PoolClient): Db => {
+    let session = onConnection.get(client);
+    if (!session) onConnection.set(client, (session = drizzlePg(client, { schema })));
+    return session;
+  };
   const withSession = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     let failure: unknown;
     try {
-      return await fn(drizzlePg(client, { schema }));
+      return await fn(sessionOn(client));
     } catch (err) {
       failure = err;
       throw err;
@@ -194,13 +165,38 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
       client.release(isDatabaseUnavailable(failure) ? (failure as Error) : undefined);
     }
   };
+  // Explicit rather than through an AsyncLocalStorage: on Node 20 that turns
+  // on promise hooks for the whole process, which cost a third of a point
+  // read's CPU here (measured with bench/, point-read).
+  const cancellable = async <T>(signal: AbortSignal, fn: (db: Db) => Promise<T>): Promise<T> => {
+    signal.throwIfAborted();
+    const client = await pool.connect();
+    // The backend's pid, which pg learns at connect (BackendKeyData) but @types/pg does not declare.
+    const { processID } = client as unknown as { processID?: number };
+    let cancelling: Promise<void> | undefined;
+    const onAbort = () => (cancelling = cancelBackend(pool.options, processID));
+    signal.addEventListener('abort', onAbort, { once: true });
+    let failure: unknown;
+    try {
+      return await fn(sessionOn(client));
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (cancelling) await cancelling;
+      // Discarded once a cancel was sent, so that a late one can never hit another request's statement.
+      const broken = cancelling !== undefined || isDatabaseUnavailable(failure);
+      client.release(broken ? ((failure as Error | undefined) ?? new Error('cancelled')) : undefined);
+    }
+  };
   return {
     kind: 'postgres',
     db,
     pool,
     withSession,
     transaction: (fn) => withSession((session) => session.transaction((tx) => fn(tx))),
-    cancellable: (signal, fn) => cancellation.run(signal, fn),
+    cancellable,
     // Once only: a second pool.end() throws, and shutdown paths may both close.
     close: () => (closing ??= pool.end()),
   };
@@ -228,7 +224,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     // PGlite is a single connection already.
     withSession: (fn) => fn(db),
     transaction: (fn) => db.transaction((tx) => fn(tx)),
-    cancellable: (_signal, fn) => fn(),
+    cancellable: (_signal, fn) => fn(db),
     close: () => (closing ??= client.close()),
   };
 }

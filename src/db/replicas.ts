@@ -26,9 +26,11 @@ export interface Reads {
   /**
    * Runs `read` on a replica that is fine and has replayed `after` (a WAL
    * position), or on the primary. A replica that fails the read is marked
-   * down and the read runs again on the primary.
+   * down and the read runs again on the primary. With `signal`, the read
+   * runs on a connection of its own that Postgres stops when it aborts (the
+   * client went away: Database.cancellable).
    */
-  run<T>(after: bigint | undefined, read: (db: Db, site: ReadSite) => Promise<T>): Promise<T>;
+  run<T>(after: bigint | undefined, read: (db: Db, site: ReadSite) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** The primary's WAL position now: what a write's Consistency-Token names (its commit is at or before it). */
   position(): Promise<bigint>;
   /** Whether a position can be this database's: not ahead of anything the primary has written. */
@@ -50,12 +52,17 @@ const RECOVERY_CONFLICT = '40001';
 /** Reads when there is no replica: all on the primary. */
 export function primaryOnlyReads(primary: Database): Reads {
   return {
-    run: (_after, read) => read(primary.db, 'primary'),
+    run: (_after, read, signal) => readOn(primary, 'primary', read, signal),
     position: () => currentPosition(primary.db),
     known: async (position) => position <= (await currentPosition(primary.db)),
     replicas: () => [],
     close: async () => undefined,
   };
+}
+
+/** `read` on `database`, cancellable by `signal` when there is one. */
+function readOn<T>(database: Database, site: ReadSite, read: (db: Db, site: ReadSite) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  return signal ? database.cancellable(signal, (db) => read(db, site)) : read(database.db, site);
 }
 
 async function currentPosition(db: Db): Promise<bigint> {
@@ -154,15 +161,17 @@ export async function replicaReads(primary: Database, options: ReplicaOptions): 
     );
 
   return {
-    async run(after, read) {
+    async run(after, read, signal) {
       const candidates = usable(after);
       if (candidates.length) {
         const replica = candidates[turn++ % candidates.length]!;
         try {
-          const result = await read(replica.database.db, 'replica');
+          const result = await readOn(replica.database, 'replica', read, signal);
           replica.reads++;
           return result;
         } catch (err) {
+          // Cancelled because its client went away: nothing to retry, and nothing wrong with the replica.
+          if (signal?.aborted) throw err;
           const conflict = sqlStateOf(err) === RECOVERY_CONFLICT;
           if (!conflict && !isDatabaseUnavailable(err)) throw err;
           // Down, or cancelling our read as it replays a change it conflicts with: the primary answers instead.
@@ -170,7 +179,7 @@ export async function replicaReads(primary: Database, options: ReplicaOptions): 
           options.logger.warn({ err, replica: redacted(replica.url) }, 'a read failed on a replica; retried on the primary');
         }
       }
-      return read(primary.db, 'primary');
+      return readOn(primary, 'primary', read, signal);
     },
     position: () => currentPosition(primary.db),
     async known(position) {

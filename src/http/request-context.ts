@@ -1,20 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
-import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { AppEnv } from '../lib/types.js';
 
 /** x-request-id on every response (the client's when safe to echo, else new). */
 export const requestIdMiddleware = requestId({ limitLength: 128 });
-
-/**
- * The database work of a GET stops when its client goes away (a slow search
- * must not run on for nobody). Writes always finish: their outcome is kept
- * (an idempotency key, an order) whether or not anyone reads the answer.
- */
-export function cancelReadsOnDisconnect(database: Pick<Database, 'cancellable'>): MiddlewareHandler<AppEnv> {
-  return (c, next) => (c.req.method === 'GET' ? database.cancellable(c.req.raw.signal, next) : next());
-}
 
 /** A child logger carrying the request id, and one line per finished request. */
 export function requestLogging(logger: Logger): MiddlewareHandler<AppEnv> {

@@ -95,51 +95,43 @@ function registerPoolGauges(registry: Registry, pool: pg.Pool) {
 // them reports the primary's gate): aggregated across workers by taking the
 // first, not summed.
 function registerGateMetrics(registry: Registry, gate: { stats(): GateStats | Promise<GateStats> }) {
-  new Gauge({
-    name: 'compute_gate_active',
-    help: 'Compute scripts running now (Python processes of the machine)',
-    registers: [registry],
-    aggregator: 'first',
-    async collect() {
-      this.set((await gate.stats()).active);
-    },
-  });
-  new Gauge({
-    name: 'compute_gate_pending',
-    help: 'Compute requests waiting for a slot',
-    registers: [registry],
-    aggregator: 'first',
-    async collect() {
-      this.set((await gate.stats()).pending);
-    },
-  });
-  new Counter({
-    name: 'compute_gate_requests_total',
-    help: 'Compute requests finished, by outcome (rejected: turned away with 503)',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-    aggregator: 'first',
-    async collect() {
-      // The gate keeps the running totals; the counter mirrors them at scrape time.
-      const stats = await gate.stats();
-      this.reset();
-      for (const outcome of GATE_OUTCOMES) this.inc({ outcome }, stats[outcome]);
-    },
-  });
-  new Counter({
-    name: 'compute_answers_total',
-    help: 'Compute answers by how they came: kept (hit), computed (miss), or shared with an identical request (shared)',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-    aggregator: 'first',
-    async collect() {
-      const stats = await gate.stats();
-      this.reset();
-      this.inc({ outcome: 'hit' }, stats.cache_hits);
-      this.inc({ outcome: 'miss' }, stats.cache_misses);
-      this.inc({ outcome: 'shared' }, stats.cache_shared);
-    },
-  });
+  const gauge = (name: string, help: string, read: (stats: GateStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      aggregator: 'first',
+      async collect() {
+        this.set(read(await gate.stats()));
+      },
+    });
+  // The gate keeps the running totals; these counters mirror them at scrape time.
+  const countedByOutcome = (name: string, help: string, read: (stats: GateStats) => Record<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+      aggregator: 'first',
+      async collect() {
+        const counts = read(await gate.stats());
+        this.reset();
+        for (const [outcome, count] of Object.entries(counts)) this.inc({ outcome }, count);
+      },
+    });
+
+  gauge('compute_gate_active', 'Compute scripts running now (Python processes of the machine)', (s) => s.active);
+  gauge('compute_gate_pending', 'Compute requests waiting for a slot', (s) => s.pending);
+  countedByOutcome(
+    'compute_gate_requests_total',
+    'Compute requests finished, by outcome (rejected: turned away with 503)',
+    (s) => Object.fromEntries(GATE_OUTCOMES.map((outcome) => [outcome, s[outcome]])),
+  );
+  countedByOutcome(
+    'compute_answers_total',
+    'Compute answers by how they came: kept (hit), computed (miss), or shared with an identical request (shared)',
+    (s) => ({ hit: s.cache_hits, miss: s.cache_misses, shared: s.cache_shared }),
+  );
 }
 
 function registerReplicaMetrics(registry: Registry, reads: Pick<Reads, 'replicas'>) {

@@ -3,8 +3,10 @@
  * reads land on the replica, a Consistency-Token gives read-your-writes while
  * replay is paused, a replica too far behind or stopped is skipped with no
  * 5xx, and one that comes back is used again; statistics read on the replica
- * are exact even with days still marked stale.
+ * are exact even with days still marked stale; a search whose client leaves
+ * is stopped on the replica, which stays in use.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
@@ -120,6 +122,56 @@ describe('reads on a streaming replica', () => {
     const before = await metric('db_replica_reads_total');
     for (let i = 0; i < 10; i++) expect((await fetch(`${server.baseUrl}/api/products/1`)).status).toBe(200);
     expect(await metric('db_replica_reads_total')).toBeGreaterThanOrEqual(before! + 10);
+  });
+
+  it('stop a search on the replica when its client leaves, and go on using that replica', async () => {
+    await vi.waitFor(async () => expect(await metric('db_replica_up')).toBe(1), { timeout: 15_000, interval: 100 });
+    const waitingOnReplica = async () =>
+      Number(
+        (
+          await replica.query<{ n: string }>(
+            "select count(*)::text as n from pg_stat_activity where datname = 'shop' and application_name = 'shop-api' and wait_event_type = 'Lock'",
+          )
+        )[0]!.n,
+      );
+    const retriedBefore = server.lines.filter((l) => l.msg === 'a read failed on a replica; retried on the primary').length;
+    const readsBefore = (await metric('db_replica_reads_total'))!;
+    // An ACCESS EXCLUSIVE lock is replayed on the replica too: there, the search waits for as long as the primary holds it.
+    const holder = await openDatabase({ url: cluster.primary.url('shop'), poolMax: 1 });
+    let release: () => void = () => undefined;
+    let locked: () => void = () => undefined;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const held = holder.transaction(async (tx) => {
+      await tx.execute(sql`lock table products in access exclusive mode`);
+      locked();
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    try {
+      await lockTaken;
+      // The lock's WAL record travels once flushed: a commit that wrote WAL
+      // flushes all before it (a temp table's catalog rows will do), then the replica replays it.
+      await cluster.primary.query('create temp table flush_wal ()', [], 'shop');
+      const [{ lsn }] = (await cluster.primary.query<{ lsn: string }>('select pg_current_wal_lsn()::text as lsn', [], 'shop')) as [{ lsn: string }];
+      await replica.waitForReplay(lsn);
+      // And the server has seen it caught up, so that the search goes there.
+      await vi.waitFor(async () => expect(await metric('db_replica_lag_seconds')).toBe(0), { timeout: 10_000, interval: 20 });
+      const client = new AbortController();
+      const search = fetch(`${server.baseUrl}/api/products?q=ab`, { signal: client.signal }).catch((e: unknown) => e);
+      await vi.waitFor(async () => expect(await waitingOnReplica()).toBe(1), { timeout: 10_000, interval: 20 });
+      client.abort();
+      expect(await search).toBeInstanceOf(Error);
+      // Cancelled on the replica while the lock is still held; the replica stays in use, nothing retried on the primary.
+      await vi.waitFor(async () => expect(await waitingOnReplica()).toBe(0), { timeout: 5_000, interval: 20 });
+      await vi.waitFor(() => expect(server.lines.some((l) => l.msg === 'client went away; its work was stopped')).toBe(true));
+      expect(server.lines.filter((l) => l.msg === 'a read failed on a replica; retried on the primary').length).toBe(retriedBefore);
+      expect(await metric('db_replica_up')).toBe(1);
+    } finally {
+      release();
+      await held;
+      await holder.close();
+    }
+    expect((await fetch(`${server.baseUrl}/api/products?q=ab`)).status).toBe(200);
+    expect(await metric('db_replica_reads_total')).toBeGreaterThan(readsBefore);
   });
 
   it('answer statistics on the replica exactly as the primary would, days still marked stale included', async () => {

@@ -58,7 +58,7 @@ export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps,
       await gate.admit(signal);
       const deadline = gate.waitDeadline();
       // Read first and let the connection go: nothing is held while the request waits for a slot.
-      const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site)));
+      const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site), signal));
       if (!input) throw notFound(`product ${id} not found`);
       const { pairs, sizes, snapshot } = input;
       // It read the purchases of P's buyers: they, P, and the products they bought are what can change it.
@@ -66,7 +66,7 @@ export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps,
       const products = [...new Set([id, ...pairs.map(([, product]) => product)])];
       const customers = [...new Set(pairs.map(([customer]) => customer))];
       const { data } = await gate.run('recommendations', { product_id: id, limit, pairs, sizes }, { signal, logger: c.get('logger'), deadline });
-      const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)));
+      const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)), signal);
       const body: z.infer<typeof recommendationsSchema> = {
         product_id: id,
         data: data.map((r) => ({ product_id: r.product_id, name: names.get(r.product_id) ?? '', score: r.score, customers: r.customers })),
@@ -93,7 +93,7 @@ export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps,
       await gate.admit(signal);
       const deadline = gate.waitDeadline();
       const { days: history, snapshot } = await read(signal, deadline, () =>
-        reads.run(c.var.consistency, (db, site) => dailyRevenue(db, from, until, category, site)),
+        reads.run(c.var.consistency, (db, site) => dailyRevenue(db, from, until, category, site), signal),
       );
       const output = await gate.run('forecast', { history, days: query.days }, { signal, logger: c.get('logger'), deadline });
       // The history as read (exact even past 2^53, which the script's JSON would round on the way back).

@@ -23,7 +23,7 @@ export function customerHandlers({ reads, cursors }: Pick<AppDeps, 'reads' | 'cu
       const page = await listCustomerOrders(db, id, query, keyset);
       // Orders reference their customer, so only an empty page can hide a missing one.
       return { ...page, exists: page.data.length > 0 || (await customerExists(db, id)) };
-    });
+    }, c.req.raw.signal);
     if (!exists) throw notFound(`customer ${id} not found`);
     return exactJson(c, { data, next_cursor: nextKeyset ? cursors.encode('customer-orders', scope, nextKeyset) : null }, 200);
   };

@@ -13,7 +13,7 @@ export function productHandlers({ database, reads, cursors }: Pick<AppDeps, 'dat
     const { cursor, limit: _limit, ...shaping } = query;
     const scope = cursors.scope(shaping);
     const keyset = cursor ? cursors.decode(cursor, 'products', scope, cursorShapeOf(query.sort)) : null;
-    const { rows, nextKeyset } = await reads.run(c.var.consistency, (db) => listProducts(db, query, keyset));
+    const { rows, nextKeyset } = await reads.run(c.var.consistency, (db) => listProducts(db, query, keyset), c.req.raw.signal);
     return exactJson(c, 
       { data: rows.map(toProductBody), next_cursor: nextKeyset ? cursors.encode('products', scope, nextKeyset) : null },
       200,
@@ -31,7 +31,7 @@ export function productHandlers({ database, reads, cursors }: Pick<AppDeps, 'dat
     return exactJson(c, body, 200);
   };
 
-  const categories: AppRouteHandler<typeof routes.categories> = async (c) => exactJson(c, { data: await reads.run(c.var.consistency, listCategories) }, 200);
+  const categories: AppRouteHandler<typeof routes.categories> = async (c) => exactJson(c, { data: await reads.run(c.var.consistency, listCategories, c.req.raw.signal) }, 200);
 
   const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
     const { id } = c.req.valid('param');
