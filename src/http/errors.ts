@@ -59,9 +59,25 @@ export const DATABASE_RETRY_AFTER_S = 2;
 // character_not_in_repertoire (NUL in UTF-8 text), untranslatable_character.
 const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
 
+// What described an answer an error replaces. Hono copies the replaced
+// answer's headers onto the error's (outer middleware's headers survive that
+// way), and these would then lie: a 201's Content-Length on a 503's shorter
+// body leaves the client waiting for bytes that never come.
+const REPLACED_ANSWER_HEADERS = [
+  'content-length',
+  'content-encoding',
+  'etag',
+  'last-modified',
+  'location',
+  'consistency-token',
+  'idempotent-replayed',
+];
+
 /** The one place where errors become responses; 5xx details stay in the logs. */
 export function errorHandler(logger: Logger): ErrorHandler {
   return (err, c) => {
+    // An error thrown after the handler answered (a write whose Consistency-Token cannot be read, say).
+    if (c.finalized) for (const name of REPLACED_ANSWER_HEADERS) c.res.headers.delete(name);
     if (err instanceof HttpProblem) return problemResponse(c, err);
     if (err instanceof HTTPException) {
       const status = err.status;
