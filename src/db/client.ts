@@ -150,8 +150,19 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     if (!session) onConnection.set(client, (session = drizzlePg(client, { schema })));
     return session;
   };
-  const withSession = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
+  // `fn` on a connection of its own; with `signal`, Postgres cancels its
+  // statement when the signal aborts. Explicit rather than through an
+  // AsyncLocalStorage: on Node 20 that turns on promise hooks for the whole
+  // process, which cost a third of a point read's CPU here (bench/, point-read).
+  const onOwnConnection = async <T>(fn: (db: Db) => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    signal?.throwIfAborted();
     const client = await pool.connect();
+    let cancelling: Promise<void> | undefined;
+    const onAbort = () => {
+      // The backend's pid, which pg learns at connect (BackendKeyData) but @types/pg does not declare.
+      cancelling = cancelBackend(pool.options, (client as unknown as { processID?: number }).processID);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     let failure: unknown;
     try {
       return await fn(sessionOn(client));
@@ -159,33 +170,12 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
       failure = err;
       throw err;
     } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (cancelling) await cancelling;
       // A terminated backend fails the query before the socket's end reaches
       // pg; released without the error, the dying client would go back to
-      // the pool and fail the next request too.
-      client.release(isDatabaseUnavailable(failure) ? (failure as Error) : undefined);
-    }
-  };
-  // Explicit rather than through an AsyncLocalStorage: on Node 20 that turns
-  // on promise hooks for the whole process, which cost a third of a point
-  // read's CPU here (measured with bench/, point-read).
-  const cancellable = async <T>(signal: AbortSignal, fn: (db: Db) => Promise<T>): Promise<T> => {
-    signal.throwIfAborted();
-    const client = await pool.connect();
-    // The backend's pid, which pg learns at connect (BackendKeyData) but @types/pg does not declare.
-    const { processID } = client as unknown as { processID?: number };
-    let cancelling: Promise<void> | undefined;
-    const onAbort = () => (cancelling = cancelBackend(pool.options, processID));
-    signal.addEventListener('abort', onAbort, { once: true });
-    let failure: unknown;
-    try {
-      return await fn(sessionOn(client));
-    } catch (err) {
-      failure = err;
-      throw err;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      if (cancelling) await cancelling;
-      // Discarded once a cancel was sent, so that a late one can never hit another request's statement.
+      // the pool and fail the next request too. One that was sent a cancel
+      // is discarded too, so that a late cancel never hits another statement.
       const broken = cancelling !== undefined || isDatabaseUnavailable(failure);
       client.release(broken ? ((failure as Error | undefined) ?? new Error('cancelled')) : undefined);
     }
@@ -194,9 +184,9 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     kind: 'postgres',
     db,
     pool,
-    withSession,
-    transaction: (fn) => withSession((session) => session.transaction((tx) => fn(tx))),
-    cancellable,
+    withSession: (fn) => onOwnConnection(fn),
+    transaction: (fn) => onOwnConnection((session) => session.transaction((tx) => fn(tx))),
+    cancellable: (signal, fn) => onOwnConnection(fn, signal),
     // Once only: a second pool.end() throws, and shutdown paths may both close.
     close: () => (closing ??= pool.end()),
   };
