@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { jsonText } from '../../http/exact-json.js';
 import { notFound } from '../../http/problem.js';
 import { createRouter } from '../../http/router.js';
 import type { AppRouteHandler } from '../../lib/types.js';
@@ -63,7 +64,7 @@ export function docsRouter(document: () => object) {
   let text: string | undefined;
   const openapi: AppRouteHandler<typeof routes.openapi> = (c) => {
     text ??= JSON.stringify(document());
-    return c.body(text, 200, { 'content-type': 'application/json' }) as never;
+    return jsonText(c, text, 200) as never;
   };
   const docs: AppRouteHandler<typeof routes.docs> = (c) =>
     c.html(PAGE, 200, { 'content-security-policy': CONTENT_SECURITY_POLICY }) as never;
