@@ -71,9 +71,7 @@ export async function measureRun(
       followResponses: follow,
     });
   }
-  if (scenario.spawnsPython && !(await waitUntilIdle(server, ctx.scriptDirs))) {
-    notes.push(`${target.name} still had Python work in progress 60 s after the warm-up`);
-  }
+  if (scenario.spawnsPython) await pythonSettled(server, target, ctx, 'the warm-up', notes);
   let keptFill: RunResult['keptFill'];
   if (scenario.keptAnswers) {
     if (!(await forgetKeptAnswers(ctx.databaseUrl))) notes.push(`${target.name}: no kept compute answers to clear (no compute_results table)`);
@@ -93,9 +91,7 @@ export async function measureRun(
       followResponses: true,
     });
     keptFill = { requests: fill.responses, durationS: fill.durationS, rps: fill.rps, errors: fill.responses - fill.ok + fill.errors, cache: fillState.cache.figures() };
-    if (scenario.spawnsPython && !(await waitUntilIdle(server, ctx.scriptDirs))) {
-      notes.push(`${target.name} still had Python work in progress 60 s after filling the store`);
-    }
+    if (scenario.spawnsPython) await pythonSettled(server, target, ctx, 'filling the store', notes);
   }
 
   progress.log(`${label} ${target.name}: ${options.connections} connections for ${durationS} s`);
@@ -166,14 +162,17 @@ export async function measureRun(
     `${label} ${target.name}: ${run.rps} req/s, p95 ${run.latencyMs?.p95 ?? '–'} ms, error rate ${(run.errorRate * 100).toFixed(1)}%` +
       (run.failover ? `, ${run.failover.staleReads} stale of ${run.failover.ownReads} own reads, ${run.failover.errors} errors` : ''),
   );
-  if (scenario.spawnsPython && !(await waitUntilIdle(server, ctx.scriptDirs))) {
-    notes.push(`${target.name} still had Python work in progress 60 s after its run`);
-  }
+  if (scenario.spawnsPython) await pythonSettled(server, target, ctx, 'its run', notes);
 
   if (scenario.name === 'mixed' && state.computeAsked.size > 0) {
     run.staleCompute = await staleComputeCheck(target, server, state, seed, ctx, notes);
   }
   return { run, notes };
+}
+
+/** Waits for the server's Python processes to finish (60 s at most); a note if they did not. */
+async function pythonSettled(server: ServerProcess, target: TargetSpec, ctx: MeasureContext, after: string, notes: string[]) {
+  if (!(await waitUntilIdle(server, ctx.scriptDirs))) notes.push(`${target.name} still had Python work in progress 60 s after ${after}`);
 }
 
 /** mixed: once writes have settled (and the replica has replayed them), kept answers against fresh ones. */
@@ -194,6 +193,6 @@ async function staleComputeCheck(
     concurrency: 4,
   });
   if (figures.mismatches > 0) notes.push(`${target.name}: stale compute answers for ${figures.examples.join(', ')}`);
-  if (!(await waitUntilIdle(server, ctx.scriptDirs))) notes.push(`${target.name} still had Python work in progress 60 s after the compute check`);
+  await pythonSettled(server, target, ctx, 'the compute check', notes);
   return figures;
 }
