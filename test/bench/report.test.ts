@@ -14,7 +14,7 @@ function run(target: RunResult['target'], over: Partial<RunResult> = {}): RunRes
 }
 
 const scenario = (name: ScenarioResult['name'], runs: RunResult[], over: Partial<ScenarioResult> = {}): ScenarioResult => ({
-  name, description: name, status: 'ok', notes: [], mix: [], runs, comparison: null, variants: compareVariants(runs), ...over,
+  name, description: name, status: 'ok', notes: [], mix: [], runs, storefrontMaxStaleS: null, comparisons: [], variants: compareVariants(runs), ...over,
 });
 
 describe('compareVariants', () => {
@@ -58,19 +58,19 @@ describe('the report of a run with variants', () => {
           keptFill: {
             requests: 5000, durationS: 31.2, rps: 160.3, errors: 0,
             cache: {
-              answers: 5000, hits: 3500, misses: 995, collapsed: 505, refreshed: 0, unknown: 0, hitRate: 0.7, collapsedRate: 0.101,
+              answers: 5000, hits: 3500, stale: 0, misses: 995, collapsed: 505, refreshed: 0, unknown: 0, hitRate: 0.7, collapsedRate: 0.101,
               missLatencyMs: { count: 995, p50: 2400, p99: 3900, max: 5000 },
             },
           },
           cache: {
-            answers: 48_000, hits: 47_000, misses: 900, collapsed: 100, refreshed: 0, unknown: 0, hitRate: 0.9792, collapsedRate: 0.0021,
+            answers: 48_000, hits: 47_000, stale: 0, misses: 900, collapsed: 100, refreshed: 0, unknown: 0, hitRate: 0.9792, collapsedRate: 0.0021,
             missLatencyMs: { count: 900, p50: 110, p99: 480, max: 900 },
           },
           serverCache: { hits: 47_000, misses: 900, shared: 100 },
         }),
         run('shop-api-w2', {
           rps: 600, ok: 19_990, responses: 20_000,
-          cache: { answers: 20_000, hits: 0, misses: 0, collapsed: 0, refreshed: 0, unknown: 20_000, hitRate: null, collapsedRate: null, missLatencyMs: null },
+          cache: { answers: 20_000, hits: 0, stale: 0, misses: 0, collapsed: 0, refreshed: 0, unknown: 20_000, hitRate: null, collapsedRate: null, missLatencyMs: null },
         }),
       ]),
       scenario('replica-failover', [run('shop-api-replica', { failover }), run('shop-api-w2-replica', { failover: { ...failover, staleReads: 2 } })]),
@@ -91,9 +91,9 @@ describe('the report of a run with variants', () => {
 
   it('has hit rates, "–" where unknown, and the latency of misses', () => {
     const md = markdownOf(report, '2026-11-30-090000-all.svg');
-    expect(md).toContain('| compute-repeat | shop-api | 48,000 | 47,000 | 100 | 900 | 0 | 0 | 97.9% | 0.2% | 110 / 480 | 47,000 / 900 / 100 | – |');
-    expect(md).toContain('| compute-repeat | shop-api-w2 | 20,000 | 0 | 0 | 0 | 0 | 20,000 | – | – | – | – | – |');
-    expect(md).toContain('| mixed | shop-api | – | – | – | – | – | – | – | – | – | – | 0 of 20 |');
+    expect(md).toContain('| compute-repeat | shop-api | – | 48,000 | 47,000 | 0 | 100 | 900 | 0 | 0 | 97.9% | 0.2% | 110 / 480 | 47,000 / 900 / 100 | – |');
+    expect(md).toContain('| compute-repeat | shop-api-w2 | – | 20,000 | 0 | 0 | 0 | 0 | 0 | 20,000 | – | – | – | – | – |');
+    expect(md).toContain('| mixed | shop-api | – | – | – | – | – | – | – | – | – | – | – | – | 0 of 20 |');
     expect(md).toContain('![req/s per scenario and server (log scale)](2026-11-30-090000-all.svg)');
     expect(md).toContain('- a budget note');
   });
@@ -124,12 +124,17 @@ describe('the report of a run with variants', () => {
       '- met: each server process < 150 MB: shop-api-w2-replica: largest process 120 MB (in replica-failover)',
       "- met: workers: ≥ ×1.3 one process's req/s, p99 < 50 ms: point-read on shop-api-w2: ×1.5 (9,000 vs 6,000 req/s), p99 20 ms",
       "- MISSED: workers: ≥ ×1.3 one process's req/s, p99 < 50 ms: legacy-load on shop-api-w2: ×1.2 (6,000 vs 5,000 req/s), p99 60 ms",
+      '- MISSED: every answer computed: ≥ ×2 the baseline of 24.1 req/s (2026-11-30), so ≥ 48.2 req/s: compute on shop-api: 38 req/s (×1.58 the baseline)',
       "- met: first answers (misses from an empty store) no slower than compute's (every answer computed), p50: compute-repeat on shop-api: 2,400 vs 2,600 ms",
       '- met: repeated compute questions: ≥ 1,000 req/s with zero errors: compute-repeat on shop-api: 2,400 req/s, 0 errors (100 connections)',
+      '- met: without max-stale: no answer served stale: compute-repeat on shop-api: 0 of 48,000 compute answers marked stale',
       '- MISSED: repeated compute questions: ≥ 1,000 req/s with zero errors: compute-repeat on shop-api-w2: 600 req/s, 10 errors (100 connections)',
+      '- not measured: without max-stale: no answer served stale: compute-repeat on shop-api-w2: 0 of 20,000 compute answers marked stale',
       '- met: replica failover: zero errors and zero stale reads of own writes: replica-failover on shop-api-replica: 0 errors, 0 stale of 500 own reads',
       '- MISSED: replica failover: zero errors and zero stale reads of own writes: replica-failover on shop-api-w2-replica: 0 errors, 2 stale of 500 own reads',
       '- met: no stale compute answer after writes: mixed on shop-api: 0 of 20 compared questions differ',
+      "- MISSED: mixed: ≥ ×0.5 legacy-load's req/s (reads only): mixed on shop-api: ×0.2 (1,000 vs 5,000 req/s)",
+      "- not measured: mixed: reads' p99 ≤ ×3 their p99 in point-read: mixed on shop-api: reads not counted by class",
     ]);
   });
 });
