@@ -180,7 +180,7 @@ export async function measureRun(
   );
   if (scenario.spawnsPython) await pythonSettled(server, target, ctx, 'its run', notes);
 
-  if (scenario.name === 'mixed' && state.computeAsked.size > 0) {
+  if (scenario.checksKeptAnswers && state.computeAsked.size > 0) {
     run.staleCompute = await staleComputeCheck(target, server, state, seed, ctx, notes);
   }
   return { run, notes };
@@ -191,7 +191,7 @@ async function pythonSettled(server: ServerProcess, target: TargetSpec, ctx: Mea
   if (!(await waitUntilIdle(server, ctx.scriptDirs))) notes.push(`${target.name} still had Python work in progress 60 s after ${after}`);
 }
 
-/** mixed: once writes have settled (and the replica has replayed them), kept answers against fresh ones. */
+/** The mixed scenarios: once writes have settled (and the replica has replayed them), kept answers against fresh ones. */
 async function staleComputeCheck(
   target: TargetSpec,
   server: ServerProcess,
