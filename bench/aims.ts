@@ -174,7 +174,7 @@ function mixedAims(s: ScenarioResult, r: RunResult, runOf: (scenario: string, ta
       reads === undefined
         ? 'reads not counted by class'
         : point === undefined
-          ? `reads' p99 ${ms(reads)} ms; point-read not in this run`
+          ? `reads' p99 ${ms(reads)} ms; no point-read of this server in this run`
           : `${times(factor)} (${ms(reads)} vs ${ms(point)} ms)`,
     met: factor === null ? null : factor <= MIXED_AIM_READ_P99,
   });

@@ -52,7 +52,7 @@ const fixed = (n: number) => String(Math.round(n * 10) / 10);
 export function barLabel(s: ScenarioResult, r: RunResult): string {
   const errors = r.errorRate > 0 ? ` · ${pct(r.errorRate)} errors` : '';
   const floor = r.target === 'shop-api' ? s.comparisons.find((c) => c.baseline === 'floor') : undefined;
-  const ratios = floor ? ` · ${times(floor.rps)} the floor, p99 ${times(floor.p99)}` : '';
+  const ratios = floor ? ` · / floor: req/s ${times(floor.rps)}, p99 ${times(floor.p99)}` : '';
   return `${num(r.rps)} req/s${errors}${ratios}`;
 }
 

@@ -225,7 +225,8 @@ const isPostgres = (comm: string) => comm === 'postgres' || comm === 'postmaster
  * not). null otherwise.
  */
 async function findPostmaster(url: string, ticksPerSecond: number): Promise<{ pid: number; starttime: number } | null> {
-  const client = new pg.Client({ connectionString: url, application_name: 'shop-bench cpu' });
+  // A server just restarted (replica-failover) may take a while to accept: the figures do without it then.
+  const client = new pg.Client({ connectionString: url, application_name: 'shop-bench cpu', connectionTimeoutMillis: 5000, query_timeout: 5000 });
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -196,8 +196,8 @@ describe('the report of a run with the floor, request classes and CPU', () => {
 
   it('labels bars with shop-api / floor in the chart', () => {
     const svg = chartSvg(report);
-    expect(svg).toContain('>6,600 req/s · ×0.87 the floor, p99 ×1.26<');
-    expect(svg).toContain('>2,117 req/s · ×0.508 the floor, p99 ×2.35<');
+    expect(svg).toContain('>6,600 req/s · / floor: req/s ×0.87, p99 ×1.26<');
+    expect(svg).toContain('>2,117 req/s · / floor: req/s ×0.508, p99 ×2.35<');
     expect(svg).toContain('>7,587 req/s<');
     expect(svg).toMatch(/<rect class="bar" [^>]*fill="#1f7a7a"><title>point-read · floor: 7,587 req\/s<\/title>/);
   });
