@@ -2,8 +2,8 @@
 // reported (met or missed), not exit codes: a missed aim is a finding about
 // the server, not a broken benchmark.
 import { ratio } from './figures.js';
-import { int, mb, ms, num, times } from './format.js';
-import type { Aim, ScenarioResult } from './report-types.js';
+import { int, mb, ms, num, pct, pctOrDash, times } from './format.js';
+import type { Aim, RunResult, ScenarioResult } from './report-types.js';
 import type { TargetName } from './scenarios.js';
 import { isShopApi } from './targets.js';
 
@@ -16,6 +16,26 @@ export const COMPUTE_REPEAT_AIM_RPS = 1000;
 export const WORKERS_AIM_RATIO = 1.3;
 export const WORKERS_AIM_P99_MS = 50;
 const WORKERS_AIM_SCENARIOS = new Set(['point-read', 'legacy-load']);
+
+/** Point and list reads: at least this share of the floor's req/s, with a p99 at most FLOOR_AIM_P99 times the floor's. */
+export const FLOOR_AIM_RPS = 0.85;
+export const FLOOR_AIM_P99 = 1.3;
+const FLOOR_AIM_SCENARIOS = new Set(['point-read', 'list-read']);
+
+/** mixed serves at least this share of legacy-load's req/s (reads only) on the same server. */
+export const MIXED_AIM_RPS = 0.5;
+/** Reads in mixed: a p99 at most this many times point-read's on the same server. */
+export const MIXED_AIM_READ_P99 = 3;
+/** With the storefront's max-stale, at least this share of compute answers is kept ones. */
+export const MAX_STALE_AIM_HIT_RATE = 0.5;
+
+/**
+ * The compute scenario (every answer computed) on shop-api before this
+ * aim was set: 2026-11-30, one process, 100 connections, 20 s
+ * (bench/results/2026-11-30-120549-all.md). The aim is twice it.
+ */
+export const COMPUTE_BASELINE = { rps: 24.1, measured: '2026-11-30' } as const;
+export const COMPUTE_AIM_FACTOR = 2;
 
 /** Requests that failed: non-2xx answers plus requests with no answer. */
 const failures = (r: { responses: number; ok: number; errors: number }) => r.responses - r.ok + r.errors;
@@ -42,9 +62,26 @@ export function aimsOf(scenarios: ScenarioResult[]): Aim[] {
     });
   }
 
+  const runOf = (scenario: string, target: string): RunResult | undefined =>
+    scenarios.find((o) => o.name === scenario)?.runs.find((o) => o.target === target);
+
   for (const s of scenarios) {
     const plain = s.runs.find((r) => r.target === 'shop-api');
+    const floor = s.comparisons.find((c) => c.baseline === 'floor');
+    const floorRun = s.runs.find((r) => r.target === 'floor');
+    if (FLOOR_AIM_SCENARIOS.has(s.name) && floor && plain && floorRun) {
+      aims.push({
+        aim: `the floor: ≥ ${times(FLOOR_AIM_RPS)} its req/s, p99 ≤ ${times(FLOOR_AIM_P99)} its p99`,
+        scenario: s.name,
+        target: 'shop-api',
+        value:
+          `req/s ${times(floor.rps)} (${num(plain.rps)} vs ${num(floorRun.rps)}), ` +
+          `p99 ${times(floor.p99)} (${ms(plain.latencyMs?.p99)} vs ${ms(floorRun.latencyMs?.p99)} ms)`,
+        met: floor.rps === null || floor.p99 === null ? null : floor.rps >= FLOOR_AIM_RPS && floor.p99 <= FLOOR_AIM_P99,
+      });
+    }
     for (const r of s.runs) {
+      if (!isShopApi(r.target)) continue;
       if (WORKERS_AIM_SCENARIOS.has(s.name) && /^shop-api-w\d+$/.test(r.target) && plain) {
         const gain = ratio(r.rps, plain.rps);
         const p99 = r.latencyMs?.p99;
@@ -97,9 +134,81 @@ export function aimsOf(scenarios: ScenarioResult[]): Aim[] {
           met: c.checked === 0 ? null : c.mismatches === 0,
         });
       }
+      aims.push(...mixedAims(s, r, runOf), ...keptAnswerAims(s, r));
+      if (s.name === 'compute') {
+        const aim = COMPUTE_BASELINE.rps * COMPUTE_AIM_FACTOR;
+        aims.push({
+          aim: `every answer computed: ≥ ${times(COMPUTE_AIM_FACTOR)} the baseline of ${num(COMPUTE_BASELINE.rps)} req/s (${COMPUTE_BASELINE.measured}), so ≥ ${num(aim)} req/s`,
+          scenario: s.name,
+          target: r.target,
+          value: `${num(r.rps)} req/s (${times(ratio(r.rps, COMPUTE_BASELINE.rps))} the baseline)`,
+          met: r.responses === 0 ? null : r.rps >= aim,
+        });
+      }
     }
   }
   return aims;
+}
+
+/** mixed against the same server's legacy-load (req/s) and point-read (the reads' p99). */
+function mixedAims(s: ScenarioResult, r: RunResult, runOf: (scenario: string, target: string) => RunResult | undefined): Aim[] {
+  if (s.name !== 'mixed') return [];
+  const aims: Aim[] = [];
+  const legacyLoad = runOf('legacy-load', r.target);
+  const share = ratio(r.rps, legacyLoad?.rps);
+  aims.push({
+    aim: `mixed: ≥ ${times(MIXED_AIM_RPS)} legacy-load's req/s (reads only)`,
+    scenario: s.name,
+    target: r.target,
+    value: legacyLoad ? `${times(share)} (${num(r.rps)} vs ${num(legacyLoad.rps)} req/s)` : 'legacy-load not in this run',
+    met: share === null ? null : share >= MIXED_AIM_RPS,
+  });
+  const reads = r.classes?.find((c) => c.class === 'read')?.latencyMs?.p99;
+  const point = runOf('point-read', r.target)?.latencyMs?.p99;
+  const factor = ratio(reads, point);
+  aims.push({
+    aim: `mixed: reads' p99 ≤ ${times(MIXED_AIM_READ_P99)} their p99 in point-read`,
+    scenario: s.name,
+    target: r.target,
+    value:
+      reads === undefined
+        ? 'reads not counted by class'
+        : point === undefined
+          ? `reads' p99 ${ms(reads)} ms; no point-read of this server in this run`
+          : `${times(factor)} (${ms(reads)} vs ${ms(point)} ms)`,
+    met: factor === null ? null : factor <= MIXED_AIM_READ_P99,
+  });
+  return aims;
+}
+
+/**
+ * Kept compute answers as the storefront's max-stale allows: with it, a hit
+ * rate of at least MAX_STALE_AIM_HIT_RATE; without it, no answer served
+ * marked stale.
+ */
+function keptAnswerAims(s: ScenarioResult, r: RunResult): Aim[] {
+  const c = r.cache;
+  if (!c) return [];
+  if (s.storefrontMaxStaleS !== null) {
+    return [
+      {
+        aim: `max-stale=${s.storefrontMaxStaleS} from the storefront: kept answers ≥ ${pct(MAX_STALE_AIM_HIT_RATE)} of compute answers`,
+        scenario: s.name,
+        target: r.target,
+        value: `hit rate ${pctOrDash(c.hitRate)} (${int(c.hits)} of ${int(c.answers)}, ${int(c.stale)} served stale)`,
+        met: c.hitRate === null ? null : c.hitRate >= MAX_STALE_AIM_HIT_RATE,
+      },
+    ];
+  }
+  return [
+    {
+      aim: 'without max-stale: no answer served stale',
+      scenario: s.name,
+      target: r.target,
+      value: `${int(c.stale)} of ${int(c.answers)} compute answers marked stale`,
+      met: c.hitRate === null ? null : c.stale === 0,
+    },
+  ];
 }
 
 export function aimLines(aims: Aim[]): string[] {

@@ -1,15 +1,19 @@
 // Kept compute answers, as the server says in each answer's Cache-Status
 // header (RFC 9211): `shop-api; hit`, `shop-api; fwd=miss; stored`,
 // `shop-api; fwd=miss; stored; collapsed`, or `shop-api; fwd=request; stored`
-// (Cache-Control: no-cache). A server without the cache sends no such
-// header: its hit rate is not known (null), never 0.
+// (Cache-Control: no-cache); `shop-api; hit; detail=stale` is a kept answer
+// served although a change has come since, which only a request with
+// `Cache-Control: max-stale` accepts. A server without the cache sends no
+// such header: its hit rate is not known (null), never 0.
+import { nearestRank } from './figures.js';
 
 /**
- * What one answer was: kept (hit), computed for it (miss), computed once for
- * it and the identical requests in flight (collapsed), computed because the
- * request asked for a fresh answer (refreshed), or something else.
+ * What one answer was: kept (hit), kept though a change has come since
+ * (stale: a hit too), computed for it (miss), computed once for it and the
+ * identical requests in flight (collapsed), computed because the request
+ * asked for a fresh answer (refreshed), or something else.
  */
-export type CacheOutcome = 'hit' | 'miss' | 'collapsed' | 'refreshed' | 'other';
+export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'collapsed' | 'refreshed' | 'other';
 
 /** The name shop-api's cache gives itself in Cache-Status. */
 export const CACHE_NAME = 'shop-api';
@@ -44,7 +48,10 @@ export function cacheOutcome(value: string | undefined): CacheOutcome | null {
         return eq < 0 ? [p.toLowerCase(), '?1'] : [p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim()];
       }),
     );
-    if (params.has('hit') && params.get('hit') !== '?0') return 'hit';
+    if (params.has('hit') && params.get('hit') !== '?0') {
+      // detail is a token or a quoted string (RFC 9211).
+      return params.get('detail')?.replace(/^"(.*)"$/, '$1') === 'stale' ? 'stale' : 'hit';
+    }
     if (params.has('collapsed') && params.get('collapsed') !== '?0') return 'collapsed';
     if (params.get('fwd') === 'request') return 'refreshed';
     if (params.has('fwd')) return 'miss';
@@ -56,7 +63,10 @@ export function cacheOutcome(value: string | undefined): CacheOutcome | null {
 export interface CacheFigures {
   /** Compute answers of any status. */
   answers: number;
+  /** Kept answers, stale ones included. */
   hits: number;
+  /** Of the hits, answers served marked stale (`detail=stale`): only right where the request sent max-stale. */
+  stale: number;
   /** Computed for the request itself. */
   misses: number;
   /** Shared the run of an identical request in flight. */
@@ -65,7 +75,7 @@ export interface CacheFigures {
   refreshed: number;
   /** Answers without our Cache-Status (an error answer, or a server without the cache). */
   unknown: number;
-  /** hits / answers; null while no answer said (the header is absent). */
+  /** hits (stale ones included) / answers; null while no answer said (the header is absent). */
   hitRate: number | null;
   /** collapsed / answers; null likewise. */
   collapsedRate: number | null;
@@ -73,18 +83,12 @@ export interface CacheFigures {
   missLatencyMs: { count: number; p50: number; p99: number; max: number } | null;
 }
 
-/** The nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(sorted.length, rank) - 1] as number;
-}
-
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** Counts the compute answers of a run. */
 export class CacheTally {
   private answers = 0;
-  private readonly counts: Record<CacheOutcome, number> = { hit: 0, miss: 0, collapsed: 0, refreshed: 0, other: 0 };
+  private readonly counts: Record<CacheOutcome, number> = { hit: 0, stale: 0, miss: 0, collapsed: 0, refreshed: 0, other: 0 };
   private missMs: number[] = [];
 
   record(headers: ResponseHeaders, latencyMs: number): void {
@@ -98,12 +102,14 @@ export class CacheTally {
 
   figures(): CacheFigures | null {
     if (this.answers === 0) return null;
-    const { hit, miss, collapsed, refreshed, other } = this.counts;
+    const { hit: fresh, stale, miss, collapsed, refreshed, other } = this.counts;
+    const hit = fresh + stale;
     const known = hit + miss + collapsed + refreshed + other;
     const sorted = [...this.missMs].sort((a, b) => a - b);
     return {
       answers: this.answers,
       hits: hit,
+      stale,
       misses: miss,
       collapsed,
       refreshed,
@@ -113,7 +119,7 @@ export class CacheTally {
       missLatencyMs:
         sorted.length === 0
           ? null
-          : { count: sorted.length, p50: round1(percentile(sorted, 50)), p99: round1(percentile(sorted, 99)), max: round1(sorted.at(-1) as number) },
+          : { count: sorted.length, p50: round1(nearestRank(sorted, 50)), p99: round1(nearestRank(sorted, 99)), max: round1(sorted.at(-1) as number) },
     };
   }
 }

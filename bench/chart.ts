@@ -1,15 +1,17 @@
 // The chart written next to the results: req/s per scenario and server as
 // horizontal bars on a log scale (the legacy design's tens and the ceiling's
-// tens of thousands on one page), each bar labelled with its value. Plain SVG
-// text: no browser, no library; the same report gives the same bytes.
-import { num, pct } from './format.js';
-import type { BenchReport } from './report-types.js';
+// tens of thousands on one page), each bar labelled with its value, and
+// shop-api's bar where the floor ran beside it with shop-api / floor (req/s
+// and p99). Plain SVG text: no browser, no library; the same report gives
+// the same bytes.
+import { num, pct, times } from './format.js';
+import type { BenchReport, RunResult, ScenarioResult } from './report-types.js';
 
-const WIDTH = 960;
+const WIDTH = 1100;
 const LABEL_X = 12;
 const SERVER_X = 28;
 const BARS_X0 = 300;
-const BARS_X1 = WIDTH - 150;
+const BARS_X1 = WIDTH - 300;
 const TOP = 58;
 const GROUP_H = 24;
 const ROW_H = 20;
@@ -25,6 +27,7 @@ export function escapeXml(text: string): string {
 export function colourOf(target: string): string {
   if (target === 'legacy') return '#b5483b';
   if (target === 'ceiling') return '#8a8a8a';
+  if (target === 'floor') return '#1f7a7a';
   if (target === 'shop-api') return '#2f6db5';
   if (target === 'shop-api-replica') return '#d08a2e';
   if (/^shop-api-w\d+-replica$/.test(target)) return '#7d4fb0';
@@ -45,6 +48,14 @@ export function logRange(values: number[]): { lo: number; hi: number } {
 const tick = (v: number) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1000 ? `${v / 1000}k` : String(Number(v.toPrecision(1))));
 const fixed = (n: number) => String(Math.round(n * 10) / 10);
 
+/** A bar's label: its req/s, its error rate, and for plain shop-api its ratios to the floor of the same scenario. */
+export function barLabel(s: ScenarioResult, r: RunResult): string {
+  const errors = r.errorRate > 0 ? ` · ${pct(r.errorRate)} errors` : '';
+  const floor = r.target === 'shop-api' ? s.comparisons.find((c) => c.baseline === 'floor') : undefined;
+  const ratios = floor ? ` · / floor: req/s ${times(floor.rps)}, p99 ${times(floor.p99)}` : '';
+  return `${num(r.rps)} req/s${errors}${ratios}`;
+}
+
 export function chartSvg(report: BenchReport): string {
   const values = report.scenarios.flatMap((s) => s.runs.map((r) => r.rps));
   const { lo, hi } = logRange(values);
@@ -59,11 +70,10 @@ export function chartSvg(report: BenchReport): string {
     y += GROUP_H;
     for (const r of s.runs) {
       const w = widthOf(r.rps);
-      const errors = r.errorRate > 0 ? ` · ${pct(r.errorRate)} errors` : '';
       body.push(
         `<text class="server" x="${SERVER_X}" y="${y + 14}">${escapeXml(r.target)}</text>`,
         `<rect class="bar" x="${BARS_X0}" y="${y + (ROW_H - BAR_H) / 2}" width="${fixed(w)}" height="${BAR_H}" fill="${colourOf(r.target)}"><title>${escapeXml(`${s.name} · ${r.target}: ${num(r.rps)} req/s`)}</title></rect>`,
-        `<text class="value" x="${fixed(BARS_X0 + w + 6)}" y="${y + 14}">${escapeXml(`${num(r.rps)} req/s${errors}`)}</text>`,
+        `<text class="value" x="${fixed(BARS_X0 + w + 6)}" y="${y + 14}">${escapeXml(barLabel(s, r))}</text>`,
       );
       y += ROW_H;
     }

@@ -86,6 +86,12 @@ export function figuresOf(raw: RawCounts, latency: Latency | null): LoadFigures 
   };
 }
 
+/** The nearest-rank percentile of values sorted ascending (at least one). */
+export function nearestRank(sorted: readonly number[], p: number): number {
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1] as number;
+}
+
 /** `a / b`, or null when b is not a positive number. */
 export function ratio(a: number | null | undefined, b: number | null | undefined, digits = 3): number | null {
   if (a === null || a === undefined || b === null || b === undefined || !(b > 0)) return null;

@@ -3,6 +3,7 @@ import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { figuresOf, latencyOf, type LoadFigures, type RawCounts } from './figures.js';
 import type { ResponseHeaders } from './cache-status.js';
+import type { ClassTally, RequestClass } from './classes.js';
 import type { BenchRequest } from './workload.js';
 
 export interface LoadOptions {
@@ -27,6 +28,8 @@ export interface LoadOptions {
    * load generator time on fast scenarios.
    */
   followResponses?: boolean;
+  /** Counts every answer under its request's class, with its latency (this too makes autocannon hand answers over). */
+  classes?: ClassTally;
 }
 
 interface RawResult extends RawCounts {
@@ -35,6 +38,7 @@ interface RawResult extends RawCounts {
 
 interface RequestContext {
   after?: BenchRequest['after'];
+  class?: RequestClass;
   /** performance.now() when the request was built, just before autocannon writes it. */
   sentAt?: number;
 }
@@ -50,13 +54,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
       Object.assign(headers, options.headers, next.headers);
       // One request at a time per connection: its context lives until the answer comes.
       context.after = next.after;
+      context.class = next.class;
       context.sentAt = performance.now();
       return { ...req, method: next.method, path: next.path, body: next.body ?? '', headers };
     },
-    ...(options.followResponses
+    ...(options.followResponses || options.classes
       ? {
-          onResponse: (status: number, body: string, context: RequestContext, headers: ResponseHeaders | undefined) =>
-            context.after?.(status, body, headers ?? {}, performance.now() - (context.sentAt ?? Number.NaN)),
+          onResponse: (status: number, body: string, context: RequestContext, headers: ResponseHeaders | undefined) => {
+            const ms = performance.now() - (context.sentAt ?? Number.NaN);
+            if (context.class) options.classes?.record(context.class, status, ms);
+            if (options.followResponses) context.after?.(status, body, headers ?? {}, ms);
+          },
         }
       : {}),
   };

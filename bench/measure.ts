@@ -1,9 +1,12 @@
 // One server in one scenario: the unmeasured warm-up, the measured run with
-// the process sampler (and, in replica-failover, the replica's outage), and
-// the checks after it that are not part of its figures.
+// the process sampler, the CPU snapshots on either side and the answers by
+// request class (and, in replica-failover, the replica's outage), and the
+// checks after it that are not part of its figures.
 import os from 'node:os';
+import { ClassTally } from './classes.js';
 import { checkComputeAnswers } from './compute-check.js';
 import { FailoverTally } from './consistency.js';
+import { cpuFiguresOf, cpuSnapshot, type PostgresWatch } from './cpu.js';
 import { forgetKeptAnswers, writesSettled } from './database.js';
 import { runLoad } from './load.js';
 import { summariseLogLines } from './logs.js';
@@ -17,7 +20,7 @@ import type { RunResult } from './report-types.js';
 import { ProcessSampler } from './sampler.js';
 import type { Scenario } from './scenarios.js';
 import type { TargetSpec } from './targets.js';
-import { asksCompute, readsAnswers, requestSequence, RunState, type Dataset, type Mix } from './workload.js';
+import { asksCompute, readsAnswers, requestSequence, RunState, spansClasses, type Dataset, type Mix } from './workload.js';
 
 /** Seconds autocannon waits for a response: above the servers' own 10 s limits, so those show as their status codes. */
 export const CLIENT_TIMEOUT_S = 30;
@@ -35,6 +38,10 @@ export interface MeasureContext {
   /** shop-api's primary database (for the stale-answer check: writes settled). */
   databaseUrl: string;
   ownPostgres: OwnPostgres | null;
+  /** The kernel's clock ticks per second (/proc's CPU times are counted in them). */
+  ticksPerSecond: number;
+  /** The run's Postgres servers, for their CPU (null: none found on this machine). */
+  postgres: PostgresWatch | null;
 }
 
 export interface Measured {
@@ -56,6 +63,7 @@ export async function measureRun(
   const failover = scenario.name === 'replica-failover';
   // replica-failover counts every answer.
   const follow = readsAnswers(mix) || failover;
+  const sequence = { storefrontMaxStaleS: scenario.storefrontMaxStaleS ?? null };
 
   if (target.kind !== 'legacy') {
     // JIT and connection pools warm up unmeasured; the legacy design has nothing to warm.
@@ -65,7 +73,7 @@ export async function measureRun(
       connections: Math.min(options.connections, 10),
       durationS: options.quick ? 1 : 2,
       timeoutS: CLIENT_TIMEOUT_S,
-      next: requestSequence(mix, ctx.data, seed + 500),
+      next: requestSequence(mix, ctx.data, seed + 500, new RunState(), sequence),
       token: apiToken,
       ...(scenario.headers ? { headers: scenario.headers } : {}),
       followResponses: follow,
@@ -86,7 +94,7 @@ export async function measureRun(
       durationS,
       amount: fillRequests,
       timeoutS: CLIENT_TIMEOUT_S,
-      next: requestSequence(mix, ctx.data, seed + 700, fillState),
+      next: requestSequence(mix, ctx.data, seed + 700, fillState, sequence),
       token: apiToken,
       followResponses: true,
     });
@@ -100,18 +108,21 @@ export async function measureRun(
   const sampler = new ProcessSampler(server.pid, ctx.scriptDirs);
   const loadAvgBefore = os.loadavg()[0] ?? 0;
   const state = new RunState(failover ? new FailoverTally() : null);
+  const classes = spansClasses(mix) ? new ClassTally() : null;
   sampler.start();
   let elapsed = 0;
+  const cpuBefore = await cpuSnapshot(server.pid, ctx.scriptDirs, ctx.postgres);
   const outage = failover && ctx.ownPostgres ? scheduleOutage(ctx.ownPostgres.replica, durationS, state.failover as FailoverTally) : null;
   const figures = await runLoad({
     baseUrl: server.baseUrl,
     connections: options.connections,
     durationS,
     timeoutS: CLIENT_TIMEOUT_S,
-    next: requestSequence(mix, ctx.data, seed, state),
+    next: requestSequence(mix, ctx.data, seed, state, sequence),
     token: apiToken,
     ...(scenario.headers ? { headers: scenario.headers } : {}),
     followResponses: follow,
+    ...(classes ? { classes } : {}),
     onTick: (count) => {
       elapsed += 1;
       const s = sampler.last;
@@ -123,6 +134,7 @@ export async function measureRun(
       );
     },
   });
+  const cpuAfter = await cpuSnapshot(server.pid, ctx.scriptDirs, ctx.postgres);
   const peaks = sampler.stop();
   progress.clear();
   // The replica must stream again before anything else runs: a failed restart fails the benchmark.
@@ -139,7 +151,11 @@ export async function measureRun(
     peakPython: peaks.peakPython,
     serverProcesses: peaks.serverProcesses,
     loadAvgBefore: Number(loadAvgBefore.toFixed(2)),
+    cpu: cpuBefore.machine
+      ? cpuFiguresOf(cpuBefore, cpuAfter, { ticksPerSecond: ctx.ticksPerSecond, cores: os.cpus().length, responses: figures.responses })
+      : null,
   };
+  if (classes) run.classes = classes.figures(figures.durationS);
   const cache = state.cache.figures();
   if (cache) run.cache = cache;
   if (keptFill) run.keptFill = keptFill;
@@ -164,7 +180,7 @@ export async function measureRun(
   );
   if (scenario.spawnsPython) await pythonSettled(server, target, ctx, 'its run', notes);
 
-  if (scenario.name === 'mixed' && state.computeAsked.size > 0) {
+  if (scenario.checksKeptAnswers && state.computeAsked.size > 0) {
     run.staleCompute = await staleComputeCheck(target, server, state, seed, ctx, notes);
   }
   return { run, notes };
@@ -175,7 +191,7 @@ async function pythonSettled(server: ServerProcess, target: TargetSpec, ctx: Mea
   if (!(await waitUntilIdle(server, ctx.scriptDirs))) notes.push(`${target.name} still had Python work in progress 60 s after ${after}`);
 }
 
-/** mixed: once writes have settled (and the replica has replayed them), kept answers against fresh ones. */
+/** The mixed scenarios: once writes have settled (and the replica has replayed them), kept answers against fresh ones. */
 async function staleComputeCheck(
   target: TargetSpec,
   server: ServerProcess,

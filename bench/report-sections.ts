@@ -1,5 +1,8 @@
 // The report's parts beyond the main table: variants against plain shop-api,
-// compression, kept compute answers, and the replica outage.
+// request classes, CPU, compression, kept compute answers, and the replica
+// outage.
+import { REQUEST_CLASSES } from './classes.js';
+import type { CpuParts } from './cpu.js';
 import { ratio } from './figures.js';
 import { int, ms, num, pct, pctOrDash, times } from './format.js';
 import type { ScenarioResult } from './report-types.js';
@@ -15,6 +18,72 @@ export function variantLine(s: ScenarioResult): string {
     );
   });
   return `**${s.name}**: against shop-api: ${parts.join('; ')}`;
+}
+
+/** Runs of several request classes (mixed), one row per class: what each kind of request got. */
+export function classSection(scenarios: ScenarioResult[]): string[] {
+  const rows: string[] = [];
+  for (const s of scenarios) {
+    for (const r of s.runs) {
+      for (const c of r.classes ?? []) {
+        rows.push(
+          `| ${s.name} | ${r.target} | ${c.class} | ${int(c.responses)} | ${pct(c.share)} | ${num(c.rps)} | ${num(c.okRps)} | ` +
+            `${ms(c.latencyMs?.p50)} | ${ms(c.latencyMs?.p99)} |`,
+        );
+      }
+    }
+  }
+  if (rows.length === 0) return [];
+  const used = new Set(scenarios.flatMap((s) => s.runs.flatMap((r) => (r.classes ?? []).map((c) => c.class))));
+  return [
+    '## By request class',
+    '',
+    'Each answer counted under the class of its request; latency from sending to the whole answer, measured in the load generator. ' +
+      `Classes: ${[...used].map((c) => `${c} (${REQUEST_CLASSES[c]})`).join('; ')}.`,
+    '',
+    '| scenario | server | class | answers | share | req/s | 2xx/s | p50 ms | p99 ms |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+  ];
+}
+
+const cpuCell = (perSecond: number | null, perRequestMs: number | null | undefined) =>
+  perSecond === null ? '–' : `${perSecond.toFixed(2)}${perRequestMs === null || perRequestMs === undefined ? '' : ` · ${perRequestMs.toFixed(3)}`}`;
+
+/** Where the machine's CPU went in each run: CPU-seconds per second, and CPU-ms per answer. */
+export function cpuSection(scenarios: ScenarioResult[]): string[] {
+  const rows: string[] = [];
+  const notes = new Set<string>();
+  for (const s of scenarios) {
+    for (const r of s.runs) {
+      const c = r.cpu;
+      if (!c) continue;
+      const part = (key: keyof CpuParts) => cpuCell(c.perSecond[key], c.perRequestMs?.[key]);
+      rows.push(
+        `| ${s.name} | ${r.target} | ${num(r.rps)} | ${part('server')} | ${part('python')} | ${part('postgres')} | ${part('loadGenerator')} | ` +
+          `${part('rest')} | ${c.perSecond.busy === null ? '–' : c.perSecond.busy.toFixed(2)} | ${c.perSecond.idle === null ? '–' : c.perSecond.idle.toFixed(2)} |`,
+      );
+      for (const n of c.notes) notes.add(n);
+    }
+  }
+  if (rows.length === 0) return [];
+  const cores = scenarios.flatMap((s) => s.runs).find((r) => r.cpu)?.cpu?.cores;
+  return [
+    '## Where the CPU went',
+    '',
+    `CPU-seconds per second of the run (1.00 = one core busy throughout; the machine has ${cores ?? '?'}) · CPU-ms per answer. ` +
+      'server: its processes (with WORKERS, the primary and its workers); Python: the scripts it ran; Postgres: the postmaster and every backend and worker of it ' +
+      '(the machine\'s shared server unless --replica: other sessions on it count too); load generator: the benchmark process; ' +
+      'rest: the machine\'s busy time less those (the kernel\'s network work, anything else running).',
+    '',
+    '| scenario | server | req/s | server | Python | Postgres | load generator | rest | busy | idle |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    ...[...notes].map((n) => `- ${n}`),
+    ...(notes.size > 0 ? [''] : []),
+  ];
 }
 
 /** list-read-compressed against list-read, per server loaded in both: req/s and bytes per answer. */
@@ -58,7 +127,8 @@ export function computeSection(scenarios: ScenarioResult[]): string[] {
         ? `${r.staleCompute.mismatches} of ${r.staleCompute.checked}${r.staleCompute.unchecked ? ` (${r.staleCompute.unchecked} not compared)` : ''}`
         : '–';
       rows.push(
-        `| ${s.name} | ${r.target} | ${c ? int(c.answers) : '–'} | ${c ? int(c.hits) : '–'} | ${c ? int(c.collapsed) : '–'} | ` +
+        `| ${s.name} | ${r.target} | ${s.storefrontMaxStaleS === null ? '–' : `${s.storefrontMaxStaleS} s`} | ${c ? int(c.answers) : '–'} | ${c ? int(c.hits) : '–'} | ` +
+          `${c ? int(c.stale) : '–'} | ${c ? int(c.collapsed) : '–'} | ` +
           `${c ? int(c.misses) : '–'} | ${c ? int(c.refreshed) : '–'} | ${c ? int(c.unknown) : '–'} | ${pctOrDash(c?.hitRate)} | ${pctOrDash(c?.collapsedRate)} | ` +
           `${miss ? `${ms(miss.p50)} / ${ms(miss.p99)}` : '–'} | ${server} | ${stale} |`,
       );
@@ -68,10 +138,12 @@ export function computeSection(scenarios: ScenarioResult[]): string[] {
   return [
     '## Compute answers',
     '',
-    'By the Cache-Status header of each compute answer during the measured run; "–" where the server sent none.',
+    'By the Cache-Status header of each compute answer during the measured run; "–" where the server sent none. ' +
+      'max-stale: what the storefront\'s requests sent; served stale: hits marked `detail=stale` (in the hits). ' +
+      'Stale compute answers: after the run, kept answers (asked without max-stale) that differ from fresh ones.',
     '',
-    '| scenario | server | compute answers | hits | collapsed | misses | no-cache | no header | hit rate | collapsed rate | first answer (miss) p50 / p99 ms | queue-stats hits / misses / shared | stale compute answers |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | server | max-stale | compute answers | hits | served stale | collapsed | misses | no-cache | no header | hit rate | collapsed rate | first answer (miss) p50 / p99 ms | queue-stats hits / misses / shared | stale compute answers |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
     ...fillSection(scenarios),

@@ -1,9 +1,11 @@
 // The shape of a benchmark's results (the JSON written next to the Markdown).
 import type { CacheFigures } from './cache-status.js';
+import type { ClassFigures } from './classes.js';
 import type { StaleComputeFigures } from './compute-check.js';
 import type { FailoverFigures } from './consistency.js';
+import type { CpuFigures } from './cpu.js';
 import type { LoadFigures } from './figures.js';
-import type { ScenarioName, TargetName } from './scenarios.js';
+import type { Baseline, ScenarioName, TargetName } from './scenarios.js';
 
 export interface RunResult extends LoadFigures {
   target: TargetName;
@@ -27,6 +29,10 @@ export interface RunResult extends LoadFigures {
   staleCompute?: StaleComputeFigures;
   /** compute-repeat: the unmeasured requests that filled the empty store before the run. */
   keptFill?: { requests: number; durationS: number; rps: number; errors: number; cache: CacheFigures | null };
+  /** Runs of a mix of several request classes: each class's answers, req/s and latency. */
+  classes?: ClassFigures[];
+  /** Where the machine's CPU went during the run (null where /proc cannot tell). */
+  cpu?: CpuFigures | null;
 }
 
 /** A variant of shop-api over plain shop-api in the same scenario. */
@@ -38,14 +44,19 @@ export interface VariantRatio {
   p99: number | null;
 }
 
+/** Plain shop-api's run of a scenario against one baseline run (its scenario's, or an earlier one's). */
 export interface Comparison {
-  baseline: 'legacy' | 'ceiling';
+  baseline: Baseline;
+  /** The run divided by. */
+  of: { scenario: ScenarioName; target: TargetName };
   /** shop-api / baseline, for requests answered per second (any status). */
   rps: number | null;
   /** shop-api / baseline, for 2xx answers per second. */
   okRps: number | null;
   /** shop-api / baseline, for the 95th percentile latency (below 1: shop-api is faster). */
   p95: number | null;
+  /** shop-api / baseline, for the 99th percentile latency. */
+  p99: number | null;
   errorRate: { shopApi: number; baseline: number };
 }
 
@@ -56,9 +67,11 @@ export interface ScenarioResult {
   skipReason?: string;
   notes: string[];
   mix: Array<{ endpoint: string; weight: number }>;
+  /** The storefront's max-stale in seconds (sent on its GETs); null: none sent. */
+  storefrontMaxStaleS: number | null;
   runs: RunResult[];
-  /** Plain shop-api against the legacy design or the ceiling. */
-  comparison: Comparison | null;
+  /** Plain shop-api against each of the scenario's baselines that was measured. */
+  comparisons: Comparison[];
   /** Each variant of shop-api against plain shop-api. */
   variants: VariantRatio[];
 }

@@ -4,24 +4,59 @@ import { aimLines } from './aims.js';
 import { ratio, type LoadFigures } from './figures.js';
 import { int, mb, ms, num, pct, times } from './format.js';
 import type { BenchReport, Comparison, RunResult, ScenarioResult, VariantRatio } from './report-types.js';
-import { compressionSection, computeSection, failoverSection, variantLine } from './report-sections.js';
-import type { TargetName } from './scenarios.js';
+import { classSection, compressionSection, computeSection, cpuSection, failoverSection, variantLine } from './report-sections.js';
+import type { Baseline, TargetName } from './scenarios.js';
 
 export type { Aim, BenchReport, Comparison, RunResult, ScenarioResult, VariantRatio } from './report-types.js';
 
+/** Plain shop-api's run against a baseline run; null when either is missing. */
 export function compare(
-  baselineName: 'legacy' | 'ceiling',
+  baseline: Baseline,
   shopApi: RunResult | undefined,
-  baseline: RunResult | undefined,
+  against: { run: RunResult; of: Comparison['of'] } | undefined,
 ): Comparison | null {
-  if (!shopApi || !baseline) return null;
+  if (!shopApi || !against) return null;
+  const { run, of } = against;
   return {
-    baseline: baselineName,
-    rps: ratio(shopApi.rps, baseline.rps),
-    okRps: ratio(shopApi.okRps, baseline.okRps),
-    p95: ratio(shopApi.latencyMs?.p95, baseline.latencyMs?.p95, 4),
-    errorRate: { shopApi: shopApi.errorRate, baseline: baseline.errorRate },
+    baseline,
+    of,
+    rps: ratio(shopApi.rps, run.rps),
+    okRps: ratio(shopApi.okRps, run.okRps),
+    p95: ratio(shopApi.latencyMs?.p95, run.latencyMs?.p95, 4),
+    p99: ratio(shopApi.latencyMs?.p99, run.latencyMs?.p99, 4),
+    errorRate: { shopApi: shopApi.errorRate, baseline: run.errorRate },
   };
+}
+
+/**
+ * The run a baseline names: the legacy design's or the floor's in the same
+ * scenario, point-read's floor run (the point floor), or the ceiling's.
+ */
+export function baselineRunOf(
+  baseline: Baseline,
+  scenario: ScenarioResult,
+  all: ScenarioResult[],
+): { run: RunResult; of: Comparison['of'] } | undefined {
+  const find = (s: ScenarioResult | undefined, target: TargetName) => {
+    const run = s?.runs.find((r) => r.target === target);
+    return s && run ? { run, of: { scenario: s.name, target } } : undefined;
+  };
+  switch (baseline) {
+    case 'legacy':
+      return find(scenario, 'legacy');
+    case 'floor':
+      return find(scenario, 'floor');
+    case 'point-floor':
+      return find(all.find((s) => s.name === 'point-read'), 'floor');
+    case 'ceiling':
+      return find(all.find((s) => s.name === 'ceiling'), 'ceiling');
+  }
+}
+
+/** Plain shop-api against each baseline measured in the run (all scenarios done: legacy-load runs before point-read). */
+export function comparisonsOf(baselines: Baseline[], scenario: ScenarioResult, all: ScenarioResult[]): Comparison[] {
+  const shopApi = scenario.runs.find((r) => r.target === 'shop-api');
+  return baselines.map((b) => compare(b, shopApi, baselineRunOf(b, scenario, all))).filter((c): c is Comparison => c !== null);
 }
 
 /** Every variant's run against plain shop-api's in the same scenario; none without a plain run. */
@@ -32,7 +67,6 @@ export function compareVariants(runs: RunResult[]): VariantRatio[] {
     .filter((r) => r.target.startsWith('shop-api-'))
     .map((r) => ({ target: r.target, rps: ratio(r.rps, plain.rps), p99: ratio(r.latencyMs?.p99, plain.latencyMs?.p99) }));
 }
-
 
 /** Non-2xx responses by status and requests without a response, e.g. `504×42, timeout×3`. */
 export function failuresOf(run: LoadFigures): string {
@@ -45,22 +79,50 @@ export function failuresOf(run: LoadFigures): string {
   return parts.length > 0 ? parts.join(', ') : '–';
 }
 
-export function comparisonLine(name: string, c: Comparison, shopApi: RunResult, baseline: RunResult): string {
-  if (c.baseline === 'legacy') {
-    const p95 =
-      c.p95 === null
-        ? 'p95 –'
-        : `p95 ${ms(shopApi.latencyMs?.p95)} vs ${ms(baseline.latencyMs?.p95)} ms (${times(c.p95)})`;
-    return (
-      `**${name}**: shop-api / legacy: req/s ${times(c.rps)} (${num(shopApi.rps)} vs ${num(baseline.rps)}), ` +
-      `2xx/s ${times(c.okRps)} (${num(shopApi.okRps)} vs ${num(baseline.okRps)}), ${p95}, ` +
-      `error rate ${pct(c.errorRate.shopApi)} vs ${pct(c.errorRate.baseline)}`
-    );
+/** One comparison in words: shop-api's figures, the baseline's, and their ratios. */
+export function comparisonPart(c: Comparison, shopApi: RunResult, baseline: RunResult): string {
+  switch (c.baseline) {
+    case 'legacy': {
+      const p95 =
+        c.p95 === null
+          ? 'p95 –'
+          : `p95 ${ms(shopApi.latencyMs?.p95)} vs ${ms(baseline.latencyMs?.p95)} ms (${times(c.p95)})`;
+      return (
+        `shop-api / legacy: req/s ${times(c.rps)} (${num(shopApi.rps)} vs ${num(baseline.rps)}), ` +
+        `2xx/s ${times(c.okRps)} (${num(shopApi.okRps)} vs ${num(baseline.okRps)}), ${p95}, ` +
+        `error rate ${pct(c.errorRate.shopApi)} vs ${pct(c.errorRate.baseline)}`
+      );
+    }
+    case 'floor':
+      return (
+        `shop-api / floor: req/s ${times(c.rps)} (${num(shopApi.rps)} vs ${num(baseline.rps)}), ` +
+        `p99 ${times(c.p99)} (${ms(shopApi.latencyMs?.p99)} vs ${ms(baseline.latencyMs?.p99)} ms)`
+      );
+    case 'point-floor':
+      return `shop-api at ${c.rps === null ? '–' : pct(c.rps)} of the point floor's req/s (${num(shopApi.rps)} vs ${num(baseline.rps)})`;
+    case 'ceiling':
+      return (
+        `shop-api at ${c.rps === null ? '–' : pct(c.rps)} of the ceiling's req/s ` +
+        `(${num(shopApi.rps)} vs ${num(baseline.rps)}), p95 ${ms(shopApi.latencyMs?.p95)} vs ${ms(baseline.latencyMs?.p95)} ms`
+      );
   }
-  return (
-    `**${name}**: shop-api at ${c.rps === null ? '–' : pct(c.rps)} of the ceiling's req/s ` +
-    `(${num(shopApi.rps)} vs ${num(baseline.rps)}), p95 ${ms(shopApi.latencyMs?.p95)} vs ${ms(baseline.latencyMs?.p95)} ms`
-  );
+}
+
+/** A scenario's comparisons on one line (and, where both ran, the floor's share of the ceiling). */
+export function comparisonLine(s: ScenarioResult, all: ScenarioResult[]): string | null {
+  const shopApi = s.runs.find((r) => r.target === 'shop-api');
+  if (!shopApi || s.comparisons.length === 0) return null;
+  const parts = s.comparisons.map((c) => {
+    const baseline = baselineRunOf(c.baseline, s, all)?.run;
+    return baseline ? comparisonPart(c, shopApi, baseline) : `${c.baseline}: –`;
+  });
+  const floor = baselineRunOf('floor', s, all)?.run;
+  const ceiling = s.comparisons.some((c) => c.baseline === 'ceiling') ? baselineRunOf('ceiling', s, all)?.run : undefined;
+  if (floor && ceiling && s.comparisons.some((c) => c.baseline === 'floor')) {
+    const share = ratio(floor.rps, ceiling.rps);
+    parts.push(`the floor at ${share === null ? '–' : pct(share)} of the ceiling's`);
+  }
+  return `**${s.name}**: ${parts.join('; ')}`;
 }
 
 const TABLE_HEAD = [
@@ -86,10 +148,6 @@ export function tableOf(scenarios: ScenarioResult[]): string {
   return rows.join('\n');
 }
 
-function runOf(s: ScenarioResult, target: TargetName, all: ScenarioResult[]): RunResult | undefined {
-  return s.runs.find((r) => r.target === target) ?? all.find((o) => o.name === 'ceiling')?.runs.find((r) => r.target === target);
-}
-
 /** `products.json 20 read, 20 inserted, 0 rejected; ...` from the importer's JSON line, whatever else it holds. */
 export function importSummary(imported: unknown): string {
   const files = (imported as { files?: Record<string, Record<string, unknown>> } | null)?.files;
@@ -99,24 +157,26 @@ export function importSummary(imported: unknown): string {
     .join('; ');
 }
 
-/** Ratios, compute answers, failover and aims: what follows the table on stdout and in the Markdown. */
+/** Ratios, classes, CPU, compression, compute answers, failover and aims: what follows the table on stdout and in the Markdown. */
 export function sectionsOf(report: BenchReport): string[] {
   const lines: string[] = [];
-  const comparisons = report.scenarios.filter((s) => s.comparison || s.variants.length > 0);
+  const comparisons = report.scenarios.filter((s) => s.comparisons.length > 0 || s.variants.length > 0);
   if (comparisons.length > 0) {
     lines.push('## Ratios', '');
     for (const s of comparisons) {
-      const c = s.comparison;
-      if (c) {
-        const shopApi = runOf(s, 'shop-api', report.scenarios) as RunResult;
-        const baseline = runOf(s, c.baseline, report.scenarios) as RunResult;
-        lines.push(`- ${comparisonLine(s.name, c, shopApi, baseline)}`);
-      }
+      const line = comparisonLine(s, report.scenarios);
+      if (line) lines.push(`- ${line}`);
       if (s.variants.length > 0) lines.push(`- ${variantLine(s)}`);
     }
     lines.push('');
   }
-  lines.push(...compressionSection(report.scenarios), ...computeSection(report.scenarios), ...failoverSection(report.scenarios));
+  lines.push(
+    ...classSection(report.scenarios),
+    ...cpuSection(report.scenarios),
+    ...compressionSection(report.scenarios),
+    ...computeSection(report.scenarios),
+    ...failoverSection(report.scenarios),
+  );
   if (report.aims.length > 0) lines.push('## Aims', '', ...aimLines(report.aims), '');
   return lines;
 }

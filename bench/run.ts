@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { aimsOf } from './aims.js';
 import { Cleanup } from './cleanup.js';
+import { PostgresWatch } from './cpu.js';
 import { adminUrlFrom, connectionLimit, createBenchDatabase, readDataset, topUpStock, vacuumAnalyze } from './database.js';
 import { CLIENT_TIMEOUT_S, measureRun, type MeasureContext } from './measure.js';
 import { durationFor, type BenchOptions } from './options.js';
@@ -13,7 +14,7 @@ import { connectionsNeeded, startOwnPostgres, type OwnPostgres } from './own-pos
 import { missingEndpoints, waitForProcesses } from './probe.js';
 import { runTool, tsxCommand, type ServerProcess } from './processes.js';
 import type { Progress } from './progress.js';
-import { compare, compareVariants, type BenchReport, type ScenarioResult } from './report.js';
+import { compareVariants, comparisonsOf, type BenchReport, type ScenarioResult } from './report.js';
 import { scenariosFor, type Scenario, type TargetName } from './scenarios.js';
 import { startTarget } from './servers.js';
 import { shopApiVariants, targetsOf, type TargetSpec } from './targets.js';
@@ -49,6 +50,16 @@ function onPath(command: string, pathVar: string | undefined): string | null {
     }
   }
   return null;
+}
+
+/** The kernel's clock ticks per second, which /proc counts CPU time in (100 on every Linux this runs on). */
+async function ticksPerSecond(ctx: RunContext): Promise<number> {
+  try {
+    const ticks = Number((await runTool('getconf', ['getconf', ['CLK_TCK']], { cwd: ctx.root, env: ctx.env })).stdout.trim());
+    return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+  } catch {
+    return 100;
+  }
 }
 
 async function describeMachine(ctx: RunContext): Promise<Record<string, unknown>> {
@@ -161,6 +172,7 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       replicaUrl: ownPostgres?.replicaUrl(database.name) ?? null,
       apiToken,
       legacyDataDir: legacyDir,
+      firstProductId: data.productIds[0] as number,
     });
     cleanup.add(`stop ${target.name}`, () => server.stop());
     servers.set(target.name, server);
@@ -174,7 +186,20 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
   const missing = await missingEndpoints(shopApi, allKeys, data, apiToken);
   if (missing.size > 0) progress.log(`shop-api lacks: ${[...missing].map((k) => ENDPOINTS[k].label).join(', ')}`);
 
-  const measure: MeasureContext = { options, progress, apiToken, data, scriptDirs, databaseUrl: database.url, ownPostgres };
+  const ticks = await ticksPerSecond(ctx);
+  // Where the run's Postgres CPU is: the admin connection's server (shop-api's, or the own primary) and the own replica.
+  const postgresUrls = [adminUrl, ...(ownPostgres ? [ownPostgres.replicaUrl('postgres')] : [])];
+  const measure: MeasureContext = {
+    options,
+    progress,
+    apiToken,
+    data,
+    scriptDirs,
+    databaseUrl: database.url,
+    ownPostgres,
+    ticksPerSecond: ticks,
+    postgres: new PostgresWatch(postgresUrls, ticks),
+  };
   const results: ScenarioResult[] = [];
   for (const [index, scenario] of scenarios.entries()) {
     const label = `[${index + 1}/${scenarios.length} ${scenario.name}]`;
@@ -184,8 +209,9 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       status: 'ok',
       notes: [],
       mix: scenario.mix.map(([k, w]) => ({ endpoint: ENDPOINTS[k].label, weight: w })),
+      storefrontMaxStaleS: scenario.storefrontMaxStaleS ?? null,
       runs: [],
-      comparison: null,
+      comparisons: [],
       variants: [],
     };
     // The ceiling answers any path with its constant: nothing there can be missing.
@@ -215,16 +241,11 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       base.runs.push(run);
       base.notes.push(...runNotes);
     }
-    if (scenario.baseline) {
-      const baselineRun =
-        scenario.baseline === 'legacy'
-          ? base.runs.find((r) => r.target === 'legacy')
-          : results.find((r) => r.name === 'ceiling')?.runs[0];
-      base.comparison = compare(scenario.baseline, base.runs.find((r) => r.target === 'shop-api'), baselineRun);
-    }
     base.variants = compareVariants(base.runs);
     results.push(base);
   }
+  // Once every scenario has run: legacy-load, divided by the point floor, runs before point-read.
+  for (const [i, result] of results.entries()) result.comparisons = comparisonsOf((scenarios[i] as Scenario).baselines, result, results);
 
   return {
     scenario: options.scenario,

@@ -32,7 +32,7 @@ export function rssBytes(pid: number): number | null {
 }
 
 /** Direct children, across all threads (Node may spawn from any of them). */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
@@ -80,6 +80,7 @@ function isClusterWorker(pid: number): boolean {
 
 /** One process of a server's tree, as read from /proc. */
 export interface ProcessNode {
+  pid: number;
   rssBytes: number | null;
   /** A node:cluster worker. */
   worker: boolean;
@@ -91,6 +92,7 @@ export interface ProcessNode {
 function readNode(pid: number, scriptDirs: string[], depth: number, insidePython: boolean): ProcessNode {
   const python = !insidePython && isPythonScript(pid, scriptDirs);
   return {
+    pid,
     rssBytes: rssBytes(pid),
     // Only the started process's direct children can be its workers.
     worker: depth === 1 && !python && isClusterWorker(pid),
@@ -140,9 +142,14 @@ export function sampleOf(root: ProcessNode): Sample {
   };
 }
 
+/** The process tree under `pid` (the server's), as it is now. */
+export function readTree(pid: number, scriptDirs: string[]): ProcessNode {
+  return readNode(pid, scriptDirs, 0, false);
+}
+
 /** One look at the process tree under `pid`. */
 export function sampleTree(pid: number, scriptDirs: string[]): Sample {
-  return sampleOf(readNode(pid, scriptDirs, 0, false));
+  return sampleOf(readTree(pid, scriptDirs));
 }
 
 export class ProcessSampler {

@@ -11,6 +11,8 @@ export interface ServerContext {
   replicaUrl: string | null;
   apiToken: string;
   legacyDataDir: string;
+  /** A product that exists: the floor is ready once it answers it. */
+  firstProductId: number;
 }
 
 export async function startTarget(target: TargetSpec, ctx: ServerContext): Promise<ServerProcess> {
@@ -48,6 +50,18 @@ export async function startTarget(target: TargetSpec, ctx: ServerContext): Promi
       env: ctx.env,
       port,
       readyPath: '/healthz',
+    });
+  }
+  if (target.kind === 'floor') {
+    return startServer({
+      name: 'floor',
+      command: tsxCommand(path.join('bench', 'floor-server.ts'), ['--port', String(port)]),
+      cwd: ctx.root,
+      // shop-api's database (the primary, with --replica) and its pool size (PG_POOL_MAX, inherited).
+      env: { ...ctx.env, DATABASE_URL: ctx.databaseUrl, NODE_ENV: 'production' },
+      port,
+      // It has no other route: ready once it answers a product from the database.
+      readyPath: `/api/products/${ctx.firstProductId}`,
     });
   }
   return startServer({

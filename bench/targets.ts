@@ -4,7 +4,7 @@ import type { Scenario, TargetName } from './scenarios.js';
 
 export interface TargetSpec {
   name: TargetName;
-  kind: 'shop-api' | 'legacy' | 'ceiling';
+  kind: 'shop-api' | 'legacy' | 'floor' | 'ceiling';
   /** WORKERS of a shop-api (1: one process, no node:cluster). */
   workers: number;
   /** Reads on the streaming replica (DATABASE_REPLICA_URLS). */

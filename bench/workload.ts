@@ -2,6 +2,7 @@
 // request sequences built from ids that exist in the imported data.
 import { createRandom, type Random } from '../seed/random.js';
 import { CacheTally, headerOf, type ResponseHeaders } from './cache-status.js';
+import type { RequestClass } from './classes.js';
 import { FailoverTally, OwnWrites, type OwnWrite } from './consistency.js';
 
 /** Ids and values that exist in the benchmark database (and the legacy files). */
@@ -16,7 +17,13 @@ export interface Dataset {
   years: number[];
 }
 
+/** Who asks: the shop's customers (pages, their orders) or its back office (order handling, statistics, forecasts). */
+export type Client = 'storefront' | 'back-office';
+
 export interface BenchRequest {
+  /** What it is for: its row in a run's figures by class (classes.ts). */
+  class: RequestClass;
+  client: Client;
   method: 'GET' | 'POST' | 'PATCH';
   path: string;
   body?: string;
@@ -43,11 +50,35 @@ export type EndpointKey =
   | 'advance-order'
   | 'own-read';
 
+/** A request before its class and client are stamped on (by the endpoint that made it). */
+type Unstamped = Omit<BenchRequest, 'class' | 'client'>;
+
 interface Endpoint {
   label: string;
+  class: RequestClass;
+  client: Client;
+  /** A request of this endpoint, or of another one it falls back to (which keeps that one's class). */
   make(random: Random, data: Dataset, state: RunState): BenchRequest;
   /** Its answers are read (bodies kept by autocannon, which costs the load generator a little). */
   readsAnswers?: boolean;
+}
+
+/** An endpoint whose requests carry its class and client, unless made by another endpoint's `make`. */
+function endpoint(
+  cls: RequestClass,
+  client: Client,
+  spec: { label: string; readsAnswers?: boolean; make(random: Random, data: Dataset, state: RunState): Unstamped | BenchRequest },
+): Endpoint {
+  return {
+    label: spec.label,
+    class: cls,
+    client,
+    ...(spec.readsAnswers ? { readsAnswers: true } : {}),
+    make: (random, data, state) => {
+      const req = spec.make(random, data, state);
+      return 'class' in req ? req : { ...req, class: cls, client };
+    },
+  };
 }
 
 type LiveStatus = 'pending' | 'paid';
@@ -97,10 +128,10 @@ export class RunState {
   constructor(readonly failover: FailoverTally | null = null) {}
 }
 
-const get = (path: string): BenchRequest => ({ method: 'GET', path });
+const get = (path: string): Unstamped => ({ method: 'GET', path });
 
 /** A compute question: its answers' Cache-Status counted, the question kept once answered. */
-function compute(path: string, state: RunState, headers?: Record<string, string>): BenchRequest {
+function compute(path: string, state: RunState, headers?: Record<string, string>): Unstamped {
   return {
     method: 'GET',
     path,
@@ -113,7 +144,7 @@ function compute(path: string, state: RunState, headers?: Record<string, string>
 }
 
 /** A write that places or moves an order: the lifecycle follows it, and its token is kept for a read of it. */
-function orderWrite(request: Omit<BenchRequest, 'after'>, state: RunState): BenchRequest {
+function orderWrite(request: Omit<Unstamped, 'after'>, state: RunState): Unstamped {
   return {
     ...request,
     after: (status, body, headers) => {
@@ -139,19 +170,19 @@ function lastDayOfMonth(month: string): string {
 }
 
 export const ENDPOINTS: Record<EndpointKey, Endpoint> = {
-  product: { label: 'GET /api/products/:id', make: (r, d) => get(`/api/products/${r.pick(d.productIds)}`) },
-  products: {
+  product: endpoint('read', 'storefront', { label: 'GET /api/products/:id', make: (r, d) => get(`/api/products/${r.pick(d.productIds)}`) }),
+  products: endpoint('read', 'storefront', {
     label: 'GET /api/products?category=&limit=20',
     make: (r, d) => get(`/api/products?category=${encodeURIComponent(r.pick(d.categories))}&limit=20`),
-  },
-  categories: { label: 'GET /api/categories', make: () => get('/api/categories') },
-  customer: { label: 'GET /api/customers/:id', make: (r, d) => get(`/api/customers/${r.pick(d.customerIds)}`) },
-  'customer-orders': {
+  }),
+  categories: endpoint('read', 'storefront', { label: 'GET /api/categories', make: () => get('/api/categories') }),
+  customer: endpoint('read', 'storefront', { label: 'GET /api/customers/:id', make: (r, d) => get(`/api/customers/${r.pick(d.customerIds)}`) }),
+  'customer-orders': endpoint('read', 'storefront', {
     label: 'GET /api/customers/:id/orders',
     make: (r, d) => get(`/api/customers/${r.pick(d.customerIds)}/orders?limit=20`),
-  },
-  order: { label: 'GET /api/orders/:id', make: (r, d) => get(`/api/orders/${r.pick(d.orderIds)}`) },
-  stats: {
+  }),
+  order: endpoint('read', 'storefront', { label: 'GET /api/orders/:id', make: (r, d) => get(`/api/orders/${r.pick(d.orderIds)}`) }),
+  stats: endpoint('read', 'back-office', {
     label: 'GET /api/stats/sales (a month by day, or a year by month)',
     make: (r, d) => {
       if (r.chance(0.5)) {
@@ -161,25 +192,25 @@ export const ENDPOINTS: Record<EndpointKey, Endpoint> = {
       const year = r.pick(d.years);
       return get(`/api/stats/sales?from=${year}-01-01&to=${year}-12-31&granularity=month`);
     },
-  },
-  recommendations: {
-    // Always computed: the compute scenario measures Python behind the gate, compute-repeat the kept answers.
+  }),
+  // Always computed: the compute scenario measures Python behind the gate, compute-repeat the kept answers.
+  recommendations: endpoint('compute', 'back-office', {
     label: 'GET /api/products/:id/recommendations with Cache-Control: no-cache (computed every time)',
     make: (r, d, s) => compute(`/api/products/${r.pick(d.productIds)}/recommendations?limit=5`, s, NO_CACHE),
     readsAnswers: true,
-  },
-  'recommendations-popular': {
-    // limit=10: not the compute scenario's questions, whose (no-cache) answers are kept as well.
+  }),
+  // limit=10: not the compute scenario's questions, whose (no-cache) answers are kept as well.
+  'recommendations-popular': endpoint('compute', 'storefront', {
     label: "GET /api/products/:id/recommendations?limit=10 (a shop's skew: a few products get most requests)",
     make: (r, d, s) => compute(`/api/products/${d.productIds[r.skewed(d.productIds.length, POPULARITY)]}/recommendations?limit=10`, s),
     readsAnswers: true,
-  },
-  forecast: {
+  }),
+  forecast: endpoint('compute', 'back-office', {
     label: 'GET /api/forecast (four fixed questions)',
     make: (r, d, s) => compute(r.pick(forecastQuestions(d)), s),
     readsAnswers: true,
-  },
-  'create-order': {
+  }),
+  'create-order': endpoint('order-write', 'storefront', {
     label: 'POST /api/orders',
     make: (r, d, s) => {
       const lines = r.int(1, 3);
@@ -190,8 +221,8 @@ export const ENDPOINTS: Record<EndpointKey, Endpoint> = {
       return orderWrite({ method: 'POST', path: '/api/orders', body: JSON.stringify({ customer_id: r.pick(d.customerIds), items }) }, s);
     },
     readsAnswers: true,
-  },
-  'advance-order': {
+  }),
+  'advance-order': endpoint('status-change', 'back-office', {
     label: 'PATCH /api/orders/:id (pay, ship, cancel or refund an order the run placed)',
     make: (r, d, s) => {
       const step = s.orders.nextStep(r);
@@ -200,8 +231,8 @@ export const ENDPOINTS: Record<EndpointKey, Endpoint> = {
       return orderWrite({ method: 'PATCH', path: `/api/orders/${step.id}`, body: JSON.stringify({ status: step.status }) }, s);
     },
     readsAnswers: true,
-  },
-  'own-read': {
+  }),
+  'own-read': endpoint('read', 'storefront', {
     label: 'GET /api/orders/:id of an own write, with its Consistency-Token',
     make: (r, d, s) => {
       const own = s.own.take();
@@ -210,7 +241,7 @@ export const ENDPOINTS: Record<EndpointKey, Endpoint> = {
       return { ...get(`/api/orders/${own.id}`), headers: { 'consistency-token': own.token }, own };
     },
     readsAnswers: true,
-  },
+  }),
 };
 
 const NO_CACHE = { 'cache-control': 'no-cache' };
@@ -240,7 +271,19 @@ export type Mix = ReadonlyArray<readonly [EndpointKey, number]>;
 export const readsAnswers = (mix: Mix) => mix.some(([key]) => ENDPOINTS[key].readsAnswers === true);
 
 /** Whether a mix asks compute questions (whose answers may be kept). */
-export const asksCompute = (mix: Mix) => mix.some(([key]) => key === 'recommendations' || key === 'recommendations-popular' || key === 'forecast');
+export const asksCompute = (mix: Mix) => mix.some(([key]) => ENDPOINTS[key].class === 'compute');
+
+/** Whether a mix holds requests of more than one class: its runs are reported per class. */
+export const spansClasses = (mix: Mix) => new Set(mix.map(([key]) => ENDPOINTS[key].class)).size > 1;
+
+export interface SequenceOptions {
+  /**
+   * Seconds of staleness the storefront accepts in kept answers: its GETs
+   * send `Cache-Control: max-stale=N` (unless they set Cache-Control
+   * themselves). null: they send none, and every answer must be exact.
+   */
+  storefrontMaxStaleS?: number | null;
+}
 
 /**
  * An endless request sequence; the same seed gives the same sequence, so two
@@ -248,11 +291,21 @@ export const asksCompute = (mix: Mix) => mix.some(([key]) => key === 'recommenda
  * long as their answers agree: the lifecycle and own reads follow answers).
  * With a failover tally, every answer is also counted there.
  */
-export function requestSequence(mix: Mix, data: Dataset, seed: number, state = new RunState()): () => BenchRequest {
+export function requestSequence(
+  mix: Mix,
+  data: Dataset,
+  seed: number,
+  state = new RunState(),
+  options: SequenceOptions = {},
+): () => BenchRequest {
   const random = createRandom(seed);
   const failover = state.failover;
+  const maxStale = options.storefrontMaxStaleS ?? null;
   return () => {
-    const req = ENDPOINTS[pickWeighted(random, mix)].make(random, data, state);
+    let req = ENDPOINTS[pickWeighted(random, mix)].make(random, data, state);
+    if (maxStale !== null && req.client === 'storefront' && req.method === 'GET' && !req.headers?.['cache-control']) {
+      req = { ...req, headers: { ...req.headers, 'cache-control': `max-stale=${maxStale}` } };
+    }
     if (!failover) return req;
     const { after, own } = req;
     return {
@@ -266,7 +319,7 @@ export function requestSequence(mix: Mix, data: Dataset, seed: number, state = n
 }
 
 /** A request that tells whether a route exists: a 404 to it means the route is missing. */
-export function probeRequest(key: EndpointKey, data: Dataset): BenchRequest {
+export function probeRequest(key: EndpointKey, data: Dataset): Pick<BenchRequest, 'method' | 'path' | 'body'> {
   // An empty order body is a 400/422 where the route exists, and creates nothing.
   if (key === 'create-order') return { method: 'POST', path: '/api/orders', body: '{}' };
   if (key === 'advance-order') return { method: 'PATCH', path: `/api/orders/${data.orderIds[0]}`, body: '{}' };

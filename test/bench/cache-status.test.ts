@@ -15,6 +15,13 @@ describe('cacheOutcome', () => {
     expect(cacheOutcome('shop-api; stored')).toBe('other');
   });
 
+  it('tells a kept answer served stale (max-stale) from a fresh one', () => {
+    expect(cacheOutcome('shop-api; hit; detail=stale')).toBe('stale');
+    expect(cacheOutcome('shop-api; hit; detail="stale"')).toBe('stale');
+    expect(cacheOutcome('shop-api; hit; detail=other')).toBe('hit');
+    expect(cacheOutcome('shop-api; fwd=miss; stored; detail=stale')).toBe('miss');
+  });
+
   it('skips other caches of the list, and is null without our entry', () => {
     expect(cacheOutcome('CDN; hit, shop-api; fwd=miss; stored')).toBe('miss');
     expect(cacheOutcome('CDN; hit')).toBeNull();
@@ -40,6 +47,7 @@ describe('CacheTally', () => {
     expect(tally.figures()).toEqual({
       answers: 10,
       hits: 6,
+      stale: 0,
       misses: 2,
       collapsed: 1,
       refreshed: 0,
@@ -48,6 +56,15 @@ describe('CacheTally', () => {
       collapsedRate: 0.1,
       missLatencyMs: { count: 2, p50: 80, p99: 120, max: 120 },
     });
+  });
+
+  it('counts stale answers among the hits', () => {
+    const tally = new CacheTally();
+    tally.record({ 'cache-status': 'shop-api; hit' }, 1);
+    tally.record({ 'cache-status': 'shop-api; hit; detail=stale' }, 1);
+    tally.record({ 'cache-status': 'shop-api; hit; detail=stale' }, 1);
+    tally.record({ 'cache-status': 'shop-api; fwd=miss; stored' }, 90);
+    expect(tally.figures()).toMatchObject({ answers: 4, hits: 3, stale: 2, misses: 1, hitRate: 0.75 });
   });
 
   it('does not know a hit rate when no answer carried the header, and has nothing without answers', () => {

@@ -21,14 +21,14 @@ const report = (over: Partial<BenchReport> = {}): BenchReport => ({
   notes: [],
   aims: [],
   scenarios: [
-    { name: 'ceiling', description: '', status: 'ok', notes: [], mix: [], runs: [run('ceiling', 50_000)], comparison: null, variants: [] },
+    { name: 'ceiling', description: '', status: 'ok', notes: [], mix: [], runs: [run('ceiling', 50_000)], storefrontMaxStaleS: null, comparisons: [], variants: [] },
     {
       name: 'legacy-load', description: '', status: 'ok', notes: [], mix: [],
       runs: [run('legacy', 40), run('shop-api', 5000), run('shop-api-w4', 9000), run('shop-api-replica', 4800), run('shop-api-w4-replica', 8000)],
-      comparison: null, variants: [],
+      storefrontMaxStaleS: null, comparisons: [], variants: [],
     },
-    { name: 'replica-failover', description: '', status: 'skipped', skipReason: 'needs --replica <own> & "servers"', notes: [], mix: [], runs: [], comparison: null, variants: [] },
-    { name: 'mixed', description: '', status: 'ok', notes: [], mix: [], runs: [{ ...run('shop-api', 0), responses: 0 }], comparison: null, variants: [] },
+    { name: 'replica-failover', description: '', status: 'skipped', skipReason: 'needs --replica <own> & "servers"', notes: [], mix: [], runs: [], storefrontMaxStaleS: null, comparisons: [], variants: [] },
+    { name: 'mixed', description: '', status: 'ok', notes: [], mix: [], runs: [{ ...run('shop-api', 0), responses: 0 }], storefrontMaxStaleS: null, comparisons: [], variants: [] },
   ],
   ...over,
 });

@@ -3,9 +3,9 @@ import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { figuresOf, latencyOf, ratio } from '../../bench/figures.js';
 import { parseBenchArgs, UsageError, durationFor } from '../../bench/options.js';
-import { compare, failuresOf, markdownOf, tableOf, type BenchReport, type RunResult } from '../../bench/report.js';
+import { compare, failuresOf, markdownOf, tableOf, type BenchReport, type RunResult, type ScenarioResult } from '../../bench/report.js';
 import { runsScript } from '../../bench/sampler.js';
-import { scenariosFor } from '../../bench/scenarios.js';
+import { SCENARIOS, scenariosFor } from '../../bench/scenarios.js';
 import { probeRequest, requestSequence, type Dataset } from '../../bench/workload.js';
 
 const data: Dataset = {
@@ -88,11 +88,14 @@ describe('ratios and formatting', () => {
   it('compares shop-api with its baseline', () => {
     const shop = run('shop-api', { rps: 4000, okRps: 4000, latencyMs: { p50: 20, p95: 40, p99: 60, mean: 22, max: 90 } });
     const legacy = run('legacy', { rps: 35, okRps: 34, errorRate: 0.03, latencyMs: { p50: 2000, p95: 9500, p99: 10000, mean: 2478, max: 10041 } });
-    expect(compare('legacy', shop, legacy)).toEqual({
+    const of = { scenario: 'legacy-load', target: 'legacy' } as const;
+    expect(compare('legacy', shop, { run: legacy, of })).toEqual({
       baseline: 'legacy',
+      of,
       rps: 114.286,
       okRps: 117.647,
       p95: 0.0042,
+      p99: 0.006,
       errorRate: { shopApi: 0, baseline: 0.03 },
     });
     expect(compare('ceiling', shop, undefined)).toBeNull();
@@ -115,7 +118,7 @@ describe('ratios and formatting', () => {
       notes: [],
       aims: [],
       scenarios: [
-        { name: 'ceiling', description: 'c', status: 'ok', notes: [], mix: [], runs: [run('ceiling', { rps: 50000 })], comparison: null, variants: [] },
+        { name: 'ceiling', description: 'c', status: 'ok', notes: [], mix: [], runs: [run('ceiling', { rps: 50000 })], storefrontMaxStaleS: null, comparisons: [], variants: [] },
         {
           name: 'point-read',
           description: 'p',
@@ -123,10 +126,11 @@ describe('ratios and formatting', () => {
           notes: [],
           mix: [{ endpoint: 'GET /api/products/:id', weight: 1 }],
           runs: [run('shop-api', { rps: 6000 })],
-          comparison: compare('ceiling', run('shop-api', { rps: 6000 }), run('ceiling', { rps: 50000 })),
+          storefrontMaxStaleS: null,
+          comparisons: [compare('ceiling', run('shop-api', { rps: 6000 }), { run: run('ceiling', { rps: 50000 }), of: { scenario: 'ceiling', target: 'ceiling' } })!],
           variants: [],
         },
-        { name: 'compute', description: 'x', status: 'skipped', skipReason: 'endpoint missing (404): GET /x', notes: [], mix: [], runs: [], comparison: null, variants: [] },
+        { name: 'compute', description: 'x', status: 'skipped', skipReason: 'endpoint missing (404): GET /x', notes: [], mix: [], runs: [], storefrontMaxStaleS: null, comparisons: [], variants: [] },
       ],
     };
     const table = tableOf(report.scenarios);
@@ -156,19 +160,22 @@ describe('options', () => {
     expect(() => parseBenchArgs(['--duration', '1.5'])).toThrow(/--duration/);
   });
 
-  it('runs the ceiling first whenever a share of it is reported', () => {
-    expect(scenariosFor('point-read').map((s) => s.name)).toEqual(['ceiling', 'point-read']);
-    expect(scenariosFor('legacy-load').map((s) => s.name)).toEqual(['legacy-load']);
-    expect(scenariosFor('list-read-compressed').map((s) => s.name)).toEqual(['ceiling', 'list-read', 'list-read-compressed']);
+  it('runs the ceiling first whenever a share of it is reported, and the floor of point reads whenever a share of that is', () => {
+    const plan = (name: Parameters<typeof scenariosFor>[0]) => scenariosFor(name).map((s) => `${s.name} (${s.targets.join(', ')})`);
+    expect(plan('point-read')).toEqual(['ceiling (ceiling)', 'point-read (floor, shop-api)']);
+    expect(plan('legacy-load')).toEqual(['point-read (floor)', 'legacy-load (legacy, shop-api)']);
+    expect(plan('list-read-compressed')).toEqual(['ceiling (ceiling)', 'point-read (floor)', 'list-read (floor, shop-api)', 'list-read-compressed (shop-api)']);
+    expect(plan('mixed-max-stale')).toEqual(['ceiling (ceiling)', 'point-read (floor)', 'mixed-max-stale (shop-api)']);
     expect(scenariosFor('all').map((s) => s.name)).toEqual([
-      'ceiling', 'legacy-load', 'point-read', 'list-read', 'list-read-compressed', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'mixed',
+      'ceiling', 'legacy-load', 'point-read', 'list-read', 'list-read-compressed', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'mixed', 'mixed-max-stale',
     ]);
+    expect(scenariosFor('all').find((s) => s.name === 'point-read')?.targets).toEqual(['floor', 'shop-api']);
   });
 });
 
 describe('request sequences', () => {
   it('repeat for the same seed and use only existing ids', () => {
-    const mix = scenariosFor('legacy-load')[0]!.mix;
+    const mix = SCENARIOS['legacy-load'].mix;
     const a = requestSequence(mix, data, 7);
     const b = requestSequence(mix, data, 7);
     const first = Array.from({ length: 200 }, a);
@@ -210,7 +217,7 @@ describe('failedRuns and importSummary', () => {
   it('fails runs where every answer was an error, not runs with no answer', async () => {
     const { failedRuns } = await import('../../bench/run.js');
     const { importSummary } = await import('../../bench/report.js');
-    const scenario = (runs: RunResult[]) => ({ name: 'point-read' as const, description: '', status: 'ok' as const, notes: [], mix: [], runs, comparison: null, variants: [] });
+    const scenario = (runs: RunResult[]) => ({ name: 'point-read' as const, description: '', status: 'ok' as const, notes: [], mix: [], runs, storefrontMaxStaleS: null, comparisons: [], variants: [] });
     const report = (runs: RunResult[]): BenchReport => ({
       scenario: 'point-read', startedAt: '', finishedAt: '', options: {}, machine: {}, data: {}, notes: [], scenarios: [scenario(runs)], aims: [],
     });
@@ -243,10 +250,14 @@ describe('summariseLogLines and the legacy comparison line', () => {
   });
 
   it('states shop-api / legacy with three significant digits', async () => {
-    const { comparisonLine } = await import('../../bench/report.js');
+    const { comparisonLine, comparisonsOf } = await import('../../bench/report.js');
     const shop = run('shop-api', { rps: 202.2, okRps: 202.2, latencyMs: { p50: 1, p95: 882, p99: 1, mean: 1, max: 1 } });
     const legacy = run('legacy', { rps: 6.8, okRps: 0.4, errorRate: 0.942, latencyMs: { p50: 1, p95: 10572, p99: 1, mean: 1, max: 1 } });
-    expect(comparisonLine('legacy-load', compare('legacy', shop, legacy)!, shop, legacy)).toBe(
+    const scenario: ScenarioResult = {
+      name: 'legacy-load', description: '', status: 'ok', notes: [], mix: [], runs: [legacy, shop], storefrontMaxStaleS: null, comparisons: [], variants: [],
+    };
+    scenario.comparisons = comparisonsOf(['legacy', 'point-floor'], scenario, [scenario]);
+    expect(comparisonLine(scenario, [scenario])).toBe(
       '**legacy-load**: shop-api / legacy: req/s ×29.7 (202 vs 6.8), 2xx/s ×506 (202 vs 0.4), p95 882 vs 10,572 ms (×0.0834), error rate 0% vs 94.2%',
     );
   });

@@ -53,8 +53,8 @@ describe('servers per scenario', () => {
     expect(names(targetsOf(SCENARIOS['replica-failover'], { workers: null, replica: true }))).toEqual(['shop-api-replica']);
   });
 
-  it('adds the ceiling to new scenarios that report a share of it, and none to replica-failover', () => {
-    expect(scenariosFor('compute-repeat').map((s) => s.name)).toEqual(['ceiling', 'compute-repeat']);
+  it('adds the ceiling and the point floor to new scenarios that report a share of them, and neither to replica-failover', () => {
+    expect(scenariosFor('compute-repeat').map((s) => s.name)).toEqual(['ceiling', 'point-read', 'compute-repeat']);
     expect(scenariosFor('replica-failover').map((s) => s.name)).toEqual(['replica-failover']);
   });
 });

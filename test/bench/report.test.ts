@@ -1,7 +1,9 @@
-// bench/report.ts, bench/report-sections.ts and bench/aims.ts: variants against plain shop-api, compute answers, failover, aims.
+// bench/report.ts, bench/report-sections.ts, bench/aims.ts and bench/chart.ts: variants against plain shop-api, the floor, request classes,
+// CPU, compute answers, failover, aims.
 import { describe, expect, it } from 'vitest';
-import { aimsOf } from '../../bench/aims.js';
-import { compareVariants, markdownOf, summaryOf, tableOf, type BenchReport, type RunResult, type ScenarioResult } from '../../bench/report.js';
+import { aimLines, aimsOf } from '../../bench/aims.js';
+import { chartSvg } from '../../bench/chart.js';
+import { compareVariants, comparisonsOf, markdownOf, summaryOf, tableOf, type BenchReport, type RunResult, type ScenarioResult } from '../../bench/report.js';
 
 const MB = 1048576;
 
@@ -14,7 +16,7 @@ function run(target: RunResult['target'], over: Partial<RunResult> = {}): RunRes
 }
 
 const scenario = (name: ScenarioResult['name'], runs: RunResult[], over: Partial<ScenarioResult> = {}): ScenarioResult => ({
-  name, description: name, status: 'ok', notes: [], mix: [], runs, comparison: null, variants: compareVariants(runs), ...over,
+  name, description: name, status: 'ok', notes: [], mix: [], runs, storefrontMaxStaleS: null, comparisons: [], variants: compareVariants(runs), ...over,
 });
 
 describe('compareVariants', () => {
@@ -58,19 +60,19 @@ describe('the report of a run with variants', () => {
           keptFill: {
             requests: 5000, durationS: 31.2, rps: 160.3, errors: 0,
             cache: {
-              answers: 5000, hits: 3500, misses: 995, collapsed: 505, refreshed: 0, unknown: 0, hitRate: 0.7, collapsedRate: 0.101,
+              answers: 5000, hits: 3500, stale: 0, misses: 995, collapsed: 505, refreshed: 0, unknown: 0, hitRate: 0.7, collapsedRate: 0.101,
               missLatencyMs: { count: 995, p50: 2400, p99: 3900, max: 5000 },
             },
           },
           cache: {
-            answers: 48_000, hits: 47_000, misses: 900, collapsed: 100, refreshed: 0, unknown: 0, hitRate: 0.9792, collapsedRate: 0.0021,
+            answers: 48_000, hits: 47_000, stale: 0, misses: 900, collapsed: 100, refreshed: 0, unknown: 0, hitRate: 0.9792, collapsedRate: 0.0021,
             missLatencyMs: { count: 900, p50: 110, p99: 480, max: 900 },
           },
           serverCache: { hits: 47_000, misses: 900, shared: 100 },
         }),
         run('shop-api-w2', {
           rps: 600, ok: 19_990, responses: 20_000,
-          cache: { answers: 20_000, hits: 0, misses: 0, collapsed: 0, refreshed: 0, unknown: 20_000, hitRate: null, collapsedRate: null, missLatencyMs: null },
+          cache: { answers: 20_000, hits: 0, stale: 0, misses: 0, collapsed: 0, refreshed: 0, unknown: 20_000, hitRate: null, collapsedRate: null, missLatencyMs: null },
         }),
       ]),
       scenario('replica-failover', [run('shop-api-replica', { failover }), run('shop-api-w2-replica', { failover: { ...failover, staleReads: 2 } })]),
@@ -91,9 +93,9 @@ describe('the report of a run with variants', () => {
 
   it('has hit rates, "–" where unknown, and the latency of misses', () => {
     const md = markdownOf(report, '2026-11-30-090000-all.svg');
-    expect(md).toContain('| compute-repeat | shop-api | 48,000 | 47,000 | 100 | 900 | 0 | 0 | 97.9% | 0.2% | 110 / 480 | 47,000 / 900 / 100 | – |');
-    expect(md).toContain('| compute-repeat | shop-api-w2 | 20,000 | 0 | 0 | 0 | 0 | 20,000 | – | – | – | – | – |');
-    expect(md).toContain('| mixed | shop-api | – | – | – | – | – | – | – | – | – | – | 0 of 20 |');
+    expect(md).toContain('| compute-repeat | shop-api | – | 48,000 | 47,000 | 0 | 100 | 900 | 0 | 0 | 97.9% | 0.2% | 110 / 480 | 47,000 / 900 / 100 | – |');
+    expect(md).toContain('| compute-repeat | shop-api-w2 | – | 20,000 | 0 | 0 | 0 | 0 | 0 | 20,000 | – | – | – | – | – |');
+    expect(md).toContain('| mixed | shop-api | – | – | – | – | – | – | – | – | – | – | – | – | 0 of 20 |');
     expect(md).toContain('![req/s per scenario and server (log scale)](2026-11-30-090000-all.svg)');
     expect(md).toContain('- a budget note');
   });
@@ -124,12 +126,127 @@ describe('the report of a run with variants', () => {
       '- met: each server process < 150 MB: shop-api-w2-replica: largest process 120 MB (in replica-failover)',
       "- met: workers: ≥ ×1.3 one process's req/s, p99 < 50 ms: point-read on shop-api-w2: ×1.5 (9,000 vs 6,000 req/s), p99 20 ms",
       "- MISSED: workers: ≥ ×1.3 one process's req/s, p99 < 50 ms: legacy-load on shop-api-w2: ×1.2 (6,000 vs 5,000 req/s), p99 60 ms",
+      '- MISSED: every answer computed: ≥ ×2 the baseline of 24.1 req/s (2026-11-30), so ≥ 48.2 req/s: compute on shop-api: 38 req/s (×1.58 the baseline)',
       "- met: first answers (misses from an empty store) no slower than compute's (every answer computed), p50: compute-repeat on shop-api: 2,400 vs 2,600 ms",
       '- met: repeated compute questions: ≥ 1,000 req/s with zero errors: compute-repeat on shop-api: 2,400 req/s, 0 errors (100 connections)',
+      '- met: without max-stale: no answer served stale: compute-repeat on shop-api: 0 of 48,000 compute answers marked stale',
       '- MISSED: repeated compute questions: ≥ 1,000 req/s with zero errors: compute-repeat on shop-api-w2: 600 req/s, 10 errors (100 connections)',
+      '- not measured: without max-stale: no answer served stale: compute-repeat on shop-api-w2: 0 of 20,000 compute answers marked stale',
       '- met: replica failover: zero errors and zero stale reads of own writes: replica-failover on shop-api-replica: 0 errors, 0 stale of 500 own reads',
       '- MISSED: replica failover: zero errors and zero stale reads of own writes: replica-failover on shop-api-w2-replica: 0 errors, 2 stale of 500 own reads',
       '- met: no stale compute answer after writes: mixed on shop-api: 0 of 20 compared questions differ',
+      "- MISSED: mixed: ≥ ×0.5 legacy-load's req/s (reads only): mixed on shop-api: ×0.2 (1,000 vs 5,000 req/s)",
+      "- not measured: mixed: reads' p99 ≤ ×3 their p99 in point-read: mixed on shop-api: reads not counted by class",
     ]);
+  });
+});
+
+describe('the report of a run with the floor, request classes and CPU', () => {
+  const cpu = {
+    seconds: 20, cores: 2,
+    perSecond: { server: 0.62, python: 0, postgres: 0.18, loadGenerator: 0.25, rest: 0.94, busy: 1.99, idle: 0.01 },
+    perRequestMs: { server: 0.19, python: 0, postgres: 0.056, loadGenerator: 0.077, rest: 0.286 },
+    notes: ['a Postgres server stopped during the run: what it used before it stopped is in the rest'],
+  };
+  const lat = (p50: number, p99: number) => ({ p50, p95: p99, p99, mean: p50, max: p99 });
+  const cache = (answers: number, hits: number, stale: number) => ({
+    answers, hits, stale, misses: answers - hits, collapsed: 0, refreshed: 0, unknown: 0,
+    hitRate: Math.round((hits / answers) * 10_000) / 10_000, collapsedRate: 0, missLatencyMs: null,
+  });
+  const scenarios: ScenarioResult[] = [
+    scenario('ceiling', [run('ceiling', { rps: 30_000 })]),
+    scenario('legacy-load', [run('legacy', { rps: 8 }), run('shop-api', { rps: 2264 })]),
+    scenario('point-read', [run('floor', { rps: 7587, latencyMs: lat(10, 23), cpu }), run('shop-api', { rps: 6600, latencyMs: lat(12, 29) })]),
+    scenario('list-read', [run('floor', { rps: 4164, latencyMs: lat(20, 37) }), run('shop-api', { rps: 2117, latencyMs: lat(40, 87) })]),
+    scenario('compute', [run('shop-api', { rps: 50 })]),
+    scenario('mixed', [
+      run('shop-api', {
+        rps: 1200,
+        cache: cache(100, 40, 0),
+        classes: [
+          { class: 'read', responses: 20_000, ok: 20_000, share: 0.833, rps: 1000, okRps: 1000, latencyMs: { p50: 30, p99: 95.4 } },
+          { class: 'order-write', responses: 2000, ok: 1990, share: 0.083, rps: 100, okRps: 99.5, latencyMs: { p50: 80, p99: 300 } },
+          { class: 'compute', responses: 100, ok: 100, share: 0.004, rps: 5, okRps: 5, latencyMs: null },
+        ],
+      }),
+    ]),
+    scenario('mixed-max-stale', [run('shop-api', { rps: 1300, cache: cache(100, 60, 25) })], { storefrontMaxStaleS: 60 }),
+  ];
+  const baselines = { 'legacy-load': ['legacy', 'point-floor'], 'point-read': ['floor', 'ceiling'], 'list-read': ['floor', 'ceiling'], compute: ['point-floor'] } as const;
+  for (const s of scenarios) s.comparisons = comparisonsOf([...(baselines[s.name as keyof typeof baselines] ?? [])], s, scenarios);
+  const report: BenchReport = {
+    scenario: 'all', startedAt: '2026-12-04T09:00:00.000Z', finishedAt: '2026-12-04T09:10:00.000Z',
+    options: {}, machine: {}, data: {}, notes: [], aims: aimsOf(scenarios), scenarios,
+  };
+
+  it("divides shop-api by the floor of the same scenario, and the others by the floor's point reads", () => {
+    const point = scenarios.find((s) => s.name === 'point-read')!;
+    expect(point.comparisons.map((c) => [c.baseline, c.of, c.rps, c.p99])).toEqual([
+      ['floor', { scenario: 'point-read', target: 'floor' }, 0.87, 1.2609],
+      ['ceiling', { scenario: 'ceiling', target: 'ceiling' }, 0.22, 1.45],
+    ]);
+    const md = markdownOf(report);
+    expect(md).toContain(
+      "- **point-read**: shop-api / floor: req/s ×0.87 (6,600 vs 7,587), p99 ×1.26 (29 vs 23 ms); shop-api at 22% of the ceiling's req/s (6,600 vs 30,000), p95 29 vs 10 ms; the floor at 25.3% of the ceiling's",
+    );
+    expect(md).toContain('- **list-read**: shop-api / floor: req/s ×0.508 (2,117 vs 4,164), p99 ×2.35 (87 vs 37 ms);');
+    expect(md).toContain("- **legacy-load**: shop-api / legacy: req/s ×283 (2,264 vs 8), 2xx/s ×1 (1,000 vs 1,000), p95 10 vs 10 ms (×1), error rate 0% vs 0%; shop-api at 29.8% of the point floor's req/s (2,264 vs 7,587)");
+    expect(md).toContain("- **compute**: shop-api at 0.7% of the point floor's req/s (50 vs 7,587)");
+  });
+
+  it('labels bars with shop-api / floor in the chart', () => {
+    const svg = chartSvg(report);
+    expect(svg).toContain('>6,600 req/s · / floor: req/s ×0.87, p99 ×1.26<');
+    expect(svg).toContain('>2,117 req/s · / floor: req/s ×0.508, p99 ×2.35<');
+    expect(svg).toContain('>7,587 req/s<');
+    expect(svg).toMatch(/<rect class="bar" [^>]*fill="#1f7a7a"><title>point-read · floor: 7,587 req\/s<\/title>/);
+  });
+
+  it('has a row per request class of mixed', () => {
+    const md = markdownOf(report);
+    expect(md).toContain('## By request class');
+    expect(md).toContain('| mixed | shop-api | read | 20,000 | 83.3% | 1,000 | 1,000 | 30 | 95 |');
+    expect(md).toContain('| mixed | shop-api | order-write | 2,000 | 8.3% | 100 | 99.5 | 80 | 300 |');
+    expect(md).toContain('| mixed | shop-api | compute | 100 | 0.4% | 5 | 5 | – | – |');
+    expect(md).toContain('order-write (order writes: POST /api/orders)');
+    expect(md).not.toContain('product-write (');
+  });
+
+  it('says where the CPU went, per second and per answer, with what it could not see', () => {
+    const md = markdownOf(report);
+    expect(md).toContain('## Where the CPU went');
+    expect(md).toContain('| point-read | floor | 7,587 | 0.62 · 0.190 | 0.00 · 0.000 | 0.18 · 0.056 | 0.25 · 0.077 | 0.94 · 0.286 | 1.99 | 0.01 |');
+    expect(md).toContain('the machine has 2)');
+    expect(md).toContain('- a Postgres server stopped during the run: what it used before it stopped is in the rest');
+  });
+
+  it('shows the max-stale setting and the answers served stale per run', () => {
+    const md = markdownOf(report);
+    expect(md).toContain('| mixed | shop-api | – | 100 | 40 | 0 | 0 | 60 |');
+    expect(md).toContain('| mixed-max-stale | shop-api | 60 s | 100 | 60 | 25 | 0 | 40 |');
+  });
+
+  it('judges the floor, mixed, max-stale and compute aims', () => {
+    const lines = aimLines(report.aims).filter((l) => !l.includes('150 MB'));
+    expect(lines).toEqual([
+      '- met: the floor: ≥ ×0.85 its req/s, p99 ≤ ×1.3 its p99: point-read on shop-api: req/s ×0.87 (6,600 vs 7,587), p99 ×1.26 (29 vs 23 ms)',
+      '- MISSED: the floor: ≥ ×0.85 its req/s, p99 ≤ ×1.3 its p99: list-read on shop-api: req/s ×0.508 (2,117 vs 4,164), p99 ×2.35 (87 vs 37 ms)',
+      '- met: every answer computed: ≥ ×2 the baseline of 24.1 req/s (2026-11-30), so ≥ 48.2 req/s: compute on shop-api: 50 req/s (×2.08 the baseline)',
+      "- met: mixed: ≥ ×0.5 legacy-load's req/s (reads only): mixed on shop-api: ×0.53 (1,200 vs 2,264 req/s)",
+      "- MISSED: mixed: reads' p99 ≤ ×3 their p99 in point-read: mixed on shop-api: ×3.29 (95 vs 29 ms)",
+      '- met: without max-stale: no answer served stale: mixed on shop-api: 0 of 100 compute answers marked stale',
+      '- met: max-stale=60 from the storefront: kept answers ≥ 50% of compute answers: mixed-max-stale on shop-api: hit rate 60% (60 of 100, 25 served stale)',
+    ]);
+  });
+
+  it('misses the no-stale aim for an answer served stale without max-stale, and leaves out what did not run', () => {
+    const mixed = scenario('mixed', [run('shop-api', { cache: cache(10, 5, 1) })]);
+    const aims = aimLines(aimsOf([mixed]));
+    expect(aims).toContain('- MISSED: without max-stale: no answer served stale: mixed on shop-api: 1 of 10 compute answers marked stale');
+    expect(aims).toContain("- not measured: mixed: ≥ ×0.5 legacy-load's req/s (reads only): mixed on shop-api: legacy-load not in this run");
+    const lowHits = scenario('mixed-max-stale', [run('shop-api', { cache: cache(10, 4, 4) })], { storefrontMaxStaleS: 60 });
+    expect(aimLines(aimsOf([lowHits]))).toContain(
+      '- MISSED: max-stale=60 from the storefront: kept answers ≥ 50% of compute answers: mixed-max-stale on shop-api: hit rate 40% (4 of 10, 4 served stale)',
+    );
   });
 });

@@ -6,6 +6,7 @@ import { sampleOf, type ProcessNode } from '../../bench/sampler.js';
 
 const MB = 1048576;
 const node = (rssMb: number | null, over: Partial<ProcessNode> = {}): ProcessNode => ({
+  pid: 0,
   rssBytes: rssMb === null ? null : rssMb * MB,
   worker: false,
   python: false,
