@@ -5,13 +5,13 @@
  * /metrics speak for the machine, a worker that dies is replaced, and one
  * SIGTERM stops every process with exit 0.
  */
-import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
+import { countingPython, processCounter, type ProcessCounter } from '../helpers/counting-python.js';
 import { insertCustomers, insertOrders, insertProducts } from '../helpers/fixtures.js';
 import { clusterPrerequisites, createPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { ServerProcess } from '../helpers/server-process.js';
@@ -22,47 +22,13 @@ if (!prerequisites.ok) throw new Error(`these tests need throw-away PostgreSQL s
 const CONCURRENCY = 2;
 let cluster: PgCluster;
 let dir: string;
-let counter: string;
-
-/**
- * A PYTHON_BIN that counts the Python processes alive on the machine (under
- * a file lock shared by every worker's children) and keeps the peak, then
- * runs the real interpreter on the script.
- */
-async function countingPython(): Promise<string> {
-  const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-  const wrapper = join(dir, 'python-counting');
-  await writeFile(counter, '0 0 0');
-  await writeFile(
-    wrapper,
-    [
-      `#!${python}`,
-      'import fcntl, subprocess, sys, time',
-      `COUNTER = ${JSON.stringify(counter)}`,
-      'def bump(delta):',
-      '    with open(COUNTER, "r+") as f:',
-      '        fcntl.flock(f, fcntl.LOCK_EX)',
-      '        alive, peak, total = map(int, f.read().split())',
-      '        alive += delta',
-      '        total += max(delta, 0)',
-      '        f.seek(0); f.truncate(); f.write(f"{alive} {max(peak, alive)} {total}")',
-      'bump(1)',
-      'try:',
-      '    time.sleep(0.05)',
-      `    code = subprocess.run([${JSON.stringify(python)}, "-S", "-E", *sys.argv[1:]]).returncode`,
-      'finally:',
-      '    bump(-1)',
-      'sys.exit(code)',
-      '',
-    ].join('\n'),
-  );
-  await chmod(wrapper, 0o755);
-  return wrapper;
-}
+let counter: ProcessCounter;
+let python: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'shop-api-workers-'));
-  counter = join(dir, 'alive');
+  counter = await processCounter(dir, 'alive');
+  python = await countingPython(dir, 'python-counting', [counter]);
   cluster = await createPgCluster();
   await cluster.primary.query('create database shop');
   const database = await openDatabase({ url: cluster.primary.url('shop'), poolMax: 2 });
@@ -98,7 +64,7 @@ const workerPids = (server: ServerProcess) => [...new Set(server.lines.filter((l
 
 describe('WORKERS=2', () => {
   it('keeps COMPUTE_CONCURRENCY for the whole machine under a storm, and reports the machine in queue-stats and /metrics', async () => {
-    const server = await startWorkers({ PYTHON_BIN: await countingPython(), COMPUTE_CONCURRENCY: String(CONCURRENCY) });
+    const server = await startWorkers({ PYTHON_BIN: python, COMPUTE_CONCURRENCY: String(CONCURRENCY) });
     try {
       expect(workerPids(server)).toHaveLength(2);
       const answers = await Promise.all(
@@ -111,7 +77,7 @@ describe('WORKERS=2', () => {
       );
       expect(answers.filter((s) => s !== 200 && s !== 503)).toEqual([]);
       const ok = answers.filter((s) => s === 200).length;
-      const [alive, peak] = (await readFile(counter, 'utf8')).split(' ').map(Number);
+      const { alive, peak } = await counter.read();
       expect(alive).toBe(0);
       // Never more than the bound on the machine, and the bound was reached: both workers' requests shared it.
       expect(peak).toBe(CONCURRENCY);
@@ -131,15 +97,15 @@ describe('WORKERS=2', () => {
       expect(metrics).toMatch(new RegExp(`^compute_gate_requests_total\\{outcome="completed"\\} ${ok}$`, 'm'));
 
       // Identical questions, spread over both workers, share one run: one process for the machine.
-      const [, , startedBefore] = (await readFile(counter, 'utf8')).split(' ').map(Number);
+      const { total: startedBefore } = await counter.read();
       const before = (await (await fetch(`${server.baseUrl}/api/queue-stats`)).json()) as Record<string, number>;
       const identical = await Promise.all(
         Array.from({ length: 30 }, () => fetch(`${server.baseUrl}/api/forecast?until=2024-03-05&history=9&days=3`)),
       );
       const cacheStatuses = identical.map((r) => r.headers.get('cache-status'));
       expect(identical.every((r) => r.status === 200)).toBe(true);
-      const [, , startedAfter] = (await readFile(counter, 'utf8')).split(' ').map(Number);
-      expect(startedAfter! - startedBefore!).toBe(1);
+      const { total: startedAfter } = await counter.read();
+      expect(startedAfter - startedBefore).toBe(1);
       expect(cacheStatuses.filter((s) => s === 'shop-api; fwd=miss; stored')).toHaveLength(1);
       const machine = (await (await fetch(`${server.baseUrl}/api/queue-stats`)).json()) as Record<string, number>;
       expect(machine.cache_misses! - before.cache_misses!).toBe(1);

@@ -8,6 +8,11 @@
  *
  * The binaries run as the `postgres` OS user through `runuser`, so the tests
  * must run as root. `clusterPrerequisites()` says whether this machine can.
+ *
+ * With `host`, the servers run on a host of a test network instead
+ * (test/helpers/host-network.ts: a network namespace of its own), listening
+ * on that host's address; the test itself reaches them through their Unix
+ * sockets in the temp folder, which every namespace shares.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,8 +31,10 @@ export interface PgServer {
   readonly dataDir: string;
   /** The server's log file. */
   readonly logFile: string;
-  /** postgres://postgres@127.0.0.1:<port>/<database ?? 'postgres'> */
+  /** postgres://postgres@<address>:<port>/<database ?? 'postgres'>: how the servers' clients reach it (127.0.0.1, or the host's address). */
   url(database?: string): string;
+  /** A URL the test process itself can use: url(), or the Unix socket when the server runs on a host of a test network. */
+  localUrl(database?: string): string;
   /** Runs one statement on a short-lived connection of its own and returns the rows. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[], database?: string): Promise<T[]>;
   /** pg_ctl stop -m <mode> -w (default fast); throws (with the log's tail) if the server is not running. */
@@ -65,6 +72,12 @@ export interface PgClusterOptions {
   primaryConfig?: Record<string, string>;
   /** Extra settings of every replica (they win over the primary's). */
   replicaConfig?: Record<string, string>;
+  /**
+   * Runs the servers on this host of a test network (its network namespace)
+   * and listens on its address, trusting `clients` (a CIDR, the test
+   * network's) besides 127.0.0.1. Replicas are not supported there.
+   */
+  host?: { netns: string; address: string; clients: string };
 }
 
 const SERVER_START_TIMEOUT_S = 120;
@@ -159,12 +172,17 @@ class CommandError extends Error {
   }
 }
 
-/** Runs a PostgreSQL binary as the postgres user (argument array, no shell). */
-function runAsPostgres(bindir: string, bin: string, args: string[], cwd: string): Promise<string> {
-  const argv = ['-u', 'postgres', '--', join(bindir, bin), ...args];
+/**
+ * Runs a PostgreSQL binary as the postgres user (argument array, no shell);
+ * with `netns`, inside that network namespace (the server pg_ctl starts
+ * stays there).
+ */
+function runAsPostgres(bindir: string, bin: string, args: string[], cwd: string, netns?: string): Promise<string> {
+  const runuser = ['runuser', '-u', 'postgres', '--', join(bindir, bin), ...args];
+  const [program, ...argv] = netns ? ['ip', 'netns', 'exec', netns, ...runuser] : runuser;
   return new Promise((resolve, reject) => {
     execFile(
-      'runuser',
+      program!,
       argv,
       { cwd, env: childEnv(), timeout: (SERVER_START_TIMEOUT_S + 30) * 1000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
@@ -320,6 +338,7 @@ class Server implements PgServer {
     readonly dir: string,
     readonly name: string,
     protected currentPort: number,
+    protected readonly host?: PgClusterOptions['host'],
   ) {
     this.dataDir = join(dir, name);
     this.logFile = join(dir, `${name}.log`);
@@ -330,12 +349,18 @@ class Server implements PgServer {
   }
 
   url(database = 'postgres'): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/${encodeURIComponent(database)}`;
+    return `postgres://postgres@${this.host?.address ?? '127.0.0.1'}:${this.port}/${encodeURIComponent(database)}`;
+  }
+
+  localUrl(database = 'postgres'): string {
+    if (!this.host) return this.url(database);
+    return `postgres://postgres@${encodeURIComponent(this.dir)}:${this.port}/${encodeURIComponent(database)}`;
   }
 
   async query<T = Record<string, unknown>>(text: string, params?: unknown[], database = 'postgres'): Promise<T[]> {
     const client = new pg.Client({
-      host: '127.0.0.1',
+      // On a host of a test network, its Unix socket: the test process is not on that network.
+      host: this.host ? this.dir : '127.0.0.1',
       port: this.port,
       user: 'postgres',
       database,
@@ -391,7 +416,7 @@ class Server implements PgServer {
   /** Runs pg_ctl; a failure's error carries the last lines of the server's log. */
   protected async pgCtl(args: string[]): Promise<void> {
     try {
-      await runAsPostgres(this.bindir, 'pg_ctl', args, this.dir);
+      await runAsPostgres(this.bindir, 'pg_ctl', args, this.dir, this.host?.netns);
     } catch (error) {
       throw new Error(
         `${this.name} (port ${this.port}): ${messageOf(error)}\n--- last ${LOG_TAIL_LINES} lines of ${this.logFile} ---\n${tailFile(this.logFile)}`,
@@ -549,6 +574,8 @@ export async function createPgCluster(options: PgClusterOptions = {}): Promise<P
   const bindir = requireBindir();
   const replicaCount = options.replicas ?? 0;
   if (!Number.isInteger(replicaCount) || replicaCount < 0) throw new Error(`replicas must be a whole number ≥ 0, got ${replicaCount}`);
+  if (options.host && replicaCount > 0) throw new Error('replicas on a host of a test network are not supported');
+  const host = options.host;
 
   const dir = mkdtempSync(join(tmpdir(), 'shop-api-pg-'));
   const { uid, gid } = postgresIds();
@@ -582,7 +609,7 @@ export async function createPgCluster(options: PgClusterOptions = {}): Promise<P
 
   try {
     const primaryPort = await freePort();
-    const primary = new Server(bindir, dir, 'primary', primaryPort);
+    const primary = new Server(bindir, dir, 'primary', primaryPort, host);
     live.servers.push(primary);
     await runAsPostgres(
       bindir,
@@ -595,7 +622,7 @@ export async function createPgCluster(options: PgClusterOptions = {}): Promise<P
       primaryConf,
       confBlock({
         port: String(primaryPort),
-        listen_addresses: '127.0.0.1',
+        listen_addresses: host ? `127.0.0.1,${host.address}` : '127.0.0.1',
         unix_socket_directories: dir,
         cluster_name: 'primary',
         wal_level: 'replica',
@@ -616,6 +643,7 @@ export async function createPgCluster(options: PgClusterOptions = {}): Promise<P
         'local   replication  all                  trust',
         'host    all          all   127.0.0.1/32   trust',
         'host    replication  all   127.0.0.1/32   trust',
+        ...(host ? [`host    all          all   ${host.clients}   trust`] : []),
         '',
       ].join('\n'),
     );

@@ -23,6 +23,15 @@ export const START_COMMANDS = {
 } as const;
 export type StartCommand = keyof typeof START_COMMANDS;
 
+export interface SpawnOptions {
+  /**
+   * Runs the command through this one, e.g. `ip netns exec <namespace>` to
+   * start the server on a host of a test network (test/helpers/host-network.ts;
+   * it execs the server, so the child is still the server itself).
+   */
+  through?: string[];
+}
+
 /**
  * The real server as a child process, with its JSON log lines parsed as they arrive.
  */
@@ -50,17 +59,17 @@ export class ServerProcess {
   }
 
   /** Starts the server on a free port with exactly `env` (plus PATH and HOME) and waits until it listens. */
-  static async start(env: Record<string, string>, command: StartCommand = 'production'): Promise<ServerProcess> {
-    const server = ServerProcess.spawn(env, command);
+  static async start(env: Record<string, string>, command: StartCommand = 'production', options: SpawnOptions = {}): Promise<ServerProcess> {
+    const server = ServerProcess.spawn(env, command, options);
     const listening = await server.waitForLine((line) => line.msg === 'listening');
     server.port = Number(listening.port);
     return server;
   }
 
   /** Starts the server without waiting for anything (for starts that are meant to fail). */
-  static spawn(env: Record<string, string>, command: StartCommand = 'production'): ServerProcess {
-    const [program, ...args] = START_COMMANDS[command];
-    const child = spawn(program, args, {
+  static spawn(env: Record<string, string>, command: StartCommand = 'production', options: SpawnOptions = {}): ServerProcess {
+    const [program, ...args] = [...(options.through ?? []), ...START_COMMANDS[command]];
+    const child = spawn(program!, args, {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
