@@ -75,7 +75,7 @@ try {
         });
         try {
           const load = (s: number) =>
-            runLoad({ baseUrl: server.baseUrl, connections, durationS: s, timeoutS: 10, next: () => ({ method: 'GET', path: '/api/products/1' }) });
+            runLoad({ baseUrl: server.baseUrl, connections, durationS: s, timeoutS: 10, next: () => ({ class: 'read', client: 'storefront', method: 'GET', path: '/api/products/1' }) });
           await load(2); // warm-up, not counted
           const cpuBefore = cpuMs(server.pid);
           const figures = await load(durationS);
