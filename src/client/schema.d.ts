@@ -1371,7 +1371,9 @@ export interface operations {
     getSalesStats: {
         parameters: {
             query: {
+                /** @description A day (UTC) that exists, from 1000-01-01 to 9999-12-31 */
                 from: string;
+                /** @description A day (UTC) that exists, from 1000-01-01 to 9999-12-31 */
                 to: string;
                 granularity?: "day" | "week" | "month";
                 category?: string;
