@@ -237,7 +237,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Revenue orders, units and revenue per day, week or month, zeros included */
+        /**
+         * Revenue orders, units and revenue per day, week or month, zeros included
+         * @description Rules across parameters (else a 400): `from` on or before `to`; at most 3700 periods (days, weeks from Monday, or months, by `granularity`) overlapping [from, to].
+         */
         get: operations["getSalesStats"];
         put?: never;
         post?: never;
@@ -580,6 +583,7 @@ export interface operations {
                 /** @description name sorts by Unicode code point (the "C" collation), whatever the database locale; ties by id */
                 sort?: "id" | "name" | "price" | "-price" | "created_at" | "-created_at";
                 limit?: number;
+                /** @description The next_cursor of the previous page, sent back unchanged with the same filters and sort; any other value is a 400. */
                 cursor?: string;
             };
             header?: never;
@@ -881,7 +885,7 @@ export interface operations {
             query?: {
                 days?: number;
                 history?: number;
-                /** @description last day of history (UTC); default today */
+                /** @description The last day of history (UTC), 1000-01-01 to 9998-12-31; default today */
                 until?: string;
                 category?: string;
             };
@@ -1032,6 +1036,7 @@ export interface operations {
             query?: {
                 status?: "pending" | "paid" | "shipped" | "cancelled" | "refunded";
                 limit?: number;
+                /** @description The next_cursor of the previous page, sent back unchanged with the same filters and sort; any other value is a 400. */
                 cursor?: string;
             };
             header?: never;
@@ -1366,7 +1371,9 @@ export interface operations {
     getSalesStats: {
         parameters: {
             query: {
+                /** @description A day (UTC) that exists, from 1000-01-01 to 9999-12-31 */
                 from: string;
+                /** @description A day (UTC) that exists, from 1000-01-01 to 9999-12-31 */
                 to: string;
                 granularity?: "day" | "week" | "month";
                 category?: string;

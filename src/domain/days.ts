@@ -7,10 +7,6 @@ export const DAY_MS = 86_400_000;
 export const GRANULARITIES = ['day', 'week', 'month'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 
-/** The first and last days Postgres and Python's date both hold with four-digit years. */
-export const FIRST_DAY = '0001-01-01';
-export const LAST_DAY = '9999-12-31';
-
 /** Midnight UTC of a day `YYYY-MM-DD`. */
 export const dayStart = (day: string) => new Date(`${day}T00:00:00.000Z`);
 
@@ -38,6 +34,18 @@ export function daysInMonth(year: number, month: number): number {
 /** Whether year-month-day names a day that exists (2024-02-30 does not), years 1..9999. */
 export const isCalendarDay = (year: number, month: number, day: number) =>
   year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+
+// The days that exist, as a regular expression, so that an API document can
+// state exactly which ones a parameter takes (a client that follows it is
+// never refused). Years 1000 onwards: four digits without a leading zero keep
+// the text sortable, and Postgres has no year 0.
+const MONTH_AND_DAY = '(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))';
+// February 29th: years divisible by 4 but not by 100 (1004, 2024), or by 400 (1200, 2000).
+const LEAP_YEAR = '(?:[1-9]\\d(?:0[48]|[2468][048]|[13579][26])|(?:1[26]|[2468][048]|[3579][26])00)';
+const YEARS = { 9998: '(?:[1-8]\\d{3}|9[0-8]\\d{2}|99[0-8]\\d|999[0-8])', 9999: '[1-9]\\d{3}' } as const;
+
+/** Exactly the days `YYYY-MM-DD` that exist from 1000-01-01 to `lastYear`-12-31, leap days included. */
+export const dayPattern = (lastYear: keyof typeof YEARS) => new RegExp(`^(?:${YEARS[lastYear]}-${MONTH_AND_DAY}|${LEAP_YEAR}-02-29)$`);
 
 /** Whether text is a day `YYYY-MM-DD` that exists. */
 export function isDay(text: string): boolean {

@@ -38,7 +38,10 @@ export const compression: MiddlewareHandler<AppEnv> = async (c, next) => {
   const res = c.res;
   // Status and headers only: reading `res.body` would make @hono/node-server
   // build a full Response for every answer (src/http/exact-json.ts, jsonText).
-  if (c.req.method === 'HEAD' || res.status === 204 || res.status === 304) return;
+  // A HEAD is answered as its GET (Hono drops the body afterwards) and is
+  // compressed the same way, so that it carries exactly the GET's headers:
+  // Content-Encoding, Content-Length and Vary included.
+  if (res.status === 204 || res.status === 304) return;
   const headers = res.headers;
   if (headers.has('content-encoding') || !COMPRESSIBLE.test(headers.get('content-type') ?? '')) return;
   const length = Number(headers.get('content-length') ?? NaN);

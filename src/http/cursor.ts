@@ -1,12 +1,21 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { MAX_PRICE_CENTS } from '../domain/money.js';
-import { MAX_INT, MAX_ORDER_ID } from './params.js';
+import { CURSOR_PATTERN, MAX_CURSOR_CHARS, MAX_INT, MAX_ORDER_ID } from './params.js';
 import { badRequest } from './problem.js';
 
 // Cursors are sealed, not encrypted: the MAC only lets the server tell its own
 // cursors from edited or foreign ones and answer those with a clean 400. The
 // key is the deployment's (kept in the database, src/db/secrets.ts), so that
 // cursors stay valid across restarts and instances and nobody else can make one.
+//
+// A cursor is URL-safe base64 (no padding) of the keyset's JSON followed by a
+// 12-byte MAC that also covers the endpoint and the query's scope, which are
+// therefore not carried. Its length is bounded by the longest keyset: a name
+// sort's (a name, an id). A name holds at most 500 characters, and JSON
+// writes none in more than 6 bytes (a control character as \u001f; a 4-byte
+// character stays 4 bytes): `["`, 3,000 bytes, `",2147483647]` and the MAC
+// make 3,027 bytes, 4,036 characters, within MAX_CURSOR_CHARS
+// (test/http/cursor.test.ts issues both kinds of longest name).
 
 export type CursorValue = string | number;
 
@@ -21,19 +30,12 @@ const FIELD_CHECKS: Record<CursorField, (v: unknown) => boolean> = {
   cents: (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_PRICE_CENTS,
   // As toISOString() writes it, of a date that exists (2024-02-30 does not).
   timestamp: (v) => typeof v === 'string' && ISO_MS.test(v) && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v,
-  // Any text Postgres can compare (the cursor parameter's length bounds it).
+  // Any text Postgres can compare (the cursor's length bounds it).
   text: (v) => typeof v === 'string' && !v.includes('\u0000') && !LONE_SURROGATE.test(v),
 };
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-interface CursorPayload {
-  /** which endpoint issued it */
-  e: string;
-  /** a digest of the query it belongs to (sort and filters), so it cannot be replayed elsewhere */
-  q: string;
-  /** the keyset position: the sort values of the last row served */
-  k: CursorValue[];
-}
+const MAC_BYTES = 12;
 
 export interface CursorCodec {
   /** A digest of everything that shapes a list besides the cursor and limit. */
@@ -47,7 +49,9 @@ export interface CursorCodec {
 }
 
 export function createCursorCodec(key: string | Buffer): CursorCodec {
-  const mac = (payload: string) => createHmac('sha256', key).update(payload).digest().subarray(0, 12);
+  // The endpoint and scope are fixed ASCII names and base64url digests: a newline cannot occur in either.
+  const mac = (endpoint: string, scope: string, keyset: Buffer) =>
+    createHmac('sha256', key).update(`${endpoint}\n${scope}\n`).update(keyset).digest().subarray(0, MAC_BYTES);
   const invalid = () => badRequest('invalid cursor', [{ path: 'cursor', message: 'not a cursor issued for this query' }]);
   return {
     scope(parts) {
@@ -55,26 +59,28 @@ export function createCursorCodec(key: string | Buffer): CursorCodec {
       return createHmac('sha256', key).update(canonical).digest('base64url').slice(0, 16);
     },
     encode(endpoint, scope, keyset) {
-      const payload = Buffer.from(JSON.stringify({ e: endpoint, q: scope, k: keyset } satisfies CursorPayload)).toString('base64url');
-      return `${payload}.${mac(payload).toString('base64url')}`;
+      const json = Buffer.from(JSON.stringify(keyset));
+      const cursor = Buffer.concat([json, mac(endpoint, scope, json)]).toString('base64url');
+      // Never issue a cursor the API would refuse; keysets within the text limits cannot get here (see above).
+      if (cursor.length > MAX_CURSOR_CHARS) throw new Error(`a keyset of ${json.length} bytes makes a cursor longer than ${MAX_CURSOR_CHARS} characters`);
+      return cursor;
     },
     decode(cursor, endpoint, scope, shape) {
-      const [payload, signature, ...rest] = cursor.split('.');
-      if (!payload || !signature || rest.length) throw invalid();
-      // Compared as text: base64url decoding would ignore trailing junk.
-      const expected = Buffer.from(mac(payload).toString('base64url'));
-      const given = Buffer.from(signature);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
-      let parsed: unknown;
+      if (!CURSOR_PATTERN.test(cursor) || cursor.length > MAX_CURSOR_CHARS) throw invalid();
+      const bytes = Buffer.from(cursor, 'base64url');
+      // One spelling per cursor: base64url decoding ignores a dangling character and unused low bits.
+      if (bytes.length <= MAC_BYTES || bytes.toString('base64url') !== cursor) throw invalid();
+      const json = bytes.subarray(0, bytes.length - MAC_BYTES);
+      if (!timingSafeEqual(bytes.subarray(bytes.length - MAC_BYTES), mac(endpoint, scope, json))) throw invalid();
+      let keyset: unknown;
       try {
-        parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+        keyset = JSON.parse(json.toString('utf8'));
       } catch {
         throw invalid();
       }
-      const { e, q, k } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<CursorPayload>;
-      if (e !== endpoint || q !== scope || !Array.isArray(k) || k.length !== shape.length) throw invalid();
-      if (!k.every((value, i) => FIELD_CHECKS[shape[i]!](value))) throw invalid();
-      return k;
+      if (!Array.isArray(keyset) || keyset.length !== shape.length) throw invalid();
+      if (!keyset.every((value, i) => FIELD_CHECKS[shape[i]!](value))) throw invalid();
+      return keyset as CursorValue[];
     },
   };
 }

@@ -15,6 +15,7 @@ import { openDatabase, type Database } from '../db/client.js';
 import type { DerivedRefresh } from '../db/derived.js';
 import { primaryOnlyReads, replicaReads } from '../db/replicas.js';
 import { cursorKey } from '../db/secrets.js';
+import { answerClientErrors } from '../http/client-errors.js';
 import { createCursorCodec } from '../http/cursor.js';
 import type { Logger } from '../logger.js';
 import { openMaintenance, prepareDatabase, refuseToStart, startBackgroundRefresh, whileDatabaseUnavailable, writeTokens } from './steps.js';
@@ -105,6 +106,7 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
       primary?.tell('listening', { host: info.address, port: info.port });
     },
   ) as Server;
+  answerClientErrors(server, logger);
 
   let stopping = false;
   // Answers still to be sent when shutdown starts say `Connection: close`, so

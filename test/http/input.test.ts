@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bearer, createTestApp, getJson, type TestApp } from '../helpers/app.js';
 import { createEmptyPostgresDatabase, driverName, TEST_DATABASE_URL } from '../helpers/database.js';
-import { insertCustomers, insertProducts } from '../helpers/fixtures.js';
+import { insertCustomers, insertOrders, insertProducts } from '../helpers/fixtures.js';
 import { ServerProcess } from '../helpers/server-process.js';
 
 // What clients send that is not what it seems: text that is not Unicode,
@@ -17,6 +18,7 @@ beforeAll(async () => {
   t = await createTestApp();
   await insertProducts(t.database.db, [{ id: 1, name: 'Mug', stock: 10 }]);
   await insertCustomers(t.database.db, [{ id: 1 }]);
+  await insertOrders(t.database.db, [{ id: 1, customerId: 1, status: 'pending', items: [{ productId: 1, quantity: 1, unitPriceCents: 100 }] }]);
 });
 afterAll(() => t?.close());
 
@@ -72,6 +74,61 @@ describe(`text must be valid Unicode (${driverName})`, () => {
     for (const query of ['q=%F0%9F%8D%B5', 'category=%E2%82%AC', 'q=a+b']) {
       expect([query, (await getJson(t.app, `/api/products?${query}`)).status]).toEqual([query, 200]);
     }
+  });
+});
+
+describe(`bodies as sent, ids as written (${driverName})`, () => {
+  it('answers a body with a Content-Encoding with a 415 saying so, and changes nothing', async () => {
+    const json = JSON.stringify({ stock: 7 });
+    const encoded: [string, Uint8Array][] = [
+      ['gzip', gzipSync(json)],
+      ['deflate', deflateSync(json)],
+      ['br', brotliCompressSync(json)],
+      ['identity', Buffer.from(json)],
+    ];
+    for (const [encoding, body] of encoded) {
+      const res = await t.app.request('/api/products/1', {
+        method: 'PATCH',
+        headers: { ...bearer(), 'content-type': 'application/json', 'content-encoding': encoding },
+        body: new Uint8Array(body),
+      });
+      expect([encoding, res.status, res.headers.get('content-type')]).toEqual([encoding, 415, 'application/problem+json']);
+      expect(res.headers.get('accept-encoding')).toBe('identity');
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/not accepted encoded/);
+    }
+    const order = await t.app.request('/api/orders', {
+      method: 'POST',
+      headers: { ...bearer(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: new Uint8Array(gzipSync(JSON.stringify({ customer_id: 1, items: [{ product_id: 1, quantity: 1 }] }))),
+    });
+    expect(order.status).toBe(415);
+    expect((await getJson(t.app, '/api/products/1')).body.stock).toBe(10);
+    expect((await getJson(t.app, '/api/orders/2', { headers: bearer() })).status).toBe(404);
+  });
+
+  const PATHS = ['/api/products/:id', '/api/products/:id/recommendations', '/api/customers/:id', '/api/customers/:id/orders', '/api/orders/:id'];
+
+  it.each(['01', '001', '+1', '%2B1', '1.0', '1e0', '0x1', '%201', '1%20', '0', '00', '-1', '１'])(
+    'answers the id %s in a path with a 400 naming it, for products, customers and orders',
+    async (id) => {
+      for (const path of PATHS) {
+        const res = await getJson(t.app, path.replace(':id', id), { headers: bearer() });
+        expect([path, res.status, res.body.errors?.[0]?.path]).toEqual([path, 400, 'id']);
+      }
+      for (const path of ['/api/products/:id', '/api/orders/:id']) {
+        const res = await getJson(t.app, path.replace(':id', id), {
+          method: 'PATCH',
+          headers: { ...bearer(), 'content-type': 'application/json' },
+          body: JSON.stringify(path.includes('orders') ? { status: 'cancelled' } : { stock: 11 }),
+        });
+        expect([`PATCH ${path}`, res.status]).toEqual([`PATCH ${path}`, 400]);
+      }
+      expect((await getJson(t.app, '/api/orders/1', { headers: bearer() })).body.status).toBe('pending');
+    },
+  );
+
+  it('answers the canonical id: 1', async () => {
+    for (const path of PATHS) expect([path, (await t.app.request(path.replace(':id', '1'), { headers: bearer() })).status]).toEqual([path, 200]);
   });
 });
 

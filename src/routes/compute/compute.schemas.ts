@@ -1,16 +1,19 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_TEXT_CHARS } from '../../domain/text.js';
-import { dateParam, intParam } from '../../http/params.js';
+import { dateParam, intParam, limitParam, queryText } from '../../http/params.js';
 
 export const recommendationsQuery = z.strictObject({
-  limit: intParam(1, 50).optional().default(5 as never).openapi({ type: 'integer', minimum: 1, maximum: 50, default: 5 }),
+  limit: limitParam(50, 5),
 });
 
 export const forecastQuery = z.strictObject({
-  days: intParam(1, 90).optional().default(14 as never).openapi({ type: 'integer', minimum: 1, maximum: 90, default: 14 }),
-  history: intParam(2, 730).optional().default(90 as never).openapi({ type: 'integer', minimum: 2, maximum: 730, default: 90 }),
-  until: dateParam().optional().openapi({ type: 'string', format: 'date', description: 'last day of history (UTC); default today' }),
-  category: z.string().min(1).max(MAX_TEXT_CHARS).optional(),
+  days: intParam(1, 90).optional().default(14 as never).openapi({ default: 14 }),
+  history: intParam(2, 730).optional().default(90 as never).openapi({ default: 90 }),
+  // Up to 9998: history and forecast then stay within the years Python's date holds (1..9999), whatever days and history say.
+  until: dateParam(9998)
+    .optional()
+    .openapi({ description: 'The last day of history (UTC), 1000-01-01 to 9998-12-31; default today' }),
+  category: queryText(MAX_TEXT_CHARS).optional(),
 });
 
 export type ForecastQuery = z.infer<typeof forecastQuery>;

@@ -8,7 +8,7 @@ import { idempotentWrites, type StoredResponse } from '../../idempotency/idempot
 import type { AppDeps, AppEnv, AppRouteHandler } from '../../lib/types.js';
 import { ORDER_TRANSITIONS, type OrderStatus } from '../../domain/order-status.js';
 import { etagOf, ifMatchHolds, noneMatchHits } from '../../http/etag.js';
-import { MAX_INT } from '../../http/params.js';
+import { MAX_INT, MAX_ORDER_ID } from '../../http/params.js';
 import {
   changeOrderStatus,
   findOrder,
@@ -49,8 +49,17 @@ const totalTooLarge = () =>
     errors: [{ path: 'items', message: `the sum of quantity x price must not exceed ${MAX_ORDER_TOTAL_CENTS} cents` }],
   });
 
+// Thrown, not stored under an Idempotency-Key: nothing was placed, and a
+// replay should not repeat a 5xx.
+const idsExhausted = () =>
+  new HttpProblem(
+    503,
+    titleFor(503),
+    `order ids have run out: every id up to ${MAX_ORDER_ID} is taken, so no order can be placed`,
+  );
+
 /** The answer to a placement that did not place an order. */
-function placementProblem(input: CreateOrderInput, outcome: Exclude<PlaceOutcome, { kind: 'placed' }>): HttpProblem {
+function placementProblem(input: CreateOrderInput, outcome: Exclude<PlaceOutcome, { kind: 'placed' | 'ids_exhausted' }>): HttpProblem {
   switch (outcome.kind) {
     case 'unknown_references':
       return unknownReferences(input, outcome.customerFound, outcome.productsFound);
@@ -123,6 +132,7 @@ export function orderHandlers({ database, reads, logger }: Pick<AppDeps, 'databa
         input,
         storeWithin && ((tx, order) => storeWithin(tx, { status: 201, body: JSON.stringify(order) })),
       );
+      if (outcome.kind === 'ids_exhausted') throw idsExhausted();
       return outcome.kind === 'placed' ? storedOrder(201, outcome.order) : stored(placementProblem(input, outcome));
     });
     return send<201>(c, response, replayed);

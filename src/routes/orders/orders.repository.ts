@@ -2,6 +2,7 @@
 // Returns values and outcomes; knows nothing of HTTP (orders.handlers.ts).
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/client.js';
+import { sqlStateOf } from '../../db/errors.js';
 import { outcomeTransaction, Rollback } from '../../db/outcome-transaction.js';
 import { prepared } from '../../db/prepared.js';
 import { customers, orderItems, orders, products } from '../../db/schema.js';
@@ -59,6 +60,8 @@ export async function findOrder(db: Db, id: number): Promise<OrderBody | null> {
 
 /** Tries at drawing an order id that no hand-loaded row holds already. */
 const ID_ATTEMPTS = 5;
+/** sequence_generator_limit_exceeded: nextval past the sequence's maximum. */
+const SEQUENCE_EXHAUSTED = '2200H';
 
 export interface Shortage {
   product_id: number;
@@ -70,7 +73,8 @@ export type PlaceOutcome =
   | { kind: 'placed'; order: OrderBody }
   | { kind: 'unknown_references'; customerFound: boolean; productsFound: ReadonlySet<number> }
   | { kind: 'total_too_large' }
-  | { kind: 'insufficient_stock'; shortages: Shortage[] };
+  | { kind: 'insufficient_stock'; shortages: Shortage[] }
+  | { kind: 'ids_exhausted' };
 
 /** Units asked for per product, repeated lines summed, by product id. */
 function unitsByProduct(items: CreateOrderInput['items']): Map<number, number> {
@@ -122,11 +126,18 @@ async function addToStock(tx: Db, deltas: ReadonlyMap<number, number>): Promise<
  */
 async function insertOrder(tx: Db, customerId: number): Promise<number> {
   for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
-    const [row] = await tx
-      .insert(orders)
-      .values({ customerId, status: 'pending', createdAt: sql`now()` })
-      .onConflictDoNothing({ target: orders.id })
-      .returning({ id: orders.id });
+    let row: { id: number } | undefined;
+    try {
+      [row] = await tx
+        .insert(orders)
+        .values({ customerId, status: 'pending', createdAt: sql`now()` })
+        .onConflictDoNothing({ target: orders.id })
+        .returning({ id: orders.id });
+    } catch (err) {
+      // The sequence stops at 2^53 - 1 (ids stay exact in JSON): no order can be placed any more.
+      if (sqlStateOf(err) === SEQUENCE_EXHAUSTED) throw new Rollback<PlaceOutcome>({ kind: 'ids_exhausted' });
+      throw err;
+    }
     if (row) return row.id;
     await tx.execute(
       sql`select setval('orders_id_seq', greatest((select max(id) from orders), (select last_value from orders_id_seq)))`,

@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_PRICE_CENTS } from '../../domain/money.js';
-import { charCount, MAX_TAG_CHARS, MAX_TAGS, MAX_TEXT_CHARS } from '../../domain/text.js';
-import { cursorParam, intParam, limitParam, MAX_INT } from '../../http/params.js';
+import { MAX_TAG_CHARS, MAX_TAGS, MAX_TEXT_CHARS } from '../../domain/text.js';
+import { bodyText } from '../../http/fields.js';
+import { cursorParam, intParam, limitParam, MAX_INT, queryText } from '../../http/params.js';
 
 export const PRODUCT_SORTS = ['id', 'name', 'price', '-price', 'created_at', '-created_at'] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
@@ -22,11 +23,11 @@ export const productSchema = z
 export type ProductBody = z.infer<typeof productSchema>;
 
 export const productListQuery = z.strictObject({
-  category: z.string().min(1).max(MAX_TEXT_CHARS).optional(),
-  q: z.string().min(1).max(100).optional(),
-  tag: z.string().min(1).max(MAX_TAG_CHARS).optional(),
-  min_price_cents: intParam(0, MAX_INT).optional().openapi({ type: 'integer', minimum: 0 }),
-  max_price_cents: intParam(0, MAX_INT).optional().openapi({ type: 'integer', minimum: 0 }),
+  category: queryText(MAX_TEXT_CHARS).optional(),
+  q: queryText(100).optional(),
+  tag: queryText(MAX_TAG_CHARS).optional(),
+  min_price_cents: intParam(0, MAX_PRICE_CENTS).optional(),
+  max_price_cents: intParam(0, MAX_PRICE_CENTS).optional(),
   in_stock: z.enum(['true', 'false']).optional(),
   sort: z
     .enum(PRODUCT_SORTS)
@@ -49,24 +50,16 @@ export const categoryListSchema = z
   })
   .openapi('CategoryList');
 
-// The limits of legacy-data.md, so that an imported product and a patched one
+// The import's text limits, so that an imported product and a patched one
 // obey the same rules.
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .refine((value) => charCount(value) <= max, `at most ${max} characters`)
-    .openapi({ maxLength: max });
-
 export const productPatchSchema = z
   .strictObject({
-    name: text(MAX_TEXT_CHARS),
+    name: bodyText(MAX_TEXT_CHARS),
     // Stored lower-cased: the category filter and GET /api/categories match that way.
-    category: text(MAX_TEXT_CHARS).toLowerCase(),
+    category: bodyText(MAX_TEXT_CHARS).toLowerCase(),
     price_cents: z.int().min(0).max(MAX_PRICE_CENTS),
     stock: z.int().min(0).max(MAX_INT),
-    tags: z.array(text(MAX_TAG_CHARS)).max(MAX_TAGS),
+    tags: z.array(bodyText(MAX_TAG_CHARS)).max(MAX_TAGS),
   })
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'at least one field is required' })

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { GRANULARITIES } from '../../domain/days.js';
 import { MAX_TEXT_CHARS } from '../../domain/text.js';
-import { dateParam } from '../../http/params.js';
+import { dateParam, queryText } from '../../http/params.js';
 
 /** Periods per request at most (about ten years by day). */
 export const MAX_PERIODS = 3_700;
@@ -10,7 +10,7 @@ export const salesQuery = z.strictObject({
   from: dateParam(),
   to: dateParam(),
   granularity: z.enum(GRANULARITIES).optional().default('day'),
-  category: z.string().min(1).max(MAX_TEXT_CHARS).optional(),
+  category: queryText(MAX_TEXT_CHARS).optional(),
 });
 
 export type SalesQuery = z.infer<typeof salesQuery>;

@@ -287,6 +287,17 @@ describe(`GET /api/forecast (${driverName})`, () => {
     expect(status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
+
+  // until's range is what keeps every history and forecast within the dates Python holds: its corners all answer.
+  it.each([
+    ['until=9998-12-31&days=90', '9999-03-31'],
+    ['until=1000-01-01&history=730&days=1', '1000-01-02'],
+  ])('forecasts at the edge of until’s range: %s', async (query, lastDay) => {
+    const { status, body } = await getJson(t.app, `/api/forecast?${query}`);
+    expect(status).toBe(200);
+    expect(body.forecast.at(-1).date).toBe(lastDay);
+    if (query.includes('history=730')) expect(body.history[0].date).toBe('0998-01-02');
+  });
 });
 
 describe(`GET /api/queue-stats (${driverName})`, () => {

@@ -346,3 +346,46 @@ describe(`POST /api/orders (${driverName})`, () => {
     expect(body.paths['/api/products/{id}'].patch.security).toEqual([{ bearerAuth: [] }]);
   });
 });
+
+describe(`POST /api/orders when order ids run out (${driverName})`, () => {
+  let own: TestApp;
+  beforeAll(async () => {
+    // A database of its own: its sequence is spent.
+    own = await createTestApp();
+    await insertProducts(own.database.db, [{ id: 1, stock: 10 }]);
+    await insertCustomers(own.database.db, [{ id: 1 }]);
+  });
+  afterAll(() => own?.close());
+
+  const place = (key?: string) =>
+    getJson(own.app, '/api/orders', {
+      method: 'POST',
+      headers: { ...auth, ...(key ? { 'idempotency-key': key } : {}) },
+      body: JSON.stringify({ customer_id: 1, items: [{ product_id: 1, quantity: 1 }] }),
+    });
+
+  it('takes the last id, 2^53 - 1, then answers 503 saying ids have run out, placing nothing and keeping no key', async () => {
+    await own.database.db.execute(sql`select setval('orders_id_seq', ${Number.MAX_SAFE_INTEGER - 1})`);
+    const last = await place('the-last-one');
+    expect(last.status).toBe(201);
+    expect(last.body.id).toBe(Number.MAX_SAFE_INTEGER);
+
+    for (const key of ['past-the-end', 'past-the-end', undefined]) {
+      const res = await place(key);
+      expect(res.status).toBe(503);
+      expect(res.res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.body.detail).toMatch(/order ids have run out/);
+      // Not a stored answer replayed: the key was given up.
+      expect(res.res.headers.get('idempotent-replayed')).toBeNull();
+    }
+    const [row] = await queryRows<{ orders: number; stock: number; keys: number }>(
+      own.database.db,
+      sql`select (select count(*)::int from orders) as orders, (select stock from products where id = 1) as stock,
+                 (select count(*)::int from idempotency_keys where key = 'past-the-end') as keys`,
+    );
+    expect(row).toEqual({ orders: 1, stock: 9, keys: 0 });
+    // What was placed stays readable and movable.
+    const paid = await getJson(own.app, `/api/orders/${Number.MAX_SAFE_INTEGER}`, { method: 'PATCH', headers: auth, body: JSON.stringify({ status: 'paid' }) });
+    expect(paid.body).toMatchObject({ id: Number.MAX_SAFE_INTEGER, status: 'paid' });
+  });
+});
