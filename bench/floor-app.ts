@@ -5,8 +5,9 @@
 // what this stack costs for these two reads before anything shop-api adds.
 // The app is separate from its server (floor-server.ts) so that a test can
 // set its answers beside shop-api's.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { createCursorCodec } from '../src/http/cursor.js';
 
 /**
  * The statements, as shop-api's repository prepares them (Drizzle's text, to
@@ -73,17 +74,12 @@ function parseIntParam(raw: string | undefined, min: number, max: number): numbe
 }
 
 /**
- * The next-page cursor is sealed the way shop-api seals its own (an HMAC of
- * the query's scope, then of the payload), with a key of this process: the
- * same JSON, and the same work to make it.
+ * The next-page cursor, sealed with shop-api's own codec (with a key of this
+ * process): the same JSON, and the same work to make it.
  */
 function cursorSealer(key: Buffer) {
-  const hmac = (text: string) => createHmac('sha256', key).update(text);
-  return (category: string, lastId: number) => {
-    const scope = hmac(JSON.stringify([['category', category], ['sort', 'id']])).digest('base64url').slice(0, 16);
-    const payload = Buffer.from(JSON.stringify({ e: 'products', q: scope, k: [lastId] })).toString('base64url');
-    return `${payload}.${hmac(payload).digest().subarray(0, 12).toString('base64url')}`;
-  };
+  const codec = createCursorCodec(key);
+  return (category: string, lastId: number) => codec.encode('products', codec.scope({ category, sort: 'id' }), [lastId]);
 }
 
 export function createFloorApp(query: FloorQuery, cursorKey: Buffer = randomBytes(32)): Hono {

@@ -88,7 +88,6 @@ describe('the floor', () => {
   });
 
   it('answers the first page of a category as shop-api does, with a sealed cursor of the same form when more follow', async () => {
-    const cursorForm = /^([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]{16}$/;
     for (const [query, more] of [
       ['category=kitchen&limit=20', true],
       ['category=Garden&limit=20', false],
@@ -107,9 +106,10 @@ describe('the floor', () => {
         continue;
       }
       // Both sealed (the keys differ), both at the page's last id.
-      const payload = (cursor: string | null) => JSON.parse(Buffer.from(cursorForm.exec(cursor ?? '')?.[1] ?? '', 'base64url').toString()) as unknown;
-      expect(payload(a.next_cursor)).toEqual({ e: 'products', q: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), k: [20] });
-      expect(payload(b.next_cursor)).toEqual({ e: 'products', q: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), k: [20] });
+      // A cursor is the keyset's JSON and a 12-byte seal, in URL-safe base64.
+      const keyset = (cursor: string | null) => JSON.parse(Buffer.from(cursor ?? '', 'base64url').subarray(0, -12).toString()) as unknown;
+      expect(keyset(a.next_cursor)).toEqual([20]);
+      expect(keyset(b.next_cursor)).toEqual([20]);
       expect(a.next_cursor!.length).toBe(b.next_cursor!.length);
     }
   });
