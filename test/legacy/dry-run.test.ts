@@ -16,6 +16,8 @@ const files: LegacyFiles = {
   orders: [order(7), order(8, { customer_id: 9 })],
 };
 
+// Each case makes a database and migrates it (PGlite takes seconds); give them room.
+const SLOW = 120_000;
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -52,7 +54,7 @@ describe(`dry runs (${driverName})`, () => {
     expect(real.schema_migrations).toBe(0);
     expect(real.files).toEqual(dry.files);
     expect(real.rejects).toEqual(dry.rejects);
-  });
+  }, SLOW);
 
   it('on a current database applies nothing and leaves every row, and the next order id, as they were', async () => {
     const { database } = await emptyDatabase();
@@ -67,7 +69,7 @@ describe(`dry runs (${driverName})`, () => {
     expect(dry.schema_migrations).toBe(0);
     expect(dry.files['orders.json']).toMatchObject({ inserted: 1, updated: 1 });
     expect(await everyRow(database.db)).toEqual(before);
-  });
+  }, SLOW);
 });
 
 if (TEST_DATABASE_URL) {
@@ -103,6 +105,6 @@ if (TEST_DATABASE_URL) {
       expect(result.files['products.json']).toMatchObject({ inserted: 1, rejected: 1 });
       expect(await isSchemaCurrent(database.db)).toBe(true);
       expect(await rows(database.db, 'select id from products')).toEqual([]);
-    }, 60_000);
+    }, SLOW);
   });
 }
