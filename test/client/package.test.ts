@@ -57,6 +57,7 @@ beforeAll(async () => {
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
   expect(install.code, install.stderr).toBe(0);
+  // fetch and its types come from the DOM library (a Node project may use @types/node instead).
   const compilerOptions = {
     target: 'ES2022',
     module: 'NodeNext',
@@ -66,8 +67,12 @@ beforeAll(async () => {
     strict: true,
     outDir: 'out',
   };
-  await writeFile(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['right.ts'] }));
-  await writeFile(join(project, 'tsconfig.wrong.json'), JSON.stringify({ compilerOptions: { ...compilerOptions, noEmit: true }, files: ['wrong.ts'] }));
+  // The right program is checked with the package's declarations (dist/*.d.ts, openapi-fetch's)
+  // checked too, as a project without skipLibCheck has them; only TypeScript's own lib files are
+  // skipped (a third of the cost). The wrong one as `tsc --init` sets a project up (skipLibCheck):
+  // if the package's types fell apart to `any`, its calls would pass.
+  await writeFile(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...compilerOptions, skipDefaultLibCheck: true }, files: ['right.ts'] }));
+  await writeFile(join(project, 'tsconfig.wrong.json'), JSON.stringify({ compilerOptions: { ...compilerOptions, skipLibCheck: true, noEmit: true }, files: ['wrong.ts'] }));
 
   database = await sharedDatabase();
   const db = await database.open();
