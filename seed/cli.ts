@@ -11,17 +11,21 @@ import { checkRejectsPath, RejectsPathError, type RejectsWriter as Rejects } fro
 const USAGE = `Usage: npm run seed -- --from DIR [--rejects FILE] [--dry-run] [--json] [--batch-size N]
 
 Imports the legacy JSON files of DIR (products.json, customers.json,
-orders.json) into the database, by the rules of legacy-data.md, in one
-transaction. Pending schema migrations are applied first. DATABASE_URL picks
-the database; without it, the embedded one in DATA_DIR (default ./.data).
+orders.json) into the database in one transaction. Pending schema migrations
+are applied first. DATABASE_URL picks the database; without it, the embedded
+one in DATA_DIR (default ./.data).
 
 Options:
   --from DIR         the legacy folder (a missing file counts as an empty array)
   --rejects FILE     write rejected records there, one JSON object a line; the
                      file appears when the run ends (a failed run leaves FILE
                      as it was); it may not be one of the input files
-  --dry-run          check and count everything, then roll back
-  --json             end stdout with the counts as one line of JSON
+  --dry-run          check and count everything, then roll back: the database
+                     is left exactly as it was (pending schema migrations are
+                     applied inside the rolled-back transaction too)
+  --json             print one JSON document on stdout and nothing else: the
+                     counts, committed, dry_run (or error); the per-file lines
+                     go to stderr with the progress and warnings
   --batch-size N     records per bulk statement (default ${DEFAULT_BATCH_SIZE})
   -h, --help         show this help
 
@@ -95,14 +99,18 @@ async function main(): Promise<number> {
   const { LegacySyntaxError } = await import('../src/legacy/read.js');
   const { RejectsWriter } = await import('./rejects-file.js');
   const { summaryLine } = await import('./summary.js');
+  // With --json, stdout carries one JSON document and nothing else (so that `| jq` works).
+  const report = (line: string) => (args.json ? console.error(line) : console.log(line));
+  const fatal = (why: string) => {
+    console.error(`seed: fatal: ${why}; nothing was imported`);
+    if (args.json) console.log(JSON.stringify({ committed: false, dry_run: args.dryRun, error: why }));
+    return 1;
+  };
   let config;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`seed: ${err.message}`);
-      return 1;
-    }
+    if (err instanceof ConfigError) return fatal(err.message);
     throw err;
   }
 
@@ -113,6 +121,7 @@ async function main(): Promise<number> {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       console.error(`seed: ${signal}: stopped; nothing was imported`);
+      if (args.json) console.log(JSON.stringify({ committed: false, dry_run: args.dryRun, error: `${signal}: stopped` }));
       void (rejects?.discard() ?? Promise.resolve()).finally(() => process.exit(code));
     });
   }
@@ -126,7 +135,8 @@ async function main(): Promise<number> {
       poolMax: 2,
       timeouts: { statementMs: 0, queryMs: 0 },
     });
-    await migrateDatabase(database);
+    // A dry run applies them inside its own transaction, and rolls them back with the rest.
+    if (!args.dryRun) await migrateDatabase(database);
 
     let lastProgress = Date.now();
     const result: ImportResult = await importLegacyFolder(database, args.from, {
@@ -144,14 +154,18 @@ async function main(): Promise<number> {
 
     await rejects?.commit();
     succeeded = true;
-    for (const [file, counts] of Object.entries(result.files)) console.log(summaryLine(file, counts));
-    if (args.dryRun) console.error('seed: dry run: everything was rolled back');
-    if (args.json) console.log(JSON.stringify({ files: result.files, duration_ms: result.duration_ms }));
+    for (const [file, counts] of Object.entries(result.files)) report(summaryLine(file, counts));
+    if (args.dryRun) {
+      const migrations = result.schema_migrations ? `, the ${result.schema_migrations} schema migrations the database lacked included` : '';
+      console.error(`seed: dry run: everything was rolled back${migrations}; the database is as it was`);
+    }
+    if (args.json) {
+      const { files, duration_ms, committed } = result;
+      console.log(JSON.stringify({ files, duration_ms, committed, dry_run: args.dryRun }));
+    }
     return 0;
   } catch (err) {
-    const why = err instanceof LegacySyntaxError ? err.message : `import failed: ${err instanceof Error ? err.message : String(err)}`;
-    console.error(`seed: fatal: ${why}; nothing was imported`);
-    return 1;
+    return fatal(err instanceof LegacySyntaxError ? err.message : `import failed: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     if (!succeeded) await rejects?.discard();
     await database?.close().catch(() => undefined);

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from '../db/client.js';
+import { migrateInTransaction } from '../db/migrate.js';
 import { customerImporter } from './customers.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
 import { orderImporter } from './orders.js';
@@ -23,6 +24,11 @@ export interface ImportResult {
   duration_ms: number;
   /** False for a dry run (everything was rolled back). */
   committed: boolean;
+  /**
+   * Schema migrations applied inside the run: those a dry run found missing
+   * (rolled back with it). A real run expects a current schema (migrateDatabase first).
+   */
+  schema_migrations: number;
 }
 
 export interface RejectedRecord {
@@ -41,7 +47,11 @@ export interface ImportProgress {
 }
 
 export interface ImportOptions {
-  /** Check and count everything, then roll back. */
+  /**
+   * Check and count everything, then roll back: the database is left exactly
+   * as it was. On a database that is behind, the pending schema migrations
+   * are applied inside the same transaction first, and rolled back with it.
+   */
   dryRun?: boolean;
   /** Records per bulk statement (default DEFAULT_BATCH_SIZE). */
   batchSize?: number;
@@ -62,7 +72,7 @@ const IMPORT_LOCK_KEY = 7_301_964_202;
 
 /**
  * Imports products.json, customers.json and orders.json from `dir` by the
- * rules of legacy-data.md, as one transaction on one connection: a fatal
+ * import rules (seed/README.md), as one transaction on one connection: a fatal
  * error (or a kill) leaves the database as it was.
  */
 export async function importLegacyFolder(
@@ -78,8 +88,10 @@ export async function importLegacyFolder(
       await sql.query(`select pg_advisory_xact_lock(${IMPORT_LOCK_KEY})`);
       // A big batch may take longer than the pool's per-statement limit for API requests.
       await sql.query('set local statement_timeout = 0');
+      // On the same connection, so inside this transaction: a dry run leaves no schema behind either.
+      const schemaMigrations = options.dryRun ? await migrateInTransaction(db) : 0;
       const files = {} as Record<LegacyFile, FileCounts>;
-      const importers = [productImporter(sql), customerImporter(sql), orderImporter(sql)];
+      const importers = [productImporter(sql), customerImporter(sql), orderImporter(sql, { dryRun: !!options.dryRun })];
       for (const importer of importers) {
         files[importer.file] = await importFile(importer as FileImporter<unknown, unknown>, dir, options);
       }
@@ -88,7 +100,7 @@ export async function importLegacyFolder(
         await sql.query('select sales_refresh(), product_buyers_refresh()');
       }
       await sql.query(options.dryRun ? 'rollback' : 'commit');
-      return { files, duration_ms: Date.now() - started, committed: !options.dryRun };
+      return { files, duration_ms: Date.now() - started, committed: !options.dryRun, schema_migrations: schemaMigrations };
     } catch (err) {
       await sql.query('rollback').catch(() => undefined);
       throw err;

@@ -36,7 +36,7 @@ class ExistenceCache {
   }
 }
 
-export function orderImporter(sql: SqlClient): FileImporter<OrderRow, Facts> {
+export function orderImporter(sql: SqlClient, { dryRun = false }: { dryRun?: boolean } = {}): FileImporter<OrderRow, Facts> {
   const accepted = new IdSet();
   const customers = new ExistenceCache();
   const products = new ExistenceCache();
@@ -161,6 +161,8 @@ export function orderImporter(sql: SqlClient): FileImporter<OrderRow, Facts> {
 
     async finish() {
       // New orders (POST /api/orders) take ids from orders_id_seq: move it past every imported id, never back.
+      // Not in a dry run: a rollback does not undo setval, and the ids it would move past are not kept.
+      if (dryRun) return;
       await sql.query(
         `select setval('orders_id_seq', m.id)
          from (select max(id) as id from orders) m, orders_id_seq s

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createShopClient, type ShopClient } from '../../src/client/index.js';
-import document from '../../src/client/openapi.json' with { type: 'json' };
+import { createShopClient, type ShopClient } from '../../client/src/index.js';
+import document from '../../client/openapi.json' with { type: 'json' };
 import { createTestApp, TEST_READ_TOKEN, TEST_TOKEN, type TestApp } from '../helpers/app.js';
 import { driverName } from '../helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from '../helpers/fixtures.js';
 
-// The typed client (src/client: openapi-fetch over the generated types)
+// The typed client (client/, @shop-api/client: openapi-fetch over the generated types)
 // drives every operation of the document against the app: what a caller
 // writes compiles against the types, and the server answers it.
 

@@ -123,6 +123,37 @@ export async function snapshot(db: Db) {
   };
 }
 
+/**
+ * Every row of every table the schema has (public and drizzle's migrations
+ * table), and where orders_id_seq stands (the next order's id): a database
+ * compared before and after something that must leave it as it was.
+ */
+export async function everyRow(db: Db) {
+  const tables = await rows<{ name: string }>(
+    db,
+    `select format('%I.%I', schemaname, tablename) as name from pg_tables
+     where schemaname in ('public', 'drizzle') order by schemaname, tablename`,
+  );
+  const all: Record<string, unknown> = {};
+  for (const { name } of tables) {
+    // As JSON text, sorted: any table, whatever its columns and keys.
+    all[name] = (await rows<{ row: string }>(db, `select to_jsonb(t)::text as row from ${name} t order by 1`)).map((r) => r.row);
+  }
+  all.orders_id_seq = await rows(db, 'select last_value, is_called from orders_id_seq');
+  return all;
+}
+
+/** What the schema consists of outside the system catalogs: schemas, relations, functions, extensions. */
+export async function catalog(db: Db) {
+  const user = `not in ('pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg\\_%'`;
+  return {
+    schemas: await rows(db, `select n.nspname from pg_namespace n where n.nspname ${user} order by 1`),
+    relations: await rows(db, `select n.nspname, c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname ${user} order by 1, 2`),
+    functions: await rows(db, `select n.nspname, p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname ${user} order by 1, 2`),
+    extensions: await rows(db, 'select extname from pg_extension order by 1'),
+  };
+}
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -143,13 +174,30 @@ export function runSeed(args: string[], env: Record<string, string>, script = 's
   });
 }
 
-export function spawnSeed(args: string[], env: Record<string, string>, script = 'seed/cli.ts') {
+/** Runs `npm run -s seed -- ...args`, exactly as the README says, with `env` added to a clean environment. */
+export function runNpmSeed(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '-s', 'seed', '--', ...args], { cwd: repoRoot, env: seedEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+function seedEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
   delete base.DATABASE_URL;
   delete base.DATA_DIR;
+  return { ...base, LOG_LEVEL: 'silent', ...env };
+}
+
+export function spawnSeed(args: string[], env: Record<string, string>, script = 'seed/cli.ts') {
   return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: repoRoot,
-    env: { ...base, LOG_LEVEL: 'silent', ...env },
+    env: seedEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -2,12 +2,16 @@ import { link, lstat, readFile, readdir, symlink, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverName } from '../helpers/database.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
 import {
+  catalog,
   customer,
+  everyRow,
   order,
   product,
   removeTempDirs,
   rows,
+  runNpmSeed,
   runSeed,
   sharedDatabase,
   snapshot,
@@ -71,25 +75,29 @@ describe(`seed CLI (${driverName})`, () => {
     }
   }, SLOW);
 
-  it('imports a folder: per-file lines, --json as the last stdout line, the rejects file; a rerun changes nothing', async () => {
+  it('imports a folder: per-file lines, and with --json (npm run -s seed) one JSON document on stdout; the rejects file; a rerun changes nothing', async () => {
     const dir = await folder();
     const rejectsPath = join(await tempDir(), 'rejects.jsonl');
-    const first = await runSeed(['--from', dir, '--json', '--rejects', rejectsPath], shared.env);
+    const lines = [
+      'products.json: 2 read = 1 inserted + 0 updated + 0 unchanged + 1 rejected (duplicate_sku 1)',
+      'customers.json: 2 read = 1 inserted + 0 updated + 0 unchanged + 1 rejected (duplicate_email 1)',
+      'orders.json: 3 read = 2 inserted + 0 updated + 0 unchanged + 1 rejected (unknown_customer 1)',
+    ];
+    const first = await runNpmSeed(['--from', dir, '--json', '--rejects', rejectsPath], shared.env);
     expect(first.stderr).not.toMatch(/fatal/);
     expect(first.code).toBe(0);
-    const lines = first.stdout.trim().split('\n');
-    expect(lines).toContain('products.json: 2 read = 1 inserted + 0 updated + 0 unchanged + 1 rejected (duplicate_sku 1)');
-    expect(lines).toContain('customers.json: 2 read = 1 inserted + 0 updated + 0 unchanged + 1 rejected (duplicate_email 1)');
-    expect(lines).toContain('orders.json: 3 read = 2 inserted + 0 updated + 0 unchanged + 1 rejected (unknown_customer 1)');
-    const summary = JSON.parse(lines.at(-1)!);
-    expect(summary).toEqual({
+    // stdout is the JSON document alone (so that `| jq` works); the per-file lines go to stderr.
+    expect(JSON.parse(first.stdout)).toEqual({
       files: {
         'products.json': { read: 2, inserted: 1, updated: 0, unchanged: 0, rejected: 1, rejected_by_reason: { duplicate_sku: 1 } },
         'customers.json': { read: 2, inserted: 1, updated: 0, unchanged: 0, rejected: 1, rejected_by_reason: { duplicate_email: 1 } },
         'orders.json': { read: 3, inserted: 2, updated: 0, unchanged: 0, rejected: 1, rejected_by_reason: { unknown_customer: 1 } },
       },
       duration_ms: expect.any(Number),
+      committed: true,
+      dry_run: false,
     });
+    expect(first.stderr.trim().split('\n')).toEqual(expect.arrayContaining(lines));
     const rejects = (await readFile(rejectsPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(rejects).toEqual([
       { file: 'products.json', index: 1, id: 2, reason: 'duplicate_sku', detail: 'sku "SKU-1" is held by product 1', record: product(2, { sku: 'SKU-1' }) },
@@ -109,10 +117,14 @@ describe(`seed CLI (${driverName})`, () => {
       [1, 'paid'],
       [3, 'cancelled'],
     ]);
-    const again = await runSeed(['--from', dir, '--json'], shared.env);
+    const again = await runSeed(['--from', dir], shared.env);
     expect(again.code).toBe(0);
-    const counts = JSON.parse(again.stdout.trim().split('\n').at(-1)!).files;
-    expect(Object.values(counts).map((c) => (c as { unchanged: number }).unchanged)).toEqual([1, 1, 2]);
+    // Without --json, the per-file lines are stdout.
+    expect(again.stdout.trim().split('\n')).toEqual([
+      'products.json: 2 read = 0 inserted + 0 updated + 1 unchanged + 1 rejected (duplicate_sku 1)',
+      'customers.json: 2 read = 0 inserted + 0 updated + 1 unchanged + 1 rejected (duplicate_email 1)',
+      'orders.json: 3 read = 0 inserted + 0 updated + 2 unchanged + 1 rejected (unknown_customer 1)',
+    ]);
     expect(await inspect(snapshot)).toEqual(before);
     const [seq] = await inspect((db) =>
       rows<{ next: number; max: number }>(db, "select nextval('orders_id_seq')::int as next, (select max(id) from orders) as max"),
@@ -120,15 +132,61 @@ describe(`seed CLI (${driverName})`, () => {
     expect(seq!.next).toBeGreaterThan(seq!.max);
   }, SLOW);
 
-  it('commits nothing with --dry-run', async () => {
-    const before = await inspect(snapshot);
-    const dir = await writeLegacyFolder({ products: [product(50)], customers: [customer(50)] });
-    const { code, stdout, stderr } = await runSeed(['--from', dir, '--dry-run'], shared.env);
-    expect(code).toBe(0);
-    expect(stdout).toContain('products.json: 1 read = 1 inserted + 0 updated + 0 unchanged + 0 rejected');
-    expect(stderr).toContain('warning: orders.json: not found');
-    expect(stderr).toContain('dry run');
-    expect(await inspect(snapshot)).toEqual(before);
+  it('leaves every row as it was with --dry-run, the next order id included, and says so in --json', async () => {
+    const before = await inspect(everyRow);
+    // Order 500 would move orders_id_seq past it in a real run.
+    const dir = await writeLegacyFolder({
+      products: [product(50)],
+      customers: [customer(50)],
+      orders: [order(500, { customer_id: 50, items: [{ product_id: 50, quantity: 1, unit_price: 9.99 }] })],
+    });
+    const { code, stdout, stderr } = await runNpmSeed(['--from', dir, '--dry-run', '--json'], shared.env);
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      files: { 'products.json': { read: 1, inserted: 1 }, 'customers.json': { read: 1, inserted: 1 }, 'orders.json': { read: 1, inserted: 1 } },
+      committed: false,
+      dry_run: true,
+    });
+    expect(stderr).toContain('products.json: 1 read = 1 inserted + 0 updated + 0 unchanged + 0 rejected');
+    expect(stderr).toContain('dry run: everything was rolled back');
+    expect(await inspect(everyRow)).toEqual(before);
+  }, SLOW);
+
+  it('dry-runs an empty database: the migrations apply inside the rolled-back transaction, and no table is left', async () => {
+    const empty = await sharedDatabase();
+    try {
+      const open = async () => {
+        const database = await empty.open();
+        try {
+          return await catalog(database.db);
+        } finally {
+          await database.close();
+        }
+      };
+      const before = await open();
+      expect(before.relations).toEqual([]);
+      const dir = await folder();
+      const dry = await runSeed(['--from', dir, '--dry-run', '--json'], empty.env);
+      expect(dry.code, dry.stderr).toBe(0);
+      const dryResult = JSON.parse(dry.stdout);
+      expect(dryResult).toMatchObject({ committed: false, dry_run: true });
+      expect(dry.stderr).toMatch(/dry run: everything was rolled back, the \d+ schema migrations the database lacked included/);
+      expect(await open()).toEqual(before);
+      // What the dry run counted is what the real run then does.
+      const real = await runSeed(['--from', dir, '--json'], empty.env);
+      expect(real.code, real.stderr).toBe(0);
+      expect(JSON.parse(real.stdout)).toEqual({ ...dryResult, duration_ms: expect.any(Number), committed: true, dry_run: false });
+      const database = await empty.open();
+      try {
+        expect((await rows(database.db, 'select id from orders order by id')).map((r) => r.id)).toEqual([1, 3]);
+        // Current: nothing left to apply.
+        await migrateDatabase(database);
+      } finally {
+        await database.close();
+      }
+    } finally {
+      await empty.drop();
+    }
   }, SLOW);
 
   it('fails on a truncated file with the file and byte offset, and commits nothing', async () => {
@@ -137,10 +195,13 @@ describe(`seed CLI (${driverName})`, () => {
     const text = JSON.stringify([order(60, { customer_id: 60, items: [{ product_id: 60, quantity: 1, unit_price: 1 }] }), order(61)]);
     const truncated = text.slice(0, -30);
     await writeFile(join(dir, 'orders.json'), truncated);
-    const { code, stderr } = await runSeed(['--from', dir, '--json'], shared.env);
+    const { code, stdout, stderr } = await runSeed(['--from', dir, '--json'], shared.env);
     expect(code).toBe(1);
-    expect(stderr).toContain(`orders.json: not a valid JSON array at byte ${Buffer.byteLength(truncated)}`);
+    const message = `orders.json: not a valid JSON array at byte ${Buffer.byteLength(truncated)}`;
+    expect(stderr).toContain(message);
     expect(stderr).toContain('nothing was imported');
+    // With --json a failed run is a JSON document too.
+    expect(JSON.parse(stdout)).toEqual({ committed: false, dry_run: false, error: expect.stringContaining(message) });
     expect(await inspect(snapshot)).toEqual(before);
   }, SLOW);
 

@@ -1,23 +1,25 @@
 // `npm run client:generate`: writes the served OpenAPI document to
-// src/client/openapi.json and its TypeScript types (openapi-typescript) to
-// src/client/schema.d.ts. `npm run client:check` regenerates them in memory
-// and fails when the committed files differ: the client stays in step with
-// the server. A development tool (openapi-typescript is a dev dependency).
+// client/openapi.json and its TypeScript types (openapi-typescript) to
+// client/src/schema.ts, the sources of the @shop-api/client package.
+// `npm run client:check` regenerates them in memory and fails when the
+// committed files differ: the client stays in step with the server. A
+// development tool of this repository (openapi-typescript is a dev
+// dependency); the package never contains it.
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import openapiTS, { astToString, COMMENT_HEADER } from 'openapi-typescript';
-import { createApp } from '../app.js';
-import { ComputeGate } from '../compute/gate.js';
-import { parseConfig } from '../config.js';
-import { openDatabase } from '../db/client.js';
-import { createCursorCodec } from '../http/cursor.js';
-import { createLogger } from '../logger.js';
+import { createApp } from '../src/app.js';
+import { ComputeGate } from '../src/compute/gate.js';
+import { parseConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { createCursorCodec } from '../src/http/cursor.js';
+import { createLogger } from '../src/logger.js';
 
 const USAGE = `Usage: npm run client:generate   (or: npm run client:check)
 
-Writes src/client/openapi.json (the document GET /openapi.json serves) and
-src/client/schema.d.ts (its types, for openapi-fetch). --check writes
+Writes client/openapi.json (the document GET /openapi.json serves) and
+client/src/schema.ts (its types, for openapi-fetch). --check writes
 nothing: it exits 1 when either file is not what the server would give now.
 
 Options:
@@ -25,7 +27,7 @@ Options:
   -h, --help   this text`;
 
 const DOCUMENT = fileURLToPath(new URL('./openapi.json', import.meta.url));
-const TYPES = fileURLToPath(new URL('./schema.d.ts', import.meta.url));
+const TYPES = fileURLToPath(new URL('./src/schema.ts', import.meta.url));
 
 /** The document, from an app that is built but never asked anything that needs its database. */
 async function servedDocument(): Promise<object> {
@@ -59,12 +61,12 @@ async function main(): Promise<number> {
   if (!values.check) {
     await writeFile(DOCUMENT, json);
     await writeFile(TYPES, types);
-    console.log('client: wrote src/client/openapi.json and src/client/schema.d.ts');
+    console.log('client: wrote client/openapi.json and client/src/schema.ts');
     return 0;
   }
   const stale = [];
-  if ((await readFile(DOCUMENT, 'utf8').catch(() => '')) !== json) stale.push('src/client/openapi.json');
-  if ((await readFile(TYPES, 'utf8').catch(() => '')) !== types) stale.push('src/client/schema.d.ts');
+  if ((await readFile(DOCUMENT, 'utf8').catch(() => '')) !== json) stale.push('client/openapi.json');
+  if ((await readFile(TYPES, 'utf8').catch(() => '')) !== types) stale.push('client/src/schema.ts');
   if (stale.length) {
     console.error(`client: ${stale.join(' and ')} differ from what the server serves now; run npm run client:generate`);
     return 1;
