@@ -1,4 +1,4 @@
-// Reads on streaming replicas (scale.md): a replica is read from while it
+// Reads on streaming replicas: a replica is read from while it
 // answers and is no further behind than REPLICA_MAX_LAG_MS, measured as how
 // long ago the primary passed the WAL position the replica has replayed. A
 // read that carries a write's position (Consistency-Token) goes to a replica

@@ -4,7 +4,7 @@ import type { Reads } from '../db/replicas.js';
 import type { AppEnv } from '../lib/types.js';
 import { badRequest } from './problem.js';
 
-// Read-your-writes (scale.md): every successful write answers with
+// Read-your-writes: every successful write answers with
 // Consistency-Token, naming the WAL position its commit reached; a read that
 // sends it back is answered from data at least that new. Opaque to clients:
 // `wal-` and the position in 16 hex digits.
