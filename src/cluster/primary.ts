@@ -97,8 +97,11 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
 
   for (let i = 0; i < config.WORKERS; i++) fork();
 
-  /** Stops every worker gracefully (and the machine's gate and upkeep), then exits with `code`. */
-  const stop = (code: 0 | 1) => {
+  /**
+   * Stops every worker (gracefully, or at once when none can be serving) and
+   * the machine's gate and upkeep, then exits with `code`.
+   */
+  const stop = (code: 0 | 1, workers: 'drain' | 'kill') => {
     stopping = true;
     const deadline = setTimeout(() => {
       logger.error('shutdown deadline passed; exiting');
@@ -112,6 +115,10 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
     // Workers that got the signal themselves (sent to the group) are stopping already; telling them again is harmless.
     // The message reaches a worker that serves, the signal one still starting (which then exits at once).
     for (const worker of Object.values(cluster.workers ?? {})) {
+      if (workers === 'kill') {
+        worker?.process.kill('SIGKILL');
+        continue;
+      }
       if (worker?.isConnected()) worker.send({ shop: 'shutdown' });
       worker?.process.kill('SIGTERM');
     }
@@ -133,13 +140,17 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   const shutdown = (signal: string) => {
     if (stopping) return;
     logger.info({ signal }, 'shutting down the workers');
-    stop(0);
+    stop(0, 'drain');
   };
   // Every worker listens on the same socket: what one cannot do, none can.
+  // The socket could not be made, so no worker holds it and none serves: they
+  // are killed rather than drained (and a worker whose own listen is still
+  // pending would crash closing its server: Node 20's cluster code then
+  // closes a handle it never got).
   function cannotListen(problem: string) {
     if (stopping) return;
     sayWhyNot(problem);
-    stop(1);
+    stop(1, 'kill');
   }
   process.off('SIGTERM', stopStarting);
   process.off('SIGINT', stopStarting);
