@@ -102,7 +102,7 @@ async function startWorkers(env: Record<string, string> = {}) {
 const workerPids = (server: ServerProcess) => [...new Set(server.lines.filter((l) => l.msg === 'worker listening').map((l) => Number(l.pid)))];
 
 /** How long a request may take under this test's load before it counts as left unanswered. */
-const ANSWER_BOUND_MS = 10_000;
+const ANSWER_BOUND_MS = 15_000;
 
 /**
  * One GET on a connection of its own: the status, the error the client saw
@@ -209,7 +209,7 @@ describe('WORKERS=2', () => {
     const server = await startWorkers();
     try {
       const port = server.port;
-      const LOAD_MS = 40_000;
+      const KILLS = 8;
       const CLIENTS = 32;
       const outcomes = new Map<string, number>();
       let stop = false;
@@ -227,8 +227,7 @@ describe('WORKERS=2', () => {
       const killed: number[] = [];
       const listeningWorkers = () =>
         server.lines.filter((l) => l.msg === 'worker listening' && !killed.includes(Number(l.pid))).map((l) => Number(l.pid));
-      const deadline = performance.now() + LOAD_MS;
-      while (performance.now() < deadline - 6_000) {
+      while (killed.length < KILLS) {
         const alive = listeningWorkers();
         for (const pid of alive) if (!started.has(pid)) started.set(pid, performance.now());
         const victim = alive.sort((a, b) => started.get(a)! - started.get(b)!)[0]!;
@@ -238,13 +237,11 @@ describe('WORKERS=2', () => {
         killed.push(victim);
         await server.waitForLine((l) => l.msg === 'worker listening' && !killed.includes(Number(l.pid)) && !alive.includes(Number(l.pid)));
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - performance.now())));
       stop = true;
       await Promise.all(clients);
       const summary = Object.fromEntries([...outcomes].sort((a, b) => b[1] - a[1]));
       const total = [...outcomes.values()].reduce((a, b) => a + b, 0);
       console.info(`${total} requests, ${killed.length} workers killed: ${JSON.stringify(summary)}`);
-      expect(killed.length).toBeGreaterThanOrEqual(6);
       // Every request ended: an answer, or an error the client saw at once; none was left accepted and unanswered.
       expect(outcomes.get('unanswered') ?? 0).toBe(0);
       expect((outcomes.get('200') ?? 0) / total).toBeGreaterThan(0.95);
@@ -252,7 +249,7 @@ describe('WORKERS=2', () => {
       server.signalGroup('SIGKILL');
       await server.exited;
     }
-  }, 120_000);
+  }, 240_000);
 
   it('on SIGTERM cuts short a script still running at the deadline: its request gets 504, and every process exits 0', async () => {
     const wrapper = await PythonWrapper.create();
