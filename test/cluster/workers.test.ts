@@ -244,7 +244,10 @@ describe('WORKERS=2', () => {
       console.info(`${total} requests, ${killed.length} workers killed: ${JSON.stringify(summary)}`);
       // Every request ended: an answer, or an error the client saw at once; none was left accepted and unanswered.
       expect(outcomes.get('unanswered') ?? 0).toBe(0);
-      expect((outcomes.get('200') ?? 0) / total).toBeGreaterThan(0.95);
+      expect([...outcomes.keys()].filter((o) => o !== '200' && !o.startsWith('error: '))).toEqual([]);
+      // A killed worker takes with it at most the connections it had accepted: one per client at most.
+      // Everything else was answered (the other worker kept the socket open: nothing refused).
+      expect(total - (outcomes.get('200') ?? 0)).toBeLessThanOrEqual(KILLS * CLIENTS);
     } finally {
       server.signalGroup('SIGKILL');
       await server.exited;
