@@ -10,8 +10,6 @@ import { openDatabase, queryRows, type Database, type Db } from './client.js';
 import { isDatabaseUnavailable, sqlStateOf } from './errors.js';
 import { parseLsn, primaryPosition } from './wal-position.js';
 
-export { parseLsn };
-
 /** Where a read ran: replicas cannot write, so reads that would refresh derived tables read without it there. */
 export type ReadSite = 'primary' | 'replica';
 
