@@ -41,7 +41,7 @@ export function createApp(options: AppOptions) {
     await next();
   });
   app.use('*', validQueryText);
-  app.use('*', consistency(deps.reads));
+  app.use('*', consistency(deps.reads, IGNORE_CONSISTENCY_TOKEN));
 
   app.route('/', healthRouter(deps));
   app.route('/', metricsRouter(metrics, deps.scrapeMachine));
@@ -88,6 +88,12 @@ const DOCUMENT = {
 // Routes that never touch the database; every other one can get the error
 // handler's 503 (with Retry-After) while the database is unreachable.
 const NO_DATABASE = new Set(['/healthz', '/metrics', '/openapi.json', '/docs', '/api/queue-stats']);
+
+// Routes (Hono patterns) that never read the shop's data: a Consistency-Token
+// means nothing to them, so they ignore it, malformed or not, and never ask the
+// database about it (with the database down they still answer). /readyz asks
+// the database about itself only.
+const IGNORE_CONSISTENCY_TOKEN = new Set([...NO_DATABASE, '/docs/:asset', '/readyz']);
 
 /**
  * What every operation's entry says beyond its own route: the 503 of a route

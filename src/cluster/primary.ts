@@ -2,14 +2,17 @@
 // (the Python probe, migrations, the derived tables, the random token), forks
 // N workers that share the port (node:cluster), hosts the one compute gate
 // of the machine and the metrics aggregation, replaces a worker that dies,
-// and on SIGTERM stops them all gracefully and exits 0.
+// and on SIGTERM stops them all gracefully and exits 0. A start that cannot
+// listen (the port is taken, HOST is not this machine's) stops them all and
+// exits 1 with one line naming the variable, rather than replacing workers
+// that can only fail the same way.
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import { createComputeGate } from '../compute/create.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { COMPUTE_CUTOFF_MARGIN_MS, SHUTDOWN_DEADLINE_MS } from '../start/instance.js';
-import { openMaintenance, prepareDatabase, refuseToStart, startBackgroundRefresh, writeTokens } from '../start/steps.js';
+import { openMaintenance, prepareDatabase, refuseToStart, sayWhyNot, startBackgroundRefresh, writeTokens } from '../start/steps.js';
 import { gateService } from './gate-service.js';
 import { isShopMessage } from './ipc.js';
 
@@ -18,6 +21,14 @@ const EARLY_DEATH_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 10_000;
 
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  // Workers accept connections on the shared socket themselves: the kernel
+  // spreads them, and a worker's death loses only what it had accepted (its
+  // connections are closed with it, the client sees the error). Node's
+  // default on Linux, round-robin, has this process accept each connection
+  // and hand it to a worker: one handed to a worker as it dies stayed open
+  // and unanswered, for as long as the client would wait.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+
   const stopStarting = (signal: string) => {
     logger.info({ signal }, 'stopped while starting');
     process.exit(0);
@@ -58,6 +69,8 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
         (err: unknown) =>
           worker.isConnected() && worker.send({ shop: 'reply', id: message.id, ok: false, error: { message: String(err) } }),
       );
+    } else if (message.shop === 'cannot-listen') {
+      cannotListen(String(message.problem));
     } else if (message.shop === 'listening') {
       listening.add(worker.id);
       // Said once, when the whole machine serves: the line process managers and tests wait for.
@@ -84,10 +97,12 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
 
   for (let i = 0; i < config.WORKERS; i++) fork();
 
-  const shutdown = (signal: string) => {
-    if (stopping) return;
+  /**
+   * Stops every worker (gracefully, or at once when none can be serving) and
+   * the machine's gate and upkeep, then exits with `code`.
+   */
+  const stop = (code: 0 | 1, workers: 'drain' | 'kill') => {
     stopping = true;
-    logger.info({ signal }, 'shutting down the workers');
     const deadline = setTimeout(() => {
       logger.error('shutdown deadline passed; exiting');
       gate.killAll();
@@ -98,7 +113,15 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
     // As a single process does: scripts still running just before the deadline are cut short.
     setTimeout(() => gate.killAll(), SHUTDOWN_DEADLINE_MS - COMPUTE_CUTOFF_MARGIN_MS).unref();
     // Workers that got the signal themselves (sent to the group) are stopping already; telling them again is harmless.
-    for (const worker of Object.values(cluster.workers ?? {})) if (worker?.isConnected()) worker.send({ shop: 'shutdown' });
+    // The message reaches a worker that serves, the signal one still starting (which then exits at once).
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (workers === 'kill') {
+        worker?.process.kill('SIGKILL');
+        continue;
+      }
+      if (worker?.isConnected()) worker.send({ shop: 'shutdown' });
+      worker?.process.kill('SIGTERM');
+    }
     const workersGone = new Promise<void>((resolve) => {
       const check = () => Object.keys(cluster.workers ?? {}).length === 0 && resolve();
       cluster.on('exit', check);
@@ -110,10 +133,25 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
       .then(() => derivedRefresh.stop())
       .then(() => maintenance.close())
       .then(() => {
-        logger.info('stopped');
-        process.exit(0);
+        if (code === 0) logger.info('stopped');
+        process.exit(code);
       });
   };
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    logger.info({ signal }, 'shutting down the workers');
+    stop(0, 'drain');
+  };
+  // Every worker listens on the same socket: what one cannot do, none can.
+  // The socket could not be made, so no worker holds it and none serves: they
+  // are killed rather than drained (and a worker whose own listen is still
+  // pending would crash closing its server: Node 20's cluster code then
+  // closes a handle it never got).
+  function cannotListen(problem: string) {
+    if (stopping) return;
+    sayWhyNot(problem);
+    stop(1, 'kill');
+  }
   process.off('SIGTERM', stopStarting);
   process.off('SIGINT', stopStarting);
   process.on('SIGTERM', () => shutdown('SIGTERM'));

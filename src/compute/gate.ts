@@ -9,6 +9,7 @@ import {
   clientGone,
   queueFull,
   queueWaitExpired,
+  scriptCutShort,
   scriptFailed,
   scriptTimedOut,
   shuttingDown,
@@ -116,6 +117,8 @@ export class ComputeGate implements Gate {
   private readonly alivePids = new Set<number>();
   private running = 0;
   private closing = false;
+  /** Aborted by killAll(): every script running then is cut short (504, counted as timed out). */
+  private cutShort = new AbortController();
   private averageRunMs = 100;
   private readonly counters = {
     completed: 0,
@@ -269,8 +272,15 @@ export class ComputeGate implements Gate {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Last resort when shutdown runs out of time: SIGKILL every live process group now. */
+  /**
+   * When shutdown runs out of time: SIGKILL every live process group now.
+   * Their requests answer 504 and count as timed out, as a script that
+   * reached its own timeout does (the script was cut short, it did not fail).
+   */
   killAll(): void {
+    this.cutShort.abort();
+    this.cutShort = new AbortController();
+    // Whatever is alive yet was not started through runScript's hook (nothing, normally).
     for (const pid of this.alivePids) {
       try {
         process.kill(-pid, 'SIGKILL');
@@ -291,6 +301,7 @@ export class ComputeGate implements Gate {
         timeoutMs: this.options.timeoutMs,
         maxStdoutBytes: this.options.maxStdoutBytes ?? MiB,
         maxStderrBytes: this.options.maxStderrBytes ?? 4096,
+        cutShort: this.cutShort.signal,
       },
       {
         onSpawn: (pid) => {
@@ -340,6 +351,10 @@ export class ComputeGate implements Gate {
         this.counters.timed_out++;
         logger.warn(context, 'compute script timed out; killed');
         throw scriptTimedOut();
+      case 'cut-short':
+        this.counters.timed_out++;
+        logger.warn(context, 'compute script cut short by the shutdown; killed');
+        throw scriptCutShort();
       case 'spawn-error':
         this.counters.failed++;
         logger.error({ script, err: outcome.error }, 'compute script could not be started');

@@ -33,6 +33,9 @@ export async function probeInterpreter(
       return `${program} could not be started: ${outcome.error.message}`;
     case 'timeout':
       return `${program} did not finish a compute script within ${timeoutMs} ms`;
+    case 'cut-short':
+      // Not asked for here (the probe runs before anything can stop it); said for completeness.
+      return `${program} was stopped before it finished a compute script`;
     case 'overflow':
       return `${program} printed more than a compute script should`;
     case 'failed': {

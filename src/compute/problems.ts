@@ -10,6 +10,8 @@ export const scriptFailed = () => new HttpProblem(502, titleFor(502), 'the compu
 
 export const scriptTimedOut = () => new HttpProblem(504, titleFor(504), 'the compute script took too long and was stopped');
 
+export const scriptCutShort = () => new HttpProblem(504, titleFor(504), 'the server is shutting down; the compute script was stopped before it finished');
+
 /**
  * The client went away while its request waited. Nobody reads this response;
  * 499 (nginx's "client closed request") keeps such requests apart in logs.

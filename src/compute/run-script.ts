@@ -5,6 +5,8 @@ export interface RunLimits {
   timeoutMs: number;
   maxStdoutBytes: number;
   maxStderrBytes: number;
+  /** Aborted when the script must stop before its timeout (the shutdown's deadline): killed, outcome 'cut-short'. */
+  cutShort?: AbortSignal;
 }
 
 export interface RunHooks {
@@ -18,6 +20,7 @@ export type ScriptOutcome =
   | { kind: 'ok'; stdout: string; stderr: string; pid: number }
   | { kind: 'failed'; code: number | null; signal: NodeJS.Signals | null; stderr: string; pid: number }
   | { kind: 'timeout'; stderr: string; pid: number }
+  | { kind: 'cut-short'; stderr: string; pid: number }
   | { kind: 'overflow'; stderr: string; pid: number }
   | { kind: 'spawn-error'; error: Error };
 
@@ -58,6 +61,7 @@ export function runScript(
     let spawnError: Error | undefined;
     let exited = false;
     let timedOut = false;
+    let cutShort = false;
     let overflowed = false;
     let exitCode: number | null = null;
     let exitSignal: NodeJS.Signals | null = null;
@@ -101,15 +105,25 @@ export function runScript(
       stderrBytes += kept.length;
     });
 
+    // Killed at once, synchronously: the caller may be about to exit.
+    const stop = () => {
+      if (exited || timedOut || overflowed) return;
+      cutShort = true;
+      killGroup();
+    };
     if (pid !== undefined) {
       hooks.onSpawn?.(pid);
       killTimer = setTimeout(() => {
+        if (cutShort) return;
         timedOut = true;
         killGroup();
       }, limits.timeoutMs);
+      if (limits.cutShort?.aborted) stop();
+      else limits.cutShort?.addEventListener('abort', stop, { once: true });
     }
 
     child.on('exit', (code, signal) => {
+      limits.cutShort?.removeEventListener('abort', stop);
       exited = true;
       exitCode = code;
       exitSignal = signal;
@@ -135,6 +149,7 @@ export function runScript(
         hooks.onExit?.(pid);
       }
       if (timedOut) resolve({ kind: 'timeout', stderr: errText, pid });
+      else if (cutShort) resolve({ kind: 'cut-short', stderr: errText, pid });
       else if (overflowed) resolve({ kind: 'overflow', stderr: errText, pid });
       else if (exitCode !== 0) resolve({ kind: 'failed', code: exitCode, signal: exitSignal, stderr: errText, pid });
       else resolve({ kind: 'ok', stdout: Buffer.concat(stdout).toString('utf8'), stderr: errText, pid });

@@ -1,4 +1,4 @@
-// Reads on streaming replicas (scale.md): a replica is read from while it
+// Reads on streaming replicas: a replica is read from while it
 // answers and is no further behind than REPLICA_MAX_LAG_MS, measured as how
 // long ago the primary passed the WAL position the replica has replayed. A
 // read that carries a write's position (Consistency-Token) goes to a replica
@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from '../logger.js';
 import { openDatabase, queryRows, type Database, type Db } from './client.js';
 import { isDatabaseUnavailable, sqlStateOf } from './errors.js';
+import { parseLsn, primaryPosition } from './wal-position.js';
 
 /** Where a read ran: replicas cannot write, so reads that would refresh derived tables read without it there. */
 export type ReadSite = 'primary' | 'replica';
@@ -31,18 +32,19 @@ export interface Reads {
    * client went away: Database.cancellable).
    */
   run<T>(after: bigint | undefined, read: (db: Db, site: ReadSite) => Promise<T>, signal?: AbortSignal): Promise<T>;
-  /** The primary's WAL position now: what a write's Consistency-Token names (its commit is at or before it). */
+  /**
+   * The primary's WAL position now: what a write's Consistency-Token names
+   * (read after its commit, it is at or past the end of the commit's record,
+   * whatever synchronous_commit says).
+   */
   position(): Promise<bigint>;
-  /** Whether a position can be this database's: not ahead of anything the primary has written. */
+  /**
+   * Whether a position can be this database's: not ahead of anything the
+   * primary has inserted. No round trip when a position already seen covers it.
+   */
   known(position: bigint): Promise<boolean>;
   replicas(): ReplicaStatus[];
   close(): Promise<void>;
-}
-
-/** pg's LSN text `16/B374D848` as one number. */
-export function parseLsn(text: string): bigint {
-  const [high, low] = text.split('/');
-  return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
 }
 
 const POLL_INTERVAL_MS = 100;
@@ -51,10 +53,11 @@ const RECOVERY_CONFLICT = '40001';
 
 /** Reads when there is no replica: all on the primary. */
 export function primaryOnlyReads(primary: Database): Reads {
+  const position = primaryPosition(primary.db);
   return {
     run: (_after, read, signal) => readOn(primary, 'primary', read, signal),
-    position: () => currentPosition(primary.db),
-    known: async (position) => position <= (await currentPosition(primary.db)),
+    position: () => position.now(),
+    known: (token) => position.reached(token),
     replicas: () => [],
     close: async () => undefined,
   };
@@ -65,15 +68,12 @@ function readOn<T>(database: Database, site: ReadSite, read: (db: Db, site: Read
   return signal ? database.cancellable(signal, (db) => read(db, site)) : read(database.db, site);
 }
 
-async function currentPosition(db: Db): Promise<bigint> {
-  const [row] = await queryRows<{ lsn: string }>(db, sql`select pg_current_wal_lsn()::text as lsn`);
-  return parseLsn(row!.lsn);
-}
-
 interface Replica {
   url: string;
   database: Database;
   healthy: boolean;
+  /** Why it is not read from, as last logged (null while healthy or before the first check). */
+  downBecause: string | null;
   /** The WAL position it had replayed at its last check. */
   replayed: bigint | null;
   lagMs: number | null;
@@ -92,7 +92,10 @@ export interface ReplicaOptions {
  * Replicas, checked every 100 ms: the primary's WAL position is sampled with
  * the time, and a replica's lag is the time since the primary first stood
  * past the position the replica has replayed (zero when it has replayed all
- * there is, however long ago the last write was).
+ * there is, however long ago the last write was). A replica is one only while
+ * it is in recovery: a promoted one (a failover that left it in the list)
+ * still reports the position it had replayed, frozen, which an idle primary
+ * would never pass, so it is checked for in so many words.
  */
 export async function replicaReads(primary: Database, options: ReplicaOptions): Promise<Reads> {
   const replicas: Replica[] = await Promise.all(
@@ -100,6 +103,7 @@ export async function replicaReads(primary: Database, options: ReplicaOptions): 
       url,
       database: await openDatabase({ url, poolMax: options.poolMax, logger: options.logger }),
       healthy: false,
+      downBecause: null,
       replayed: null,
       lagMs: null,
       reads: 0,
@@ -108,21 +112,31 @@ export async function replicaReads(primary: Database, options: ReplicaOptions): 
   // (time, position) of the primary, oldest first, over a window longer than the lag limit.
   const samples: { at: number; position: bigint }[] = [];
   const windowMs = Math.max(2 * options.maxLagMs, 2_000);
-  let primaryPosition = 0n;
+  // The same measure as the tokens: a replica that has replayed a token's position has its write.
+  const position = primaryPosition(primary.db);
+  let sampled = 0n;
   let turn = 0;
 
   const lagOf = (replayed: bigint, now: number): number => {
-    if (replayed >= primaryPosition) return 0;
+    if (replayed >= sampled) return 0;
     // The last sample the replica had caught up with: the primary passed it after that one.
     for (let i = samples.length - 1; i >= 0; i--) if (samples[i]!.position <= replayed) return now - samples[i]!.at;
     return now - (samples[0]?.at ?? now) + windowMs;
   };
 
+  /** Not read from until a check finds it fine again; said once per reason, not at every check. */
+  const down = (replica: Replica, reason: string, err?: unknown) => {
+    replica.healthy = false;
+    if (replica.downBecause === reason) return;
+    replica.downBecause = reason;
+    options.logger.warn({ ...(err === undefined ? {} : { err }), replica: redacted(replica.url) }, reason);
+  };
+
   const check = async () => {
     const now = performance.now();
     try {
-      primaryPosition = await currentPosition(primary.db);
-      samples.push({ at: now, position: primaryPosition });
+      sampled = await position.now();
+      samples.push({ at: now, position: sampled });
       while (samples.length > 2 && samples[0]!.at < now - windowMs) samples.shift();
     } catch {
       // The primary is away: replicas keep their last figures; requests will meet the outage themselves.
@@ -130,17 +144,23 @@ export async function replicaReads(primary: Database, options: ReplicaOptions): 
     }
     await Promise.all(
       replicas.map(async (replica) => {
+        let row: { lsn: string | null; recovery: boolean } | undefined;
         try {
-          const [row] = await queryRows<{ lsn: string | null }>(replica.database.db, sql`select pg_last_wal_replay_lsn()::text as lsn`);
-          if (!row?.lsn) throw new Error('not a streaming replica (no replay position)');
-          replica.replayed = parseLsn(row.lsn);
-          replica.lagMs = lagOf(replica.replayed, now);
-          if (!replica.healthy) options.logger.info({ replica: redacted(replica.url), lagMs: replica.lagMs }, 'replica answers; reading from it');
-          replica.healthy = true;
+          [row] = await queryRows<{ lsn: string | null; recovery: boolean }>(
+            replica.database.db,
+            sql`select pg_last_wal_replay_lsn()::text as lsn, pg_is_in_recovery() as recovery`,
+          );
         } catch (err) {
-          if (replica.healthy) options.logger.warn({ err, replica: redacted(replica.url) }, 'replica does not answer; reads go elsewhere');
-          replica.healthy = false;
+          down(replica, 'replica does not answer; reads go elsewhere', err);
+          return;
         }
+        if (!row?.recovery) return down(replica, 'replica is not in recovery (promoted, or not a replica); reads go elsewhere');
+        if (!row.lsn) return down(replica, 'replica has no replay position (not a streaming replica); reads go elsewhere');
+        replica.replayed = parseLsn(row.lsn);
+        replica.lagMs = lagOf(replica.replayed, now);
+        if (!replica.healthy) options.logger.info({ replica: redacted(replica.url), lagMs: replica.lagMs }, 'replica answers; reading from it');
+        replica.healthy = true;
+        replica.downBecause = null;
       }),
     );
   };
@@ -181,10 +201,8 @@ export async function replicaReads(primary: Database, options: ReplicaOptions): 
       }
       return readOn(primary, 'primary', read, signal);
     },
-    position: () => currentPosition(primary.db),
-    async known(position) {
-      return position <= primaryPosition || position <= (await currentPosition(primary.db));
-    },
+    position: () => position.now(),
+    known: (token) => position.reached(token),
     replicas: () => replicas.map(({ url, healthy, lagMs, reads }) => ({ url: redacted(url), healthy, lagMs, reads })),
     async close() {
       clearInterval(timer);

@@ -1,9 +1,10 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
 import type { Reads } from '../db/replicas.js';
 import type { AppEnv } from '../lib/types.js';
 import { badRequest } from './problem.js';
 
-// Read-your-writes (scale.md): every successful write answers with
+// Read-your-writes: every successful write answers with
 // Consistency-Token, naming the WAL position its commit reached; a read that
 // sends it back is answered from data at least that new. Opaque to clients:
 // `wal-` and the position in 16 hex digits.
@@ -19,9 +20,17 @@ const invalid = (detail: string) => badRequest(detail, [{ path: CONSISTENCY_HEAD
  * Reads the request's Consistency-Token into `consistency` (400 when it is
  * malformed, or names a position the primary has not reached: another
  * database's), and gives every successful write's answer one.
+ *
+ * Only where it matters: routes in `ignoredRoutes` (Hono patterns of
+ * endpoints that never read the shop's data) and requests no route answers
+ * take no notice of the header, malformed or not, and never ask the database
+ * about it. Elsewhere a token at or below a position already seen costs no
+ * round trip (Reads.known).
  */
-export function consistency(reads: Reads): MiddlewareHandler<AppEnv> {
+export function consistency(reads: Reads, ignoredRoutes: ReadonlySet<string>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const route = answeringRoute(c);
+    if (route === undefined || ignoredRoutes.has(route)) return next();
     const header = c.req.header(CONSISTENCY_HEADER);
     if (header !== undefined) {
       const match = TOKEN.exec(header.trim());
@@ -36,4 +45,11 @@ export function consistency(reads: Reads): MiddlewareHandler<AppEnv> {
       c.header(CONSISTENCY_HEADER, tokenOf(await reads.position()));
     }
   };
+}
+
+/** The pattern of the route that answers this request (middleware is registered for method ALL), if any does. */
+function answeringRoute(c: Context): string | undefined {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) if (routes[i]!.method !== 'ALL') return routes[i]!.path;
+  return undefined;
 }

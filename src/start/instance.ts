@@ -18,7 +18,7 @@ import { cursorKey } from '../db/secrets.js';
 import { answerClientErrors } from '../http/client-errors.js';
 import { createCursorCodec } from '../http/cursor.js';
 import type { Logger } from '../logger.js';
-import { openMaintenance, prepareDatabase, refuseToStart, startBackgroundRefresh, whileDatabaseUnavailable, writeTokens } from './steps.js';
+import { listenProblem, openMaintenance, prepareDatabase, refuseToStart, sayWhyNot, startBackgroundRefresh, whileDatabaseUnavailable, writeTokens } from './steps.js';
 
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 /** Scripts still running this long before the deadline are killed, so that their requests get a 504 in time. */
@@ -107,6 +107,17 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
     },
   ) as Server;
   answerClientErrors(server, logger);
+  // A start that cannot listen stops with one line naming PORT or HOST, and
+  // exit 1 once the database is closed; a worker leaves that to its primary,
+  // which stops the whole machine.
+  const cannotListen = (err: NodeJS.ErrnoException) => {
+    const problem = listenProblem(err, config);
+    if (primary) return primary.tell('cannot-listen', { problem });
+    sayWhyNot(problem);
+    void shutdown('cannot listen', 1);
+  };
+  server.once('error', cannotListen);
+  server.once('listening', () => server.off('error', cannotListen));
 
   let stopping = false;
   // Answers still to be sent when shutdown starts say `Connection: close`, so
@@ -120,7 +131,7 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
     unanswered.add(res);
     res.once('close', () => unanswered.delete(res));
   });
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, code: 0 | 1 = 0) => {
     if (stopping) return;
     stopping = true;
     const deadline = setTimeout(() => {
@@ -160,7 +171,7 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
     if (maintenance && maintenance !== database) await maintenance.close();
     await database.close();
     logger.info('stopped');
-    process.exit(0);
+    process.exit(code);
   };
   process.off('SIGTERM', stopStarting);
   process.off('SIGINT', stopStarting);

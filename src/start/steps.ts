@@ -12,8 +12,34 @@ const START_RETRY_MAX_MS = 5_000;
 
 /** Exits 1 with the reason on stderr: what an operator sees when a start cannot work. */
 export function refuseToStart(message: string): never {
-  console.error(`shop-api: ${message}`);
+  sayWhyNot(message);
   process.exit(1);
+}
+
+/** The one line on stderr that says why a start cannot work (before an exit 1 that closes things first). */
+export function sayWhyNot(message: string): void {
+  console.error(`shop-api: ${message}`);
+}
+
+/**
+ * Why the server cannot listen where the configuration says, naming the
+ * variable to change: what refuseToStart prints.
+ */
+export function listenProblem(err: NodeJS.ErrnoException, { HOST, PORT }: Pick<Config, 'HOST' | 'PORT'>): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `PORT: ${PORT} is already in use on ${HOST} (another process listens there)`;
+    case 'EACCES':
+      return `PORT: ${PORT} on ${HOST} needs privileges this process does not have`;
+    case 'EADDRNOTAVAIL':
+      return `HOST: ${HOST} is not an address of this machine`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return `HOST: ${HOST} does not resolve to an address`;
+    default:
+      return `HOST, PORT: cannot listen on ${HOST} port ${PORT}: ${err.code ?? err.message}`;
+  }
 }
 
 /**

@@ -1,12 +1,15 @@
 /**
- * Reads on a real streaming replica (scale.md), on servers this test makes:
- * reads land on the replica, a Consistency-Token gives read-your-writes while
- * replay is paused, a replica too far behind or stopped is skipped with no
- * 5xx, and one that comes back is used again; statistics read on the replica
- * are exact even with days still marked stale; a search whose client leaves
- * is stopped on the replica, which stays in use.
+ * Reads on a real streaming replica, on servers this test makes: reads land
+ * on the replica, a Consistency-Token gives read-your-writes while replay is
+ * paused (with synchronous_commit off too), a replica too far behind or
+ * stopped is skipped with no 5xx, and one that comes back is used again; an
+ * idle primary whose WAL ends on a page boundary leaves its replica caught
+ * up; statistics read on the replica are exact even with days still marked
+ * stale; a search whose client leaves is stopped on the replica, which stays
+ * in use; a replica that is promoted is no longer read from.
  */
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
@@ -63,6 +66,33 @@ async function metric(name: string): Promise<number | undefined> {
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
 
+const parseLsn = (text: string) => (BigInt(`0x${text.split('/')[0]}`) << 32n) | BigInt(`0x${text.split('/')[1]}`);
+const lsnText = (position: bigint) => `${(position >> 32n).toString(16)}/${(position & 0xffffffffn).toString(16)}`;
+
+/**
+ * Resolves once the server has made a whole check of the replica (the
+ * primary's position, then the replica's) that began after this call, and
+ * has its figures: three of its replica queries started one after another
+ * since now, seen in the replica's pg_stat_activity (checks never overlap).
+ */
+async function checkedFromNow(): Promise<void> {
+  let since = (await replica.query<{ t: string }>('select clock_timestamp()::text as t'))[0]!.t;
+  for (let i = 0; i < 3; i++) {
+    since = await vi.waitFor(
+      async () => {
+        const [row] = await replica.query<{ t: string | null }>(
+          `select max(query_start)::text as t from pg_stat_activity
+            where application_name = 'shop-api' and query like '%pg_is_in_recovery%' and query_start > $1::timestamptz`,
+          [since],
+        );
+        expect(row!.t).not.toBeNull();
+        return row!.t!;
+      },
+      { timeout: 5_000, interval: 10 },
+    );
+  }
+}
+
 const stock = async (headers: Record<string, string> = {}) =>
   ((await (await fetch(`${server.baseUrl}/api/products/1`, { headers })).json()) as { stock: number }).stock;
 
@@ -104,6 +134,76 @@ describe('reads on a streaming replica', () => {
     const before = await metric('db_replica_reads_total');
     await stock();
     expect(await metric('db_replica_reads_total')).toBeGreaterThan(before!);
+  });
+
+  it('give read-your-writes with synchronous_commit = off: a read sent with its write\'s token sees it, every time', async () => {
+    // Set as an operator would; the server's pooled sessions take it at their next statement.
+    await cluster.primary.query("alter system set synchronous_commit = 'off'");
+    await cluster.primary.query('select pg_reload_conf()');
+    await vi.waitFor(async () => expect((await cluster.primary.query<{ synchronous_commit: string }>('show synchronous_commit'))[0]!.synchronous_commit).toBe('off'));
+    const PAIRS = 150;
+    const stale: string[] = [];
+    let onReplica = 0;
+    try {
+      for (let i = 0; i < PAIRS; i++) {
+        // The replica has all there is, and the server has seen so; then its replay stops.
+        await vi.waitFor(async () => expect(await metric('db_replica_lag_seconds')).toBe(0), { timeout: 10_000, interval: 10 });
+        await replica.pauseReplay();
+        try {
+          const value = 1_000 + i;
+          const token = await patchStock(value);
+          const readsBefore = (await metric('db_replica_reads_total'))!;
+          const seen = await stock({ 'consistency-token': token });
+          if ((await metric('db_replica_reads_total'))! > readsBefore) onReplica++;
+          if (seen !== value) stale.push(`wrote ${value} (token ${token}), read ${seen}`);
+        } finally {
+          await replica.resumeReplay();
+        }
+      }
+    } finally {
+      await cluster.primary.query('alter system reset synchronous_commit');
+      await cluster.primary.query('select pg_reload_conf()');
+    }
+    console.info(`synchronous_commit = off, replay paused: ${stale.length} of ${PAIRS} reads with the token missed their write; ${onReplica} went to the replica`);
+    expect(stale).toEqual([]);
+  });
+
+  it('see an idle replica as caught up when the primary\'s WAL ends exactly on a page boundary', async () => {
+    // Postgres reports such an insert position past the next page's header, the
+    // replica the boundary itself: the same WAL, which must read as no lag.
+    // Logical messages (records of a chosen size, nothing else) bring the WAL
+    // there; anything else the primary writes meanwhile moves it on, so the
+    // attempt is made again.
+    const client = new pg.Client({ connectionString: cluster.primary.url('shop') });
+    await client.connect();
+    const insertAt = async () => parseLsn(((await client.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn')).rows[0]!).lsn);
+    const emit = (bytes: number) => client.query(`select pg_logical_emit_message(false, 'shop-api-test', repeat('x', ${bytes}))`);
+    const PAGE = 8192n;
+    try {
+      let landed = false;
+      for (let attempt = 0; attempt < 10 && !landed; attempt++) {
+        // A record's size beyond its message (a message of 300 bytes or more has the same header as the one to come).
+        const before = await insertAt();
+        await emit(300);
+        const overhead = Number((await insertAt()) - before) - 300;
+        const room = Number(PAGE - ((await insertAt()) % PAGE));
+        // Crossed a page (a header more), or too little room left: the next attempt starts further on.
+        if (overhead > 100 || room - overhead < 300) continue;
+        await emit(room - overhead);
+        const boundary = await insertAt();
+        if (boundary % PAGE !== 24n) continue;
+        // The replica has it all once the WAL writer flushed it; the server's checks from then on see no lag.
+        await replica.waitForReplay(lsnText(boundary - 24n));
+        await checkedFromNow();
+        const lag = await metric('db_replica_lag_seconds');
+        // Only if nothing else was written in between did this try the page boundary.
+        landed = (await insertAt()) === boundary;
+        if (landed) expect(lag).toBe(0);
+      }
+      expect(landed, 'the primary never stayed idle long enough on a page boundary').toBe(true);
+    } finally {
+      await client.end();
+    }
   });
 
   it('answer with no 5xx while the replica is stopped, and use it again once it is back', async () => {
@@ -213,5 +313,26 @@ describe('reads on a streaming replica', () => {
       { period: today, orders: truth[0]!.orders, units: Number(truth[0]!.units), revenue_cents: Number(truth[0]!.revenue_cents) },
     ]);
     console.info(`stale marks on the replica during the read: ${marks!.n}`);
+  });
+
+  // Last: the replica is a replica no more after it.
+  it('stop reading from a replica that was promoted, and show it down, with the primary idle', async () => {
+    const token = await patchStock(20);
+    await replica.waitForReplay(lsnText(BigInt(`0x${token.slice(4)}`)));
+    await vi.waitFor(async () => expect(await metric('db_replica_lag_seconds')).toBe(0), { timeout: 10_000, interval: 20 });
+    expect(await metric('db_replica_up')).toBe(1);
+    // Promoted (a failover that left it in DATABASE_REPLICA_URLS), it takes writes
+    // of its own: a value only it has shows whether it still answers reads.
+    await replica.query('select pg_promote()');
+    const promotedAt = performance.now();
+    await replica.query('update products set stock = 666 where id = 1', [], 'shop');
+    // The next whole check finds it out, though the primary writes nothing.
+    await checkedFromNow();
+    expect(await metric('db_replica_up')).toBe(0);
+    console.info(`promoted replica seen down within ${Math.round(performance.now() - promotedAt)} ms`);
+    const readsBefore = await metric('db_replica_reads_total');
+    for (let i = 0; i < 20; i++) expect(await stock()).toBe(20);
+    expect(await metric('db_replica_reads_total')).toBe(readsBefore);
+    expect(server.lines.some((l) => typeof l.msg === 'string' && l.msg.startsWith('replica is not in recovery'))).toBe(true);
   });
 });

@@ -2,10 +2,14 @@
  * WORKERS=2 (node:cluster), started with the production command on a
  * Postgres this test makes: COMPUTE_CONCURRENCY bounds the Python processes
  * of the whole machine under a storm of compute requests, queue-stats and
- * /metrics speak for the machine, a worker that dies is replaced, and one
- * SIGTERM stops every process with exit 0.
+ * /metrics speak for the machine, a worker that dies is replaced and loses
+ * nothing but its own requests (no connection left unanswered under load),
+ * one SIGTERM stops every process with exit 0 (a script cut short answering
+ * 504), and a start that cannot listen stops with exit 1 and one line.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,6 +18,7 @@ import { migrateDatabase } from '../../src/db/migrate.js';
 import { countingPython, processCounter, type ProcessCounter } from '../helpers/counting-python.js';
 import { insertCustomers, insertOrders, insertProducts } from '../helpers/fixtures.js';
 import { clusterPrerequisites, createPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { PythonWrapper } from '../helpers/python.js';
 import { ServerProcess } from '../helpers/server-process.js';
 
 const prerequisites = clusterPrerequisites();
@@ -61,6 +66,39 @@ async function startWorkers(env: Record<string, string> = {}) {
 }
 
 const workerPids = (server: ServerProcess) => [...new Set(server.lines.filter((l) => l.msg === 'worker listening').map((l) => Number(l.pid)))];
+
+/** How long a request may take under this test's load before it counts as left unanswered. */
+const ANSWER_BOUND_MS = 15_000;
+
+/**
+ * One GET on a connection of its own: the status, the error the client saw
+ * (a connection reset, a refused connection), or 'unanswered' when it has
+ * not ended within ANSWER_BOUND_MS.
+ */
+function oneRequest(port: number, path: string, headers: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (outcome: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('close', () => finish(res.complete ? String(res.statusCode) : 'error: answer cut off'));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => finish(`error: ${err.code ?? err.message}`));
+    const timer = setTimeout(() => {
+      finish('unanswered');
+      req.destroy();
+    }, ANSWER_BOUND_MS);
+  });
+}
+
+/** Resolves with the process's exit, or with 'still running' after `ms`. */
+const exitWithin = (server: ServerProcess, ms: number) =>
+  Promise.race([server.exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), ms).unref())]);
 
 describe('WORKERS=2', () => {
   it('keeps COMPUTE_CONCURRENCY for the whole machine under a storm, and reports the machine in queue-stats and /metrics', async () => {
@@ -131,6 +169,109 @@ describe('WORKERS=2', () => {
       await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow(), { timeout: 5_000 });
     }
     expect(server.lines.filter((l) => l.msg === 'stopped')).toHaveLength(3);
+  });
+
+  it('loses nothing but the requests a killed worker was answering: under steady load and repeated SIGKILLs, every request ends', async () => {
+    const server = await startWorkers();
+    try {
+      const port = server.port;
+      const KILLS = 8;
+      const CLIENTS = 32;
+      const outcomes = new Map<string, number>();
+      let stop = false;
+      // Each client: one request after another, each on a new connection (every one is accepted anew).
+      const clients = Array.from({ length: CLIENTS }, async (_, i) => {
+        while (!stop) {
+          const outcome = await oneRequest(port, i % 2 ? '/api/products/1' : '/healthz');
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        }
+      });
+      // Meanwhile, a worker is killed every few seconds: the one started longest ago, once
+      // it has lived 5 s (younger deaths count towards a crash loop and slow replacing down),
+      // and only while the other one serves.
+      const started = new Map<number, number>();
+      const killed: number[] = [];
+      const listeningWorkers = () =>
+        server.lines.filter((l) => l.msg === 'worker listening' && !killed.includes(Number(l.pid))).map((l) => Number(l.pid));
+      while (killed.length < KILLS) {
+        const alive = listeningWorkers();
+        for (const pid of alive) if (!started.has(pid)) started.set(pid, performance.now());
+        const victim = alive.sort((a, b) => started.get(a)! - started.get(b)!)[0]!;
+        // Pacing the load's schedule, not waiting for a state: a worker lives 5 s before it is killed.
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, started.get(victim)! + 5_000 - performance.now())));
+        process.kill(victim, 'SIGKILL');
+        killed.push(victim);
+        await server.waitForLine((l) => l.msg === 'worker listening' && !killed.includes(Number(l.pid)) && !alive.includes(Number(l.pid)));
+      }
+      stop = true;
+      await Promise.all(clients);
+      const summary = Object.fromEntries([...outcomes].sort((a, b) => b[1] - a[1]));
+      const total = [...outcomes.values()].reduce((a, b) => a + b, 0);
+      console.info(`${total} requests, ${killed.length} workers killed: ${JSON.stringify(summary)}`);
+      // Every request ended: an answer, or an error the client saw at once; none was left accepted and unanswered.
+      expect(outcomes.get('unanswered') ?? 0).toBe(0);
+      expect([...outcomes.keys()].filter((o) => o !== '200' && !o.startsWith('error: '))).toEqual([]);
+      // A killed worker takes with it at most the connections it had accepted: one per client at most.
+      // Everything else was answered (the other worker kept the socket open: nothing refused).
+      expect(total - (outcomes.get('200') ?? 0)).toBeLessThanOrEqual(KILLS * CLIENTS);
+    } finally {
+      server.signalGroup('SIGKILL');
+      await server.exited;
+    }
+  }, 240_000);
+
+  it('on SIGTERM cuts short a script still running at the deadline: its request gets 504, and every process exits 0', async () => {
+    const wrapper = await PythonWrapper.create();
+    try {
+      const server = await startWorkers({ PYTHON_BIN: wrapper.path });
+      try {
+        wrapper.holdAll();
+        // no-cache: computed, never a kept answer.
+        const inFlight = oneRequest(server.port, '/api/forecast?days=2&history=7&until=2024-03-05', { 'cache-control': 'no-cache' });
+        await wrapper.waitForHeld(1);
+        server.child.kill('SIGTERM');
+        // Never released: the primary's gate cuts it short before the deadline, the worker answers.
+        expect(await inFlight).toBe('504');
+        expect(await server.exited).toEqual({ code: 0, signal: null });
+        expect(server.lines.filter((l) => l.msg === 'compute script cut short by the shutdown; killed')).toHaveLength(1);
+        expect(server.lines.find((l) => l.msg === 'request' && l.path === '/api/forecast')).toMatchObject({ status: 504 });
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await wrapper.close();
+    }
+  }, 60_000);
+
+  describe('a start that cannot listen stops with exit 1 and one line, never a loop of workers dying', () => {
+    const refused = async (env: Record<string, string>) => {
+      const server = ServerProcess.spawn({ DATABASE_URL: cluster.primary.url('shop'), WORKERS: '2', API_TOKEN: 'workers-token', LOG_LEVEL: 'info', ...env });
+      try {
+        const exit = await exitWithin(server, 60_000);
+        expect(exit, server.stderr.join('\n')).toEqual({ code: 1, signal: null });
+        expect(server.lines.filter((l) => l.msg === 'a worker died; starting another')).toEqual([]);
+        expect(server.lines.find((l) => l.msg === 'listening')).toBeUndefined();
+        return server.stderr;
+      } finally {
+        await server.stop();
+      }
+    };
+
+    it('names PORT when the port is taken', async () => {
+      const taken = net.createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = taken.address() as net.AddressInfo;
+        expect(await refused({ PORT: String(port) })).toEqual([`shop-api: PORT: ${port} is already in use on 127.0.0.1 (another process listens there)`]);
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
+      }
+    });
+
+    it('names HOST when it is not an address of this machine', async () => {
+      // 192.0.2.0/24 is for documentation (RFC 5737): never a machine's own address.
+      expect(await refused({ HOST: '192.0.2.1' })).toEqual(['shop-api: HOST: 192.0.2.1 is not an address of this machine']);
+    });
   });
 
   it('refuses WORKERS above 1 without DATABASE_URL, naming WORKERS', async () => {

@@ -263,6 +263,23 @@ describe(`compute gate, 1 process and a queue of 2 (${driverName})`, () => {
     expect(wrapper.started()).toHaveLength(2);
   });
 
+  it('answers 504 for a script cut short at the shutdown deadline (killAll), counted as timed out, not failed', async () => {
+    wrapper.clearLog();
+    wrapper.holdAll();
+    const before = t.gate.stats();
+    const running = t.app.request(RECOMMEND, FRESH);
+    await wrapper.waitForHeld(1);
+    t.gate.killAll();
+    const res = await running;
+    expectProblem(res, 504);
+    expect(((await res.json()) as { status: number }).status).toBe(504);
+    expect(t.gate.stats()).toMatchObject({ timed_out: before.timed_out + 1, failed: before.failed, active: 0 });
+    await expectNoneRunning(wrapper.started());
+    wrapper.release();
+    // Only what ran then was cut short: the next script runs to its end.
+    expect((await t.app.request(RECOMMEND, FRESH)).status).toBe(200);
+  });
+
   it('on shutdown: queued get 503, running ones finish, then nothing is left', async () => {
     wrapper.clearLog();
     wrapper.holdAll();

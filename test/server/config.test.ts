@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { createComputeGate } from '../../src/compute/create.js';
@@ -8,9 +9,10 @@ import { createTestDatabase, driverName, type TestDatabase } from '../helpers/da
 import { insertProducts } from '../helpers/fixtures.js';
 import { ServerProcess, serverStorage } from '../helpers/server-process.js';
 
-// Configuration that cannot work stops the start, naming the variable; what
-// can work is used as api.md says (several tokens, the random token on
-// loopback only, printed whatever LOG_LEVEL says).
+// Configuration that cannot work stops the start, naming the variable (a
+// port taken, an address not this machine's included); what can work is
+// used as documented (several tokens, the random token on loopback only,
+// printed whatever LOG_LEVEL says).
 
 const SLOW = 90_000;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -84,6 +86,21 @@ describe(`configuration read at start (${driverName})`, () => {
 
   it('refuses to listen on a public address without API_TOKEN', async () => {
     expect(await refusedStart({ HOST: '0.0.0.0' })).toMatch(/API_TOKEN: must be set when HOST/);
+  }, SLOW);
+
+  it('stops with exit 1 and one line naming PORT when the port is taken, never a stack', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => taken.close(resolve)));
+    const { port } = taken.address() as net.AddressInfo;
+    const stderr = await refusedStart({ PORT: String(port), API_TOKEN: 'some-token' });
+    expect(stderr.split('\n')).toEqual([`shop-api: PORT: ${port} is already in use on 127.0.0.1 (another process listens there)`]);
+  }, SLOW);
+
+  it('stops with exit 1 and one line naming HOST when HOST is not an address of this machine', async () => {
+    // 192.0.2.0/24 is for documentation (RFC 5737): never a machine's own address.
+    const stderr = await refusedStart({ HOST: '192.0.2.1', API_TOKEN: 'some-token' });
+    expect(stderr.split('\n')).toEqual(['shop-api: HOST: 192.0.2.1 is not an address of this machine']);
   }, SLOW);
 
   it('without API_TOKEN on loopback prints a random token on stderr even at LOG_LEVEL=error, and it works', async () => {

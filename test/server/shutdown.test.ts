@@ -198,6 +198,24 @@ describe(`graceful shutdown of the real server (${driverName})`, () => {
     console.info(`SIGTERM to exit: ${seconds.toFixed(2)} s (${driverName})`);
   }, SERVER_TEST_TIMEOUT_MS);
 
+  it('on SIGTERM cuts short a script still running at the deadline: its request gets 504 (timed out), exit 0', async () => {
+    const latch = await PythonLatch.create();
+    const server = await startServer({ PYTHON_BIN: latch.wrapper, LOG_LEVEL: 'info' });
+    latch.holding = true;
+    const inFlight = get(server.port, '/api/forecast?days=2&history=7');
+    await latch.started(1);
+    server.child.kill('SIGTERM');
+    // Never released: the script runs on until the shutdown cuts it short, before the deadline.
+    const answered = await inFlight;
+    expect(answered.status).toBe(504);
+    expect(answered.headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(answered.body)).toMatchObject({ status: 504 });
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.lines.filter((l) => l.msg === 'compute script cut short by the shutdown; killed')).toHaveLength(1);
+    expect(server.lines.find((l) => l.msg === 'request' && l.path === '/api/forecast')).toMatchObject({ status: 504 });
+    for (const pid of latch.pids) expect(processGroupAlive(pid)).toBe(false);
+  }, SERVER_TEST_TIMEOUT_MS);
+
   it('on SIGINT, idle, closes the database and exits 0', async () => {
     const server = await startServer({ LOG_LEVEL: 'info' });
     expect((await get(server.port, '/readyz')).status).toBe(200);
