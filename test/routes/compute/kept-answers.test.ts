@@ -108,6 +108,46 @@ describe(`kept compute answers (${driverName})`, () => {
     expect(moved.body).toBe((await ask(t, path, FRESH)).body);
   });
 
+  it('drops a forecast when a revenue order of its history is deleted with its lines, in one statement or several', async () => {
+    const path = '/api/forecast?until=2024-03-04&history=4&days=2';
+    const deletes = [
+      [(id: number) => sql`with gone as (delete from order_items where order_id = ${id}) delete from orders where id = ${id}`],
+      [(id: number) => sql`with gone as (delete from orders where id = ${id}) delete from order_items where order_id = ${id}`],
+      [(id: number) => sql`delete from order_items where order_id = ${id}`, (id: number) => sql`delete from orders where id = ${id}`],
+    ];
+    for (const [i, remove] of deletes.entries()) {
+      const id = 21 + i;
+      await insertOrders(t.database.db, [{ id, customerId: 1, createdAt: '2024-03-03T10:00:00Z', items: [{ productId: 3, quantity: 5, unitPriceCents: 700 }] }]);
+      const before = await ask(t, path);
+      expect((await ask(t, path)).cacheStatus).toBe('shop-api; hit');
+      for (const statement of remove) await t.database.db.execute(statement(id));
+      const after = await ask(t, path);
+      expect([i, after.cacheStatus]).toEqual([i, 'shop-api; fwd=miss; stored']);
+      expect(after.body).not.toBe(before.body);
+      expect(after.body).toBe((await ask(t, path, FRESH)).body);
+    }
+  });
+
+  it('answers 404 for a product deleted with psql, never its kept answer', async () => {
+    await insertProducts(t.database.db, [{ id: 31 }]);
+    expect((await ask(t, '/api/products/31/recommendations')).status).toBe(200);
+    expect((await ask(t, '/api/products/31/recommendations')).cacheStatus).toBe('shop-api; hit');
+    await t.database.db.execute(sql`delete from products where id = 31`);
+    expect((await t.app.request('/api/products/31')).status).toBe(404);
+    expect((await ask(t, '/api/products/31/recommendations')).status).toBe(404);
+    // Deleted with its lines in one statement: its own answer goes, and so does every answer it was part of.
+    await insertProducts(t.database.db, [{ id: 32 }]);
+    await insertOrders(t.database.db, [{ id: 32, customerId: 11, items: [{ productId: 11, quantity: 1, unitPriceCents: 100 }, { productId: 32, quantity: 1, unitPriceCents: 100 }] }]);
+    await ask(t, '/api/products/32/recommendations');
+    const eleven = await ask(t, '/api/products/11/recommendations');
+    expect(eleven.body).toContain('"product_id":32');
+    await t.database.db.execute(sql`with gone as (delete from order_items where product_id = 32) delete from products where id = 32`);
+    expect((await ask(t, '/api/products/32/recommendations')).status).toBe(404);
+    const after = await ask(t, '/api/products/11/recommendations');
+    expect(after.body).not.toContain('"product_id":32');
+    expect(after.body).toBe((await ask(t, '/api/products/11/recommendations', FRESH)).body);
+  });
+
   it('bounds the store, dropping the least recently used answers first', async () => {
     const version = { snapshot: (await queryRows<{ s: string }>(t.database.db, sql`select pg_current_snapshot()::text as s`))[0]!.s };
     for (let i = 0; i < 5; i++) await keepAnswer(t.database.db, `bound-${i}`, 'test', 'x'.repeat(100), version, { answers: 3, bytes: 1_000_000 });
@@ -123,10 +163,20 @@ describe(`kept compute answers (${driverName})`, () => {
   it('prunes answers unused for an hour and the changes every kept answer sees already', async () => {
     await ask(t, '/api/products/11/recommendations');
     await t.database.db.execute(sql`update compute_results set last_used = now() - interval '2 hours' where key like 'recommendations?product=11%'`);
-    await t.database.db.execute(sql`update data_changes set at = now() - interval '10 minutes'`);
-    const pruned = await pruneKeptAnswers(t.database.db);
-    expect(pruned.answers).toBeGreaterThanOrEqual(1);
+    const changes = async () => (await queryRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from data_changes`))[0]!.n;
+    expect(await changes()).toBeGreaterThan(0);
+    // Within the grace window nothing is pruned: a run may have read its input just before.
+    const early = await pruneKeptAnswers(t.database, { unusedForMs: 3_600_000, changesGraceMs: 3_600_000 });
+    expect(early.answers).toBeGreaterThanOrEqual(1);
+    expect(early.changes).toBe(0);
     expect((await ask(t, '/api/products/11/recommendations')).cacheStatus).toBe('shop-api; fwd=miss; stored');
+    // Past it, what every kept answer's snapshot sees already goes, and every kept answer still serves.
+    await ask(t, '/api/products/1/recommendations');
+    const kept = await queryRows<{ key: string; answer: string }>(t.database.db, sql`select key, answer from compute_results k where compute_result_valid(k)`);
+    expect(kept.length).toBeGreaterThan(0);
+    const late = await pruneKeptAnswers(t.database, { unusedForMs: 3_600_000, changesGraceMs: 0 });
+    expect(late.changes).toBeGreaterThan(0);
+    for (const { key, answer } of kept) expect(await findKeptAnswer(t.database.db, key)).toBe(answer);
   });
 });
 
