@@ -67,7 +67,7 @@ export async function prepareDatabase(maintenance: Database, logger: Logger): Pr
 }
 
 /** The background upkeep of kept compute answers: unused ones and the changes no answer needs any more. */
-const keptAnswersUpkeep = (database: Database) => pruneKeptAnswers(database);
+const keptAnswersUpkeep = (database: Database) => pruneKeptAnswers(database.db);
 
 /** The derived tables' background refresh, so that stale marks do not pile up where no request reads. */
 export const DERIVED_REFRESH_INTERVAL_MS = 30_000;

@@ -2,7 +2,7 @@
 // (compute.md): shared by every worker and instance, checked against the
 // changes recorded by migrations 0012 and 0015 since the snapshot of their input.
 import { sql } from 'drizzle-orm';
-import { queryRows, type Database, type Db } from '../../db/client.js';
+import { queryRows, type Db } from '../../db/client.js';
 
 /** The store's bound (stated in the README): the least recently used answers go first. */
 export const KEPT_LIMITS = { answers: 20_000, bytes: 64 * 1024 * 1024 };
@@ -125,10 +125,10 @@ export async function keepAnswer(
  * it. Returns how many answers and change records went.
  */
 export async function pruneKeptAnswers(
-  database: Pick<Database, 'transaction'>,
+  db: Db,
   timing: Pick<KeptTiming, 'unusedForMs' | 'changesGraceMs'> = KEPT_TIMING,
 ): Promise<{ answers: number; changes: number }> {
-  return database.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     // First, and in a statement of its own: keepAnswer's FOR SHARE waits from
     // here on, and what it kept before is seen by the statements below.
     await tx.execute(sql`select 1 from data_changes_horizon for update`);

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
+import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { findKeptAnswer, keepAnswer, pruneKeptAnswers } from '../../../src/routes/compute/kept-results.repository.js';
 import { importLegacyFolder } from '../../../src/legacy/import.js';
 import { bearer, createTestApp, type TestApp } from '../../helpers/app.js';
-import { driverName } from '../../helpers/database.js';
+import { driverName, TEST_DATABASE_URL } from '../../helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from '../../helpers/fixtures.js';
 import { customer, order as legacyOrder, product as legacyProduct, writeLegacyFolder } from '../../helpers/legacy.js';
 import { PythonWrapper } from '../../helpers/python.js';
@@ -166,7 +167,7 @@ describe(`kept compute answers (${driverName})`, () => {
     const changes = async () => (await queryRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from data_changes`))[0]!.n;
     expect(await changes()).toBeGreaterThan(0);
     // Within the grace window nothing is pruned: a run may have read its input just before.
-    const early = await pruneKeptAnswers(t.database, { unusedForMs: 3_600_000, changesGraceMs: 3_600_000 });
+    const early = await pruneKeptAnswers(t.database.db, { unusedForMs: 3_600_000, changesGraceMs: 3_600_000 });
     expect(early.answers).toBeGreaterThanOrEqual(1);
     expect(early.changes).toBe(0);
     expect((await ask(t, '/api/products/11/recommendations')).cacheStatus).toBe('shop-api; fwd=miss; stored');
@@ -174,7 +175,7 @@ describe(`kept compute answers (${driverName})`, () => {
     await ask(t, '/api/products/1/recommendations');
     const kept = await queryRows<{ key: string; answer: string }>(t.database.db, sql`select key, answer from compute_results k where compute_result_valid(k)`);
     expect(kept.length).toBeGreaterThan(0);
-    const late = await pruneKeptAnswers(t.database, { unusedForMs: 3_600_000, changesGraceMs: 0 });
+    const late = await pruneKeptAnswers(t.database.db, { unusedForMs: 3_600_000, changesGraceMs: 0 });
     expect(late.changes).toBeGreaterThan(0);
     for (const { key, answer } of kept) expect(await findKeptAnswer(t.database.db, key)).toBe(answer);
   });
@@ -213,6 +214,126 @@ describe(`identical requests share one run (${driverName})`, () => {
     expect(wrapper.started()).toHaveLength(1);
   });
 });
+
+// Transactions open across computations, and stores, touches and pruning
+// that interleave: what a second connection makes happen (Postgres only).
+if (TEST_DATABASE_URL) {
+  describe('kept answers while other transactions are open (postgres)', () => {
+    let t: TestApp;
+    let wrapper: PythonWrapper;
+    const FORECAST = '/api/forecast?until=2024-03-04&history=4&days=2';
+    const connect = async () => {
+      const client = new pg.Client({ connectionString: t.url });
+      await client.connect();
+      return client;
+    };
+    const snapshot = async () => (await queryRows<{ s: string }>(t.database.db, sql`select pg_current_snapshot()::text as s`))[0]!.s;
+    beforeAll(async () => {
+      wrapper = await PythonWrapper.create();
+      t = await createTestApp({ PYTHON_BIN: wrapper.path });
+      await insertProducts(t.database.db, [{ id: 1 }, { id: 2 }]);
+      await insertCustomers(t.database.db, [{ id: 1 }]);
+      await insertOrders(t.database.db, [
+        { id: 1, customerId: 1, createdAt: '2024-03-02T10:00:00Z', items: [{ productId: 1, quantity: 1, unitPriceCents: 100 }] },
+        { id: 2, customerId: 1, createdAt: '2024-03-03T10:00:00Z', items: [{ productId: 2, quantity: 3, unitPriceCents: 500 }] },
+      ]);
+    });
+    afterEach(() => wrapper.release());
+    afterAll(async () => {
+      await t?.close();
+      await wrapper?.close();
+    });
+
+    it('never keeps an answer read before a long transaction committed, once upkeep pruned its change record', async () => {
+      const long = await connect();
+      try {
+        await long.query('begin');
+        await long.query(`update orders set status = 'refunded' where id = 2`);
+        wrapper.holdAll();
+        const running = ask(t, FORECAST);
+        // Its input is read (without the refund, still uncommitted) and its script has started.
+        await wrapper.waitForHeld(1);
+        await long.query('commit');
+        // As if the transaction had begun ten minutes ago: its records are dated by its start.
+        await t.database.db.execute(sql`update data_changes set at = at - interval '10 minutes'`);
+        await pruneKeptAnswers(t.database.db, { unusedForMs: 3_600_000, changesGraceMs: 0 });
+        wrapper.release();
+        const before = await running;
+        const next = await ask(t, FORECAST);
+        expect(next.body).not.toBe(before.body);
+        expect(next.body).toBe((await ask(t, FORECAST, FRESH)).body);
+      } finally {
+        await long.end();
+      }
+    });
+
+    it('keeps the answer of a run that read its input within the grace window, whatever upkeep does meanwhile', async () => {
+      await t.database.db.execute(sql`update orders set status = 'paid' where id = 2`);
+      wrapper.holdAll();
+      const running = ask(t, FORECAST);
+      await wrapper.waitForHeld(1);
+      // Other transactions come and go (and move the oldest running one on); upkeep runs.
+      for (let i = 0; i < 3; i++) await t.database.db.execute(sql`update products set stock = stock + 1 where id = 1`);
+      await pruneKeptAnswers(t.database.db);
+      wrapper.release();
+      expect((await running).cacheStatus).toBe('shop-api; fwd=miss; stored');
+      expect((await ask(t, FORECAST)).cacheStatus).toBe('shop-api; hit');
+    });
+
+    it('never replaces a kept answer with one read at an older snapshot, even one of the same xmin', async () => {
+      // An open transaction holds the xmin of every snapshot below still.
+      const pin = await connect();
+      try {
+        await pin.query('begin');
+        await pin.query('select pg_current_xact_id()');
+        const older = await snapshot();
+        await t.database.db.execute(sql`update order_items set quantity = quantity + 1 where order_id = 1`);
+        const newer = await snapshot();
+        const version = (s: string) => ({ snapshot: s, products: [1], customers: [1] });
+        await keepAnswer(t.database.db, 'test-equal-xmin', 'test', 'newer', version(newer));
+        await keepAnswer(t.database.db, 'test-equal-xmin', 'test', 'older', version(older));
+        expect(await findKeptAnswer(t.database.db, 'test-equal-xmin')).toBe('newer');
+      } finally {
+        await pin.end();
+      }
+    });
+
+    it('never re-dates, in a touch, an answer that a concurrent store replaced since the touch found it good', async () => {
+      const key = 'test-touch';
+      const version = (s: string) => ({ snapshot: s, products: [1], customers: [1] });
+      const older = await snapshot();
+      await t.database.db.execute(sql`update order_items set quantity = quantity + 1 where order_id = 1`);
+      await keepAnswer(t.database.db, key, 'test', 'newer', version(await snapshot()));
+      await t.database.db.execute(sql`update compute_results set last_used = now() - interval '2 minutes' where key = ${key}`);
+      const store = await connect();
+      try {
+        // Another run stores an answer read before the change, and holds the row until it commits.
+        await store.query('begin');
+        await store.query(
+          `update compute_results set answer = 'older', snapshot = $2::text, snapshot_xmin = pg_snapshot_xmin($2::text::pg_snapshot)::text::bigint where key = $1`,
+          [key, older],
+        );
+        // Found good as it was committed; its touch waits for the row.
+        expect(await findKeptAnswer(t.database.db, key, { touchAfterMs: 0 })).toBe('newer');
+        const touches = async () =>
+          (
+            await queryRows<{ n: number }>(
+              t.database.db,
+              sql`select count(*)::int as n from pg_stat_activity
+                  where datname = current_database() and state = 'active' and query like 'update compute_results k%'`,
+            )
+          )[0]!.n;
+        await vi.waitFor(async () => expect(await touches()).toBe(1), { timeout: 10_000, interval: 10 });
+        await store.query('commit');
+        await vi.waitFor(async () => expect(await touches()).toBe(0), { timeout: 10_000, interval: 10 });
+        // The row holds the older answer, at its own snapshot: not good, and never served.
+        expect(await findKeptAnswer(t.database.db, key)).toBeNull();
+      } finally {
+        await store.end();
+      }
+    });
+  });
+}
 
 // The model: changes of every kind interleaved with compute requests; after
 // each, the answer served (kept or not) must be the one a fresh run gives.
