@@ -315,17 +315,18 @@ if (TEST_DATABASE_URL) {
         );
         // Found good as it was committed; its touch waits for the row.
         expect(await findKeptAnswer(t.database.db, key, { touchAfterMs: 0 })).toBe('newer');
-        const touches = async () =>
+        const touches = async (waiting: boolean) =>
           (
             await queryRows<{ n: number }>(
               t.database.db,
               sql`select count(*)::int as n from pg_stat_activity
-                  where datname = current_database() and state = 'active' and query like 'update compute_results k%'`,
+                  where datname = current_database() and state = 'active' and query like 'update compute_results%'
+                    and (not ${waiting} or wait_event_type = 'Lock')`,
             )
           )[0]!.n;
-        await vi.waitFor(async () => expect(await touches()).toBe(1), { timeout: 10_000, interval: 10 });
+        await vi.waitFor(async () => expect(await touches(true)).toBe(1), { timeout: 10_000, interval: 10 });
         await store.query('commit');
-        await vi.waitFor(async () => expect(await touches()).toBe(0), { timeout: 10_000, interval: 10 });
+        await vi.waitFor(async () => expect(await touches(false)).toBe(0), { timeout: 10_000, interval: 10 });
         // The row holds the older answer, at its own snapshot: not good, and never served.
         expect(await findKeptAnswer(t.database.db, key)).toBeNull();
       } finally {
