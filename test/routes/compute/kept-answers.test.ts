@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import pg from 'pg';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { findKeptAnswer, keepAnswer, pruneKeptAnswers } from '../../../src/routes/compute/kept-results.repository.js';
@@ -338,12 +339,26 @@ if (TEST_DATABASE_URL) {
 
 // The model: changes of every kind interleaved with compute requests; after
 // each, the answer served (kept or not) must be the one a fresh run gives.
+// Changes come through the API's own paths, the importer and direct SQL
+// (deletes of orders and products included, in one statement or several);
+// upkeep (touches, pruning) runs between them and while a run is held in its
+// script. On Postgres a second connection keeps a transaction open across
+// computations and applies changes in it, committing later.
 describe(`kept answers against fresh runs, whatever changes (${driverName})`, () => {
   let t: TestApp;
+  let wrapper: PythonWrapper;
+  /** Postgres: the transaction open across computations, if one is. */
+  let long: pg.Client | undefined;
+  const dialect = new PgDialect();
   beforeAll(async () => {
-    t = await createTestApp();
+    wrapper = await PythonWrapper.create();
+    t = await createTestApp({ PYTHON_BIN: wrapper.path });
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await long?.end();
+    await t?.close();
+    await wrapper?.close();
+  });
 
   const PRODUCTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const CUSTOMERS = [1, 2, 3, 4];
@@ -357,14 +372,25 @@ describe(`kept answers against fresh runs, whatever changes (${driverName})`, ()
     | { kind: 'time'; id: number; day: string }
     | { kind: 'line'; id: number; product: number }
     | { kind: 'drop-line'; id: number }
-    | { kind: 'delete-order'; id: number }
+    | { kind: 'delete-order'; id: number; how: 'with-lines' | 'lines-first' }
+    | { kind: 'delete-product'; product: number; how: 'alone' | 'with-lines' | 'lines-first' }
     | { kind: 'rename'; product: number; name: string }
     | { kind: 'category'; product: number; category: string }
     | { kind: 'stock'; product: number }
     | { kind: 'import'; id: number; customer: number; product: number }
     | { kind: 'bulk'; n: number };
 
+  /** What happens around a change: upkeep after it, a run held in its script across it, the open transaction begun or committed. */
+  interface Step {
+    change: Change;
+    question: string;
+    upkeep: 'none' | 'touch' | 'prune';
+    heldRun: boolean;
+    long: 'stay' | 'begin' | 'commit';
+  }
+
   const id = fc.integer({ min: 1, max: 12 });
+  const product = fc.constantFrom(...PRODUCTS);
   const change: fc.Arbitrary<Change> = fc.oneof(
     fc.record({
       kind: fc.constant('order' as const),
@@ -372,58 +398,99 @@ describe(`kept answers against fresh runs, whatever changes (${driverName})`, ()
       customer: fc.constantFrom(...CUSTOMERS),
       status: fc.constantFrom(...STATUSES),
       day: fc.constantFrom(...DAYS),
-      products: fc.uniqueArray(fc.constantFrom(...PRODUCTS), { minLength: 1, maxLength: 2 }),
+      products: fc.uniqueArray(product, { minLength: 1, maxLength: 2 }),
     }),
     fc.record({ kind: fc.constant('status' as const), id, status: fc.constantFrom(...STATUSES) }),
     fc.record({ kind: fc.constant('customer' as const), id, customer: fc.constantFrom(...CUSTOMERS) }),
     fc.record({ kind: fc.constant('time' as const), id, day: fc.constantFrom(...DAYS) }),
-    fc.record({ kind: fc.constant('line' as const), id, product: fc.constantFrom(...PRODUCTS) }),
+    fc.record({ kind: fc.constant('line' as const), id, product }),
     fc.record({ kind: fc.constant('drop-line' as const), id }),
-    fc.record({ kind: fc.constant('delete-order' as const), id }),
-    fc.record({ kind: fc.constant('rename' as const), product: fc.constantFrom(...PRODUCTS), name: fc.constantFrom('Lamp', 'Mug', 'Kettle') }),
-    fc.record({ kind: fc.constant('category' as const), product: fc.constantFrom(...PRODUCTS), category: fc.constantFrom('a', 'b') }),
-    fc.record({ kind: fc.constant('stock' as const), product: fc.constantFrom(...PRODUCTS) }),
-    fc.record({ kind: fc.constant('import' as const), id: fc.integer({ min: 100, max: 104 }), customer: fc.constantFrom(...CUSTOMERS), product: fc.constantFrom(...PRODUCTS) }),
+    fc.record({ kind: fc.constant('delete-order' as const), id, how: fc.constantFrom('with-lines' as const, 'lines-first' as const) }),
+    fc.record({ kind: fc.constant('delete-product' as const), product, how: fc.constantFrom('alone' as const, 'with-lines' as const, 'lines-first' as const) }),
+    fc.record({ kind: fc.constant('rename' as const), product, name: fc.constantFrom('Lamp', 'Mug', 'Kettle') }),
+    fc.record({ kind: fc.constant('category' as const), product, category: fc.constantFrom('a', 'b') }),
+    fc.record({ kind: fc.constant('stock' as const), product }),
+    fc.record({ kind: fc.constant('import' as const), id: fc.integer({ min: 100, max: 104 }), customer: fc.constantFrom(...CUSTOMERS), product }),
     fc.record({ kind: fc.constant('bulk' as const), n: fc.constant(600) }),
   );
   const question = fc.oneof(
-    fc.record({ path: fc.constantFrom(...PRODUCTS).chain((p) => fc.integer({ min: 1, max: 5 }).map((l) => `/api/products/${p}/recommendations?limit=${l}`)) }),
-    fc.record({
-      path: fc
-        .tuple(fc.constantFrom('2024-03-02', '2024-03-04'), fc.integer({ min: 2, max: 4 }), fc.constantFrom('', '&category=a'))
-        .map(([until, history, category]) => `/api/forecast?until=${until}&history=${history}&days=2${category}`),
-    }),
+    product.chain((p) => fc.integer({ min: 1, max: 5 }).map((l) => `/api/products/${p}/recommendations?limit=${l}`)),
+    fc
+      .tuple(fc.constantFrom('2024-03-02', '2024-03-04'), fc.integer({ min: 2, max: 4 }), fc.constantFrom('', '&category=a'))
+      .map(([until, history, category]) => `/api/forecast?until=${until}&history=${history}&days=2${category}`),
   );
+  const step: fc.Arbitrary<Step> = fc.record({
+    change,
+    question,
+    upkeep: fc.constantFrom('none' as const, 'touch' as const, 'prune' as const),
+    heldRun: fc.boolean(),
+    long: fc.constantFrom('stay' as const, 'begin' as const, 'commit' as const),
+  });
+
+  /** A statement in the open transaction if there is one, else on its own. */
+  async function run(statement: SQL) {
+    if (!long) return t.database.db.execute(statement);
+    const { sql: text, params } = dialect.sqlToQuery(statement);
+    return long.query(text, params);
+  }
+
+  async function commitLong() {
+    const client = long;
+    long = undefined;
+    if (!client) return;
+    await client.query('commit');
+    await client.end();
+  }
+
+  /** Products deleted by an earlier change come back before a change that needs them. */
+  const restore = (ids: number[]) =>
+    run(sql`insert into products (id, sku, name, category, price_cents, stock, created_at)
+            select p, 'SKU-' || p, 'Product ' || p, case when p % 2 = 1 then 'a' else 'b' end, 1000, 10, '2024-01-01T00:00:00Z'
+            from unnest(${`{${ids.join(',')}}`}::int[]) as p
+            on conflict (id) do nothing`);
 
   async function apply(c: Change) {
-    const db = t.database.db;
     switch (c.kind) {
       case 'order':
-        await db.execute(sql`with gone as (delete from order_items where order_id = ${c.id}) delete from orders where id = ${c.id}`);
-        await db.execute(sql`insert into orders (id, customer_id, status, created_at) values (${c.id}, ${c.customer}, ${c.status}, ${`${c.day}T12:00:00Z`})`);
+        await restore(c.products);
+        await run(sql`with gone as (delete from order_items where order_id = ${c.id}) delete from orders where id = ${c.id}`);
+        await run(sql`insert into orders (id, customer_id, status, created_at) values (${c.id}, ${c.customer}, ${c.status}, ${`${c.day}T12:00:00Z`})`);
         for (const [i, p] of c.products.entries()) {
-          await db.execute(sql`insert into order_items (order_id, line_no, product_id, quantity, unit_price_cents) values (${c.id}, ${i + 1}, ${p}, ${1 + i}, ${100 * p})`);
+          await run(sql`insert into order_items (order_id, line_no, product_id, quantity, unit_price_cents) values (${c.id}, ${i + 1}, ${p}, ${1 + i}, ${100 * p})`);
         }
         return;
       case 'status':
-        return db.execute(sql`update orders set status = ${c.status} where id = ${c.id}`);
+        return run(sql`update orders set status = ${c.status} where id = ${c.id}`);
       case 'customer':
-        return db.execute(sql`update orders set customer_id = ${c.customer} where id = ${c.id}`);
+        return run(sql`update orders set customer_id = ${c.customer} where id = ${c.id}`);
       case 'time':
-        return db.execute(sql`update orders set created_at = ${`${c.day}T08:00:00Z`} where id = ${c.id}`);
+        return run(sql`update orders set created_at = ${`${c.day}T08:00:00Z`} where id = ${c.id}`);
       case 'line':
-        return db.execute(sql`update order_items set product_id = ${c.product} where order_id = ${c.id} and line_no = 1`);
+        await restore([c.product]);
+        return run(sql`update order_items set product_id = ${c.product} where order_id = ${c.id} and line_no = 1`);
       case 'drop-line':
-        return db.execute(sql`delete from order_items where order_id = ${c.id} and line_no = (select max(line_no) from order_items where order_id = ${c.id})`);
+        return run(sql`delete from order_items where order_id = ${c.id} and line_no = (select max(line_no) from order_items where order_id = ${c.id})`);
       case 'delete-order':
-        return db.execute(sql`with gone as (delete from order_items where order_id = ${c.id}) delete from orders where id = ${c.id}`);
+        if (c.how === 'with-lines') return run(sql`with gone as (delete from order_items where order_id = ${c.id}) delete from orders where id = ${c.id}`);
+        await run(sql`delete from order_items where order_id = ${c.id}`);
+        return run(sql`delete from orders where id = ${c.id}`);
+      case 'delete-product':
+        if (c.how === 'alone') {
+          return run(sql`delete from products where id = ${c.product} and not exists (select 1 from order_items where product_id = ${c.product})`);
+        }
+        if (c.how === 'with-lines') return run(sql`with gone as (delete from order_items where product_id = ${c.product}) delete from products where id = ${c.product}`);
+        await run(sql`delete from order_items where product_id = ${c.product}`);
+        return run(sql`delete from products where id = ${c.product}`);
       case 'rename':
-        return db.execute(sql`update products set name = ${c.name} where id = ${c.product}`);
+        return run(sql`update products set name = ${c.name} where id = ${c.product}`);
       case 'category':
-        return db.execute(sql`update products set category = ${c.category} where id = ${c.product}`);
+        return run(sql`update products set category = ${c.category} where id = ${c.product}`);
       case 'stock':
-        return db.execute(sql`update products set stock = stock + 1, price_cents = price_cents + 1 where id = ${c.product}`);
+        return run(sql`update products set stock = stock + 1, price_cents = price_cents + 1 where id = ${c.product}`);
       case 'import': {
+        // The importer commits on a connection of its own: the open transaction goes first.
+        await commitLong();
+        await restore([c.product]);
         const dir = await writeLegacyFolder({
           customers: [customer(c.customer)],
           orders: [legacyOrder(c.id, { customer_id: c.customer, created_at: '2024-03-03T09:00:00Z', items: [{ product_id: c.product, quantity: 2, unit_price: 1.5 }] })],
@@ -432,14 +499,24 @@ describe(`kept answers against fresh runs, whatever changes (${driverName})`, ()
         return;
       }
       case 'bulk':
+        await restore(PRODUCTS);
         // Over 1000 changed lines in one statement: recorded as "everything".
-        await db.execute(sql`update order_items set quantity = quantity where true`);
-        await db.execute(sql`insert into orders (id, customer_id, status, created_at)
+        await run(sql`update order_items set quantity = quantity where true`);
+        await run(sql`insert into orders (id, customer_id, status, created_at)
           select 1000 + g, 1, 'paid', '2024-03-03T10:00:00Z' from generate_series(1, ${c.n}) g on conflict do nothing`);
-        await db.execute(sql`insert into order_items (order_id, line_no, product_id, quantity, unit_price_cents)
+        await run(sql`insert into order_items (order_id, line_no, product_id, quantity, unit_price_cents)
           select 1000 + g, l, 1 + (g % 10), 1, 10 from generate_series(1, ${c.n}) g, generate_series(1, 2) l on conflict do nothing`);
         return;
     }
+  }
+
+  /** Touches every kept answer (as a hit does once its touch interval has passed), or prunes with no grace. */
+  async function upkeep(kind: Step['upkeep']) {
+    if (kind === 'touch') {
+      const keys = await queryRows<{ key: string }>(t.database.db, sql`select key from compute_results`);
+      for (const { key } of keys) await findKeptAnswer(t.database.db, key, { touchAfterMs: 0 });
+    }
+    if (kind === 'prune') await pruneKeptAnswers(t.database.db, { unusedForMs: 3_600_000, changesGraceMs: 0 });
   }
 
   it('serves, after every change, exactly what a fresh run gives, and keeps answers across changes that cannot alter them', async () => {
@@ -449,19 +526,50 @@ describe(`kept answers against fresh runs, whatever changes (${driverName})`, ()
     void legacyProduct;
     let hits = 0;
     let asked = 0;
+    const check = async (label: string, extra: string) => {
+      // Every product's recommendations (so a stale kept answer anywhere shows), and one more question.
+      for (const path of [...PRODUCTS.map((p) => `/api/products/${p}/recommendations?limit=5`), extra]) {
+        const served = await ask(t, path);
+        const fresh = await ask(t, path, FRESH);
+        asked++;
+        if (served.cacheStatus === 'shop-api; hit') hits++;
+        expect([label, path, served.status]).toEqual([label, path, fresh.status]);
+        expect([label, path, JSON.parse(served.body)]).toEqual([label, path, JSON.parse(fresh.body)]);
+      }
+    };
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(change, question), { minLength: 1, maxLength: 5 }), async (steps) => {
-        for (const [c, extra] of steps) {
-          await apply(c);
-          // Every product's recommendations (so a stale kept answer anywhere shows), and one more question.
-          for (const path of [...PRODUCTS.map((p) => `/api/products/${p}/recommendations?limit=5`), extra.path]) {
-            const served = await ask(t, path);
-            const fresh = await ask(t, path, FRESH);
-            asked++;
-            if (served.cacheStatus === 'shop-api; hit') hits++;
-            expect(served.status).toBe(fresh.status);
-            expect([c.kind, path, JSON.parse(served.body)]).toEqual([c.kind, path, JSON.parse(fresh.body)]);
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 5 }), async (steps) => {
+        try {
+          for (const s of steps) {
+            if (s.long === 'begin' && TEST_DATABASE_URL && !long) {
+              long = new pg.Client({ connectionString: t.url });
+              await long.connect();
+              await long.query('begin');
+            }
+            // A run whose input is read now, held in its script while the change commits and upkeep runs.
+            // (Asked with no-cache, so that it runs whether or not an answer is kept; a 404 has no script to hold.)
+            let held: Promise<unknown> | undefined;
+            if (s.heldRun) {
+              wrapper.holdAll();
+              held = ask(t, s.question, FRESH);
+              await Promise.race([wrapper.waitForHeld(1), held]);
+            }
+            await apply(s.change);
+            if (s.long === 'commit') await commitLong();
+            await upkeep(s.upkeep);
+            wrapper.release();
+            await held;
+            await check(s.change.kind, s.question);
           }
+          if (long) {
+            await commitLong();
+            await check('commit', steps[0]!.question);
+          }
+        } finally {
+          wrapper.release();
+          await long?.query('rollback');
+          await long?.end();
+          long = undefined;
         }
       }),
       { numRuns: 15, seed: 1130 },

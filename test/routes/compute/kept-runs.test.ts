@@ -32,9 +32,11 @@ afterAll(async () => {
 /** A request its test can hang up (its client going away). */
 function start(path: string) {
   const client = new AbortController();
-  const response = t.app
-    .request(path, { signal: client.signal })
-    .then(async (res) => ({ status: res.status, cacheStatus: res.headers.get('cache-status'), body: await res.text() }));
+  const response = Promise.resolve(t.app.request(path, { signal: client.signal })).then(async (res) => ({
+    status: res.status,
+    cacheStatus: res.headers.get('cache-status'),
+    body: await res.text(),
+  }));
   return { hangUp: () => client.abort(), response };
 }
 
