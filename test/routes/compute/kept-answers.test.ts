@@ -6,6 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { queryRows } from '../../../src/db/client.js';
 import { findKeptAnswer, keepAnswer, pruneKeptAnswers } from '../../../src/routes/compute/kept-results.repository.js';
 import { importLegacyFolder } from '../../../src/legacy/import.js';
+import { createLogger } from '../../../src/logger.js';
+import { startBackgroundRefresh } from '../../../src/start/steps.js';
 import { bearer, createTestApp, type TestApp } from '../../helpers/app.js';
 import { driverName, TEST_DATABASE_URL } from '../../helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from '../../helpers/fixtures.js';
@@ -179,6 +181,25 @@ describe(`kept compute answers (${driverName})`, () => {
     const late = await pruneKeptAnswers(t.database.db, { unusedForMs: 3_600_000, changesGraceMs: 0 });
     expect(late.changes).toBeGreaterThan(0);
     for (const { key, answer } of kept) expect(await findKeptAnswer(t.database.db, key)).toBe(answer);
+  });
+
+  it('prunes in the background, on the upkeep period', async () => {
+    await t.database.db.execute(sql`delete from compute_results`);
+    await t.database.db.execute(sql`update products set name = name || '.' where id = 1`);
+    const changes = async () => (await queryRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from data_changes`))[0]!.n;
+    expect(await changes()).toBeGreaterThan(0);
+    const background = startBackgroundRefresh(t.config, t.database, createLogger('silent'), {
+      refreshEveryMs: 10,
+      upkeepEveryMs: 10,
+      unusedForMs: 3_600_000,
+      changesGraceMs: 0,
+    });
+    try {
+      // No kept answer holds the horizon back: every record goes.
+      await vi.waitFor(async () => expect(await changes()).toBe(0), { timeout: 10_000, interval: 10 });
+    } finally {
+      await background.stop();
+    }
   });
 });
 
