@@ -1,7 +1,7 @@
 import { clientGone } from './problems.js';
 
 /**
- * One run for identical questions (compute.md): the first caller for a key
+ * One run for identical questions: the first caller for a key
  * leads (computes), the others wait until it has left and then look for its
  * kept answer. A worker's callers share its primary's (src/cluster/), so that
  * the machine starts one process for N identical requests.

@@ -206,7 +206,7 @@ export const appSecrets = pgTable('app_secrets', {
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3, mode: 'date' }).notNull().defaultNow(),
 });
 
-// Compute answers kept by data version (compute.md): an answer, the snapshot
+// Compute answers kept by data version: an answer, the snapshot
 // its input was read at, and what it depends on (the products and customers
 // of the recommendations' input, the days of the forecast's history). An
 // answer is good while no change committed after that snapshot touches what

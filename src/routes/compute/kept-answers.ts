@@ -1,5 +1,5 @@
 // The answer to a compute question: kept and still good, or computed once for
-// all the identical requests that arrive while it runs (compute.md).
+// all the identical requests that arrive while it runs.
 import type { Db } from '../../db/client.js';
 import type { Gate, KeptOutcome } from '../../compute/gate.js';
 import { findKeptAnswer, keepAnswer, type AnswerVersion } from './kept-results.repository.js';

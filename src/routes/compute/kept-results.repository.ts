@@ -1,6 +1,6 @@
-// Compute answers kept in Postgres by the version of the data they read
-// (compute.md): shared by every worker and instance, checked against the
-// changes recorded by migrations 0012 and 0015 since the snapshot of their input.
+// Compute answers kept in Postgres by the version of the data they read:
+// shared by every worker and instance, checked against the changes recorded
+// by migrations 0012 and 0015 since the snapshot of their input.
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
 

@@ -14,7 +14,7 @@ import { insertCustomers, insertOrders, insertProducts } from '../../helpers/fix
 import { customer, order as legacyOrder, product as legacyProduct, writeLegacyFolder } from '../../helpers/legacy.js';
 import { PythonWrapper } from '../../helpers/python.js';
 
-// Compute answers kept by data version (compute.md): a kept answer is served
+// Compute answers kept by data version: a kept answer is served
 // only while it equals what a fresh run would give, identical requests in
 // flight share one run, and changes that cannot alter an answer leave it kept.
 

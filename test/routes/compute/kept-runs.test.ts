@@ -4,10 +4,10 @@ import { driverName } from '../../helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from '../../helpers/fixtures.js';
 import { PythonWrapper } from '../../helpers/python.js';
 
-// A run belongs to its question, not to the request that started it
-// (compute.md): once its script has started, or while identical requests
-// wait for it, the starting client going away changes nothing; a question
-// nobody waits for any more is dropped before its script starts.
+// A run belongs to its question, not to the request that started it: once
+// its script has started, or while identical requests wait for it, the
+// starting client going away changes nothing; a question nobody waits for
+// any more is dropped before its script starts.
 
 let t: TestApp;
 let wrapper: PythonWrapper;
