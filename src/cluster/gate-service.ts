@@ -1,6 +1,7 @@
 import type { Worker } from 'node:cluster';
 import type { ComputeGate, KeptOutcome } from '../compute/gate.js';
 import type { ScriptName } from '../compute/scripts.js';
+import type { Flight } from '../compute/single-flight.js';
 import type { Logger } from '../logger.js';
 import { toWire, type ShopMessage } from './ipc.js';
 
@@ -10,7 +11,8 @@ import { toWire, type ShopMessage } from './ipc.js';
  * requests share. Returns whether it handled the message.
  */
 export function gateService(gate: ComputeGate, logger: Logger) {
-  // Calls waiting or running, by worker and call number, so that a worker's abort reaches its call.
+  // Calls waiting or running (scripts, and flights led or waited for), by
+  // worker and call number, so that a worker's abort reaches its call.
   const aborts = new Map<string, AbortController>();
   // Flights led by workers, by lease, with the worker that leads each (a dead worker's are let go).
   const leases = new Map<number, { worker: number; leave(): void }>();
@@ -49,15 +51,40 @@ export function gateService(gate: ComputeGate, logger: Logger) {
       case 'gate.count':
         gate.countAnswer(message.outcome as KeptOutcome);
         return true;
-      case 'flight.enter':
+      case 'flight.enter': {
+        const call = String(message.call);
+        const key = `${worker.id}:${call}`;
+        const controller = new AbortController();
+        aborts.set(key, controller);
         reply(worker, message.id, async () => {
-          const flight = await gate.flights.enter(String(message.key));
-          if (!flight.lead) return { lead: false };
+          let flight: Flight;
+          try {
+            flight = await gate.flights.enter(String(message.key), controller.signal);
+          } catch (err) {
+            aborts.delete(key);
+            throw err;
+          }
+          if (!flight.lead) {
+            aborts.delete(key);
+            return { lead: false };
+          }
+          // Nobody wants the answer any more: the worker stops the run (before its script starts).
+          const drop = () => worker.isConnected() && worker.send({ shop: 'flight.drop', call });
+          if (flight.question.aborted) drop();
+          else flight.question.addEventListener('abort', drop, { once: true });
           const lease = nextLease++;
-          leases.set(lease, { worker: worker.id, leave: flight.leave });
+          leases.set(lease, {
+            worker: worker.id,
+            leave: () => {
+              aborts.delete(key);
+              flight.question.removeEventListener('abort', drop);
+              flight.leave();
+            },
+          });
           return { lead: true, lease };
         });
         return true;
+      }
       case 'flight.leave': {
         const lease = Number(message.lease);
         leases.get(lease)?.leave();

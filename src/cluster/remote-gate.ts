@@ -14,20 +14,55 @@ import type { PrimaryChannel } from './ipc.js';
  */
 export class RemoteGate implements Gate {
   private closing = false;
-  /** Leads and waits happen in the primary, for every worker's requests alike. */
+  /**
+   * Leads and waits happen in the primary, for every worker's requests alike.
+   * A client that goes away is told to the primary (`gate.abort` with the
+   * call's number); the primary tells back (`flight.drop`) when a question
+   * this worker leads is wanted by nobody any more.
+   */
   readonly flights: SingleFlight = {
-    enter: async (key) => {
-      const { lead, lease } = await this.primary.call<{ lead: boolean; lease?: number }>('flight.enter', { key });
-      return lead ? { lead: true, leave: () => this.primary.tell('flight.leave', { lease }) } : { lead: false };
+    enter: async (key, signal) => {
+      if (signal?.aborted) throw clientGone();
+      const call = this.nextCall++;
+      const question = new AbortController();
+      this.questions.set(call, question);
+      const abort = () => this.primary.tell('gate.abort', { call });
+      signal?.addEventListener('abort', abort, { once: true });
+      const done = () => {
+        signal?.removeEventListener('abort', abort);
+        this.questions.delete(call);
+      };
+      try {
+        const { lead, lease } = await this.primary.call<{ lead: boolean; lease?: number }>('flight.enter', { key, call });
+        if (!lead) {
+          done();
+          return { lead: false };
+        }
+        return {
+          lead: true,
+          question: question.signal,
+          leave: () => {
+            done();
+            this.primary.tell('flight.leave', { lease });
+          },
+        };
+      } catch (err) {
+        done();
+        throw err;
+      }
     },
   };
   private readonly inFlight = new Map<number, { abort(): void; done: Promise<unknown> }>();
+  /** The questions this worker's requests lead or wait for, by call number. */
+  private readonly questions = new Map<number, AbortController>();
   private nextCall = 1;
 
   constructor(
     private readonly primary: PrimaryChannel,
     private readonly queueTimeoutMs: number,
-  ) {}
+  ) {
+    primary.on('flight.drop', (message) => this.questions.get(Number(message.call))?.abort(clientGone()));
+  }
 
   async admit(signal?: AbortSignal): Promise<void> {
     if (this.closing) throw shuttingDown();

@@ -132,7 +132,7 @@ export class ComputeGate implements Gate {
     cache_misses: 0,
     cache_shared: 0,
   };
-  readonly flights: SingleFlight = new LocalSingleFlight();
+  readonly flights = new LocalSingleFlight();
 
   constructor(private readonly options: ComputeGateOptions) {
     this.limit = pLimit(options.concurrency);

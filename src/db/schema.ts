@@ -206,7 +206,7 @@ export const appSecrets = pgTable('app_secrets', {
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3, mode: 'date' }).notNull().defaultNow(),
 });
 
-// Compute answers kept by data version (compute.md): an answer, the snapshot
+// Compute answers kept by data version: an answer, the snapshot
 // its input was read at, and what it depends on (the products and customers
 // of the recommendations' input, the days of the forecast's history). An
 // answer is good while no change committed after that snapshot touches what
@@ -234,8 +234,9 @@ export const computeResults = pgTable(
 
 // What changed, by the transaction that changed it, for compute answers to
 // check themselves against: a purchase of a product by a customer, a
-// product's name, a day's revenue, or (a bulk change) everything. Written by
-// the triggers of migration 0012; pruned once every kept answer's snapshot sees it.
+// product's name or existence, a day's revenue, or (a bulk change)
+// everything. Written by the triggers of migrations 0012 and 0015; pruned
+// below data_changes_horizon (next).
 export const dataChanges = pgTable(
   'data_changes',
   {
@@ -245,8 +246,32 @@ export const dataChanges = pgTable(
     customerId: integer('customer_id'),
     day: date('day', { mode: 'string' }),
     everything: boolean('everything').notNull().default(false),
-    /** Pruning waits a while past the snapshots of kept answers: a run may still be storing one taken earlier. */
+    /** When the changing transaction began (never later than its commit); pruning does not go by it. */
     at: timestamp('at', { withTimezone: true, precision: 3, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [index('data_changes_tx_idx').on(t.tx)],
 );
+
+// How far data_changes has been pruned: records of transactions below
+// `pruned_below` may be gone, so an answer whose snapshot's xmin is below it
+// is never kept nor served (every transaction below an answer's xmin is
+// visible to its snapshot, so an answer at or above it needs none of them).
+// One row; upkeep raises it under a row lock in the transaction that prunes,
+// and keeping an answer takes that row FOR SHARE (kept-results.repository.ts).
+export const dataChangesHorizon = pgTable(
+  'data_changes_horizon',
+  {
+    one: boolean('one').primaryKey().default(true),
+    prunedBelow: bigint('pruned_below', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [check('data_changes_horizon_one_row', sql`${t.one}`)],
+);
+
+// The oldest running transaction (the xmin of a snapshot), sampled at each
+// upkeep: the horizon never passes a sample younger than the grace window, so
+// a run whose input was read within that window can always keep its answer.
+export const dataChangesXminSamples = pgTable('data_changes_xmin_samples', {
+  /** Microseconds: dated after the snapshot it was taken from (a millisecond could round it before). */
+  at: timestamp('at', { withTimezone: true, mode: 'date' }).primaryKey(),
+  runningXmin: bigint('running_xmin', { mode: 'number' }).notNull(),
+});

@@ -6,7 +6,7 @@ import { refreshDerivedData, startDerivedRefresh, type DerivedRefresh } from '..
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { migrateDatabase } from '../db/migrate.js';
 import type { Logger } from '../logger.js';
-import { pruneKeptAnswers } from '../routes/compute/kept-results.repository.js';
+import { KEPT_TIMING, pruneKeptAnswers, type KeptTiming } from '../routes/compute/kept-results.repository.js';
 
 const START_RETRY_MAX_MS = 5_000;
 
@@ -92,9 +92,6 @@ export async function prepareDatabase(maintenance: Database, logger: Logger): Pr
   logger.info({ database: maintenance.kind, refreshed }, 'database ready');
 }
 
-/** The background upkeep of kept compute answers: unused ones and the changes no answer needs any more. */
-const keptAnswersUpkeep = (database: Database) => pruneKeptAnswers(database.db);
-
 /** The derived tables' background refresh, so that stale marks do not pile up where no request reads. */
 export const DERIVED_REFRESH_INTERVAL_MS = 30_000;
 /**
@@ -106,8 +103,28 @@ export const DERIVED_REFRESH_WITH_REPLICAS_MS = 1_000;
 /** Pruning kept compute answers and the change records behind them. */
 export const KEPT_ANSWERS_UPKEEP_MS = 30_000;
 
-/** The background refresh of the derived tables (and the kept answers' upkeep), as the configuration asks. */
-export function startBackgroundRefresh(config: Config, maintenance: Database, logger: Logger): DerivedRefresh {
-  const every = config.DATABASE_REPLICA_URLS ? DERIVED_REFRESH_WITH_REPLICAS_MS : DERIVED_REFRESH_INTERVAL_MS;
-  return startDerivedRefresh(maintenance, logger, every, keptAnswersUpkeep, KEPT_ANSWERS_UPKEEP_MS);
+/** The background work's clocks; tests pass shorter ones. */
+export interface BackgroundTiming extends Pick<KeptTiming, 'unusedForMs' | 'changesGraceMs'> {
+  /** How often the derived tables are refreshed. */
+  refreshEveryMs: number;
+  /** How often the kept answers' upkeep runs (after a refresh, so never more often than those). */
+  upkeepEveryMs: number;
+}
+
+/** The background refresh of the derived tables and the kept answers' upkeep, as the configuration asks. */
+export function startBackgroundRefresh(
+  config: Config,
+  maintenance: Database,
+  logger: Logger,
+  timing: Partial<BackgroundTiming> = {},
+): DerivedRefresh {
+  const {
+    refreshEveryMs = config.DATABASE_REPLICA_URLS ? DERIVED_REFRESH_WITH_REPLICAS_MS : DERIVED_REFRESH_INTERVAL_MS,
+    upkeepEveryMs = KEPT_ANSWERS_UPKEEP_MS,
+    unusedForMs = KEPT_TIMING.unusedForMs,
+    changesGraceMs = KEPT_TIMING.changesGraceMs,
+  } = timing;
+  // Unused answers, and the change records no kept answer or recent run needs any more.
+  const upkeep = (database: Database) => pruneKeptAnswers(database.db, { unusedForMs, changesGraceMs });
+  return startDerivedRefresh(maintenance, logger, refreshEveryMs, upkeep, upkeepEveryMs);
 }

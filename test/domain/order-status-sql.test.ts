@@ -37,6 +37,7 @@ describe(`order statuses in the database's SQL match src/domain (${driverName})`
     'sales_products_updated',
     'sales_refresh',
     'sales_by_period_read',
+    'data_changes_orders_deleted',
   ];
   const purchaseFunctions = ['product_buyers_orders_updated', 'product_buyers_refresh'];
 

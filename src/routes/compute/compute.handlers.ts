@@ -52,9 +52,11 @@ export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps,
   const recommendations: AppRouteHandler<typeof routes.recommendations> = async (c) => {
     const { id } = c.req.valid('param');
     const { limit } = c.req.valid('query');
-    const signal = c.req.raw.signal;
     const after = c.var.consistency;
-    const { answer: text, outcome } = await answer(`recommendations?product=${id}&limit=${limit}`, 'recommendations', wantsFresh(c.req.header('cache-control')), async () => {
+    const key = `recommendations?product=${id}&limit=${limit}`;
+    const fresh = wantsFresh(c.req.header('cache-control'));
+    // `signal` is the question's (kept-answers.ts): it stops the run only before the script starts.
+    const { answer: text, outcome } = await answer(key, 'recommendations', fresh, c.req.raw.signal, async (signal) => {
       await gate.admit(signal);
       const deadline = gate.waitDeadline();
       // Read first and let the connection go: nothing is held while the request waits for a slot.
@@ -66,7 +68,8 @@ export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps,
       const products = [...new Set([id, ...pairs.map(([, product]) => product)])];
       const customers = [...new Set(pairs.map(([customer]) => customer))];
       const { data } = await gate.run('recommendations', { product_id: id, limit, pairs, sizes }, { signal, logger: c.get('logger'), deadline });
-      const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)), signal);
+      // No signal from here on: the script ran, and its answer is kept whoever is still waiting.
+      const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)));
       const body: z.infer<typeof recommendationsSchema> = {
         product_id: id,
         data: data.map((r) => ({ product_id: r.product_id, name: names.get(r.product_id) ?? '', score: r.score, customers: r.customers })),
@@ -83,8 +86,7 @@ export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps,
     const category = query.category?.toLowerCase();
     const from = addDays(until, 1 - query.history);
     const key = `forecast?days=${query.days}&history=${query.history}&until=${until}${category === undefined ? '' : `&category=${encodeURIComponent(category)}`}`;
-    const signal = c.req.raw.signal;
-    const { answer: text, outcome } = await answer(key, 'forecast', wantsFresh(c.req.header('cache-control')), async () => {
+    const { answer: text, outcome } = await answer(key, 'forecast', wantsFresh(c.req.header('cache-control')), c.req.raw.signal, async (signal) => {
       await gate.admit(signal);
       const deadline = gate.waitDeadline();
       const { days: history, snapshot } = await read(signal, deadline, () =>

@@ -1,5 +1,5 @@
 // The answer to a compute question: kept and still good, or computed once for
-// all the identical requests that arrive while it runs (compute.md).
+// all the identical requests that arrive while it runs.
 import type { Db } from '../../db/client.js';
 import type { Gate, KeptOutcome } from '../../compute/gate.js';
 import { findKeptAnswer, keepAnswer, type AnswerVersion } from './kept-results.repository.js';
@@ -27,31 +27,37 @@ export const wantsFresh = (cacheControl: string | undefined) =>
  * identical question is being computed, that run's answer once it is kept
  * (shared); else computed here and kept (miss). `fresh` skips the kept
  * answer and computes anyway (refreshed), keeping the result for the others.
+ *
+ * `compute` gets the question's signal: it aborts when nobody waits for the
+ * answer any more (this request's client gone, and no identical request
+ * waiting). Pass it to what comes before the script starts, and nothing to
+ * what follows: a run whose script has started is finished and kept.
  */
 export function keptAnswers(db: Db, gate: Pick<Gate, 'flights' | 'countAnswer'>) {
   return async function answer(
     key: string,
     endpoint: string,
     fresh: boolean,
-    compute: () => Promise<Computed>,
+    signal: AbortSignal,
+    compute: (question: AbortSignal) => Promise<Computed>,
   ): Promise<{ answer: string; outcome: KeptOutcome }> {
-    const computeAndKeep = async (outcome: KeptOutcome) => {
-      const { answer, version } = await compute();
+    const computeAndKeep = async (outcome: KeptOutcome, question: AbortSignal) => {
+      const { answer, version } = await compute(question);
       await keepAnswer(db, key, endpoint, answer, version);
       gate.countAnswer(outcome);
       return { answer, outcome };
     };
-    if (fresh) return computeAndKeep('refreshed');
+    if (fresh) return computeAndKeep('refreshed', signal);
     const kept = await findKeptAnswer(db, key);
     if (kept !== null) {
       gate.countAnswer('hit');
       return { answer: kept, outcome: 'hit' };
     }
     for (;;) {
-      const flight = await gate.flights.enter(key);
+      const flight = await gate.flights.enter(key, signal);
       if (flight.lead) {
         try {
-          return await computeAndKeep('miss');
+          return await computeAndKeep('miss', flight.question);
         } finally {
           flight.leave();
         }
