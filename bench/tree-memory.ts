@@ -39,9 +39,16 @@ export function withSample(peaks: TreePeaks, processes: ProcessMemory[]): TreePe
   };
 }
 
+// Node's options whose value is a module to preload, not the script run.
+const PRELOAD_OPTIONS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+
 /** A short name for a process: the script it runs (`pglite-initdb`, `python3 probe.py` -> `probe`), else the program. */
 export function labelOf(argv: string[]): string {
-  const script = argv.slice(1).find((arg) => /\.(m?[jt]s|py)$/.test(arg));
+  let script: string | undefined;
+  for (let i = 1; i < argv.length && !script; i++) {
+    if (PRELOAD_OPTIONS.has(argv[i]!)) i++;
+    else if (/\.(m?[jt]s|py)$/.test(argv[i]!)) script = argv[i];
+  }
   const name = (script ?? argv[0] ?? '?').split('/').pop() ?? '?';
   return name.replace(/\.(m?[jt]s|py)$/, '');
 }
