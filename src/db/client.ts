@@ -199,6 +199,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     import('./pglite.js'),
     import('drizzle-orm/pglite'),
   ]);
+  // A new data folder is made apart, so that initdb's memory never stays in this process.
   if (needsInitdb(dataDir)) await initdbApart(dataDir);
   const { PGlite, types, options } = await loadPglite();
   const client = await PGlite.create(dataDir, {

@@ -14,8 +14,9 @@ import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
  * over the data directory's postgresql.conf, so older directories get them
  * too). Postgres zeroes its shared memory when it starts, and WebAssembly
  * memory never shrinks: initdb's 128MB of shared_buffers were 128 MB of
- * resident memory whatever the data. 16MB holds the sample and the catalogs
- * several times over; pages beyond it are read from the OS's file cache.
+ * resident memory whatever the data. 16MB holds the whole sample database
+ * with its catalogs (about 9 MB); pages beyond it are read from the OS's file
+ * cache, at no cost measured (bench/README.md).
  */
 export const EMBEDDED_POSTGRES_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
@@ -25,7 +26,7 @@ export interface PgliteModules {
   types: typeof import('@electric-sql/pglite').types;
 }
 
-/** PGlite and what every embedded database is created with (loaded only when used: about 40 MB in a process on Postgres). */
+/** PGlite and the options every embedded database is created with. */
 export async function loadPglite(): Promise<PgliteModules> {
   const [{ PGlite, types }, { pg_trgm }] = await Promise.all([
     import('@electric-sql/pglite'),
@@ -59,8 +60,8 @@ const tsxLoader = (): string => pathToFileURL(createRequire(import.meta.url).res
  * at its peak, and much of it stayed in the server's resident memory after
  * it was freed: in a process of its own, all of it goes back to the system
  * when it exits. The child runs WebAssembly on V8's baseline compiler only:
- * code run once is not worth the optimising compiler's time and memory
- * (there, less than half the time and about 50 MB less).
+ * code run once is not worth the optimising compiler's time and memory (it
+ * took less than half the time, with about 50 MB less at its peak).
  */
 export async function initdbApart(dataDir: string): Promise<void> {
   const child = spawn(
