@@ -50,6 +50,8 @@ export interface StartOptions {
   port: number;
   readyPath: string;
   readyTimeoutMs?: number;
+  /** Called once the process exists, before it is ready (to watch its start). */
+  onSpawn?: (pid: number) => void;
 }
 
 async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -63,6 +65,7 @@ async function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const [file, args] = options.command;
   const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const tail = new Tail();
   const lines: string[] = [];
   let partial = '';

@@ -3,7 +3,7 @@
  * pick a locale, nothing else. DATABASE_URL, API_TOKEN and whatever else the
  * server was started with stay out of the child.
  */
-const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL'] as const;
+export const PASSED_THROUGH = ['PATH', 'LANG', 'LC_ALL'] as const;
 const FALLBACK_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 export function childEnvironment(parent: Record<string, string | undefined>): Record<string, string> {

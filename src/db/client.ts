@@ -195,13 +195,15 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
 async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   // Loaded only when used: PGlite costs about 40 MB of RSS in a process on Postgres.
-  const [{ PGlite, types }, { pg_trgm }, { drizzle: drizzlePglite }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite/contrib/pg_trgm'),
+  const [{ loadPglite, needsInitdb, initdbApart }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('./pglite.js'),
     import('drizzle-orm/pglite'),
   ]);
+  // A new data folder is made apart, so that initdb's memory never stays in this process.
+  if (needsInitdb(dataDir)) await initdbApart(dataDir);
+  const { PGlite, types, options } = await loadPglite();
   const client = await PGlite.create(dataDir, {
-    extensions: { pg_trgm },
+    ...options,
     // As pg is set up above, so that both drivers hand the app the same values.
     parsers: { [types.INT8]: exactInteger, [types.NUMERIC]: parseNumeric },
   });

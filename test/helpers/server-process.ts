@@ -14,12 +14,14 @@ export type LogLine = Record<string, unknown> & { msg?: string };
 /**
  * How the server is started: the production command the README names
  * (`node dist/server.js`, built by `npm run build`, which the tests' global
- * setup runs once), or `npm start`. Each child gets a process group of its own, so that a test can
+ * setup runs once), `npm start`, or `npm run dev` (the sources, restarted on
+ * change). Each child gets a process group of its own, so that a test can
  * signal the group as a process manager may.
  */
 export const START_COMMANDS = {
   production: [process.execPath, 'dist/server.js'],
   npm: ['npm', 'start', '--silent'],
+  dev: ['npm', 'run', 'dev', '--silent'],
 } as const;
 export type StartCommand = keyof typeof START_COMMANDS;
 
