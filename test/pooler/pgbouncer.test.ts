@@ -43,6 +43,8 @@ let cluster: PgCluster;
 let bouncer: Pgbouncer;
 let server: ServerProcess;
 let direct: string;
+/** The sessions the server held on Postgres itself right after its start, by application_name. */
+let directSessionsAtStart: string[];
 
 /** The statements of the API's sessions waiting for a lock on products (the pooler's server connections run them as the role shop). */
 async function waitingOnProducts(): Promise<number> {
@@ -105,12 +107,18 @@ beforeAll(async () => {
   server = await ServerProcess.start({
     DATABASE_URL: bouncer.url('shop'),
     DATABASE_POOL_MODE: 'transaction',
-    DATABASE_DIRECT_URL: direct,
+    // Named, so that the sessions opened on this URL can be told from pgbouncer's.
+    DATABASE_DIRECT_URL: `${direct}?application_name=shop-api-direct`,
     PG_POOL_MAX: '20',
     API_TOKEN: TOKEN,
     API_READ_TOKEN: READ_TOKEN,
     LOG_LEVEL: 'info',
   });
+
+  // Its maintenance connection (idle up to 30 s after the start's migrations and refresh).
+  directSessionsAtStart = (
+    await cluster.primary.query<{ name: string }>("select application_name as name from pg_stat_activity where datname = 'shop' and usename = 'shop'")
+  ).map((r) => r.name);
 
   // The server migrated over the direct URL; the data goes in the same way.
   const database = await openDatabase({ url: direct, poolMax: 2 });
@@ -217,6 +225,7 @@ describe('DATABASE_POOL_MODE=transaction through pgbouncer (a server pool of 5)'
   it('started: migrated over DATABASE_DIRECT_URL, and the role carries the settings (no warning)', async () => {
     const [row] = await cluster.primary.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations', [], 'shop');
     expect(row!.n).toBeGreaterThan(0);
+    expect(directSessionsAtStart).toContain('shop-api-direct');
     expect(server.lines.some((l) => String(l.msg).startsWith('DATABASE_POOL_MODE=transaction: the database role lacks'))).toBe(false);
     const pooled = await openDatabase({ url: bouncer.url('shop'), poolMode: 'transaction', poolMax: 1 });
     try {
