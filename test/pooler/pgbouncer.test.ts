@@ -440,6 +440,37 @@ describe('DATABASE_POOL_MODE=transaction through pgbouncer (a server pool of 5)'
     expect((await json('/api/products?q=product&limit=3')).status).toBe(200);
   });
 
+  it('runs WORKERS=2 the same way: both workers serve through pgbouncer, and SIGTERM stops them with exit 0', async () => {
+    const machine = await ServerProcess.start({
+      DATABASE_URL: bouncer.url('shop'),
+      DATABASE_POOL_MODE: 'transaction',
+      DATABASE_DIRECT_URL: direct,
+      WORKERS: '2',
+      API_TOKEN: TOKEN,
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const base = machine.baseUrl;
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          if (i % 8) return (await fetch(`${base}/api/products/${1 + (i % PRODUCTS)}`)).status;
+          const res = await fetch(`${base}/api/orders`, {
+            method: 'POST',
+            headers: { ...AUTH, 'content-type': 'application/json', 'idempotency-key': `workers-${i}` },
+            body: JSON.stringify({ customer_id: 1 + (i % CUSTOMERS), items: [{ product_id: 12, quantity: 1 }] }),
+          });
+          return res.status;
+        }),
+      );
+      expect(countBy(answers)).toEqual({ 200: 35, 201: 5 });
+      expect(machine.lines.filter((l) => l.msg === 'worker listening')).toHaveLength(2);
+      machine.signalGroup('SIGTERM');
+      expect(await machine.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await machine.stop();
+    }
+  });
+
   it('has Postgres cancel a statement past its limit (15 s, from the role): a 503, and nothing left waiting', async () => {
     const lock = await holdLock('lock table products in access exclusive mode');
     try {
