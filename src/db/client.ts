@@ -109,10 +109,19 @@ function sessionSettings(url: string, mode: PoolMode, timeouts: PostgresTimeouts
     connectionString: startup.url,
     statement_timeout: timeouts.statementMs,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
-    // JIT compiles queries the planner thinks expensive, which costs about
-    // 200 ms: more than the whole of a recommendations input read at 1M
-    // orders. An API of short queries never wins it back.
-    options: [startup.options, '-c jit=off'].filter(Boolean).join(' '),
+    options: [
+      startup.options,
+      // pg sends no statement_timeout of 0, and the role may carry one (the
+      // README's ALTER ROLE, for a transaction pooler): a session meant to
+      // have no limit (migrations, refreshes, the CLIs) says so itself.
+      timeouts.statementMs === 0 ? '-c statement_timeout=0' : undefined,
+      // JIT compiles queries the planner thinks expensive, which costs about
+      // 200 ms: more than the whole of a recommendations input read at 1M
+      // orders. An API of short queries never wins it back.
+      '-c jit=off',
+    ]
+      .filter(Boolean)
+      .join(' '),
   };
 }
 

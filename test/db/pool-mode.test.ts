@@ -77,6 +77,24 @@ if (TEST_DATABASE_URL) {
       }
     });
 
+    it('session: a connection meant to have no statement limit (migrations, refreshes, the CLIs) has none, whatever the database or role sets', async () => {
+      // As the README's ALTER ROLE does for a transaction pooler (here on the database: the role is the test server's own).
+      const name = new URL(testDb.url!).pathname.slice(1);
+      await testDb.database.db.execute(sql.raw(`alter database ${name} set statement_timeout = '15s'`));
+      const maintenance = await openDatabase({ url: testDb.url!, poolMax: 1, timeouts: { statementMs: 0, queryMs: 0 } });
+      const api = await openDatabase({ url: testDb.url!, poolMax: 1, poolMode: 'transaction' });
+      try {
+        const setting = async (db: typeof maintenance.db) =>
+          (await queryRows<{ limit: string }>(db, sql`select current_setting('statement_timeout') as limit`))[0]!.limit;
+        expect(await setting(maintenance.db)).toBe('0');
+        expect(await setting(api.db)).toBe('15s');
+      } finally {
+        await maintenance.close();
+        await api.close();
+        await testDb.database.db.execute(sql.raw(`alter database ${name} reset statement_timeout`));
+      }
+    });
+
     it('transaction: options the connection string carries are passed on as they are', async () => {
       const url = new URL(testDb.url!);
       url.searchParams.set('options', '-c DateStyle=SQL,DMY');
