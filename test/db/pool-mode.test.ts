@@ -11,20 +11,25 @@ import { insertProducts } from '../helpers/fixtures.js';
 // transaction pooler may hand each transaction another server connection.
 // What the session holds is only visible on real Postgres.
 describe(`the pool mode changes no answer (${driverName})`, () => {
+  let testDb: TestDatabase;
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    await insertProducts(testDb.database.db, [{ id: 1, name: 'Kettle', priceCents: 2499 }]);
+  });
+  afterAll(() => testDb?.drop());
+
   it('reads the same products in either mode (the embedded database, one connection in this process, has no pool to mind)', async () => {
     const answers = [];
     for (const poolMode of ['session', 'transaction'] as const) {
-      const testDb = await createTestDatabase();
       const database = TEST_DATABASE_URL ? await openDatabase({ url: testDb.url!, poolMax: 2, poolMode }) : testDb.database;
       try {
-        await insertProducts(testDb.database.db, [{ id: 1, name: 'Kettle', priceCents: 2499 }]);
         answers.push([await findProduct(database.db, 1), await findProduct(database.db, 1), await findProduct(database.db, 2)]);
       } finally {
         if (database !== testDb.database) await database.close();
-        await testDb.drop();
       }
     }
     expect(answers[0]![0]).toMatchObject({ id: 1, name: 'Kettle', priceCents: 2499 });
+    expect(answers[0]![2]).toBeNull();
     expect(answers[1]).toEqual(answers[0]);
   });
 });
