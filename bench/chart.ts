@@ -32,6 +32,8 @@ export function colourOf(target: string): string {
   if (target === 'shop-api-replica') return '#d08a2e';
   if (/^shop-api-w\d+-replica$/.test(target)) return '#7d4fb0';
   if (/^shop-api-w\d+$/.test(target)) return '#3c9a5f';
+  if (target === 'shop-api-unnamed') return '#6f9fd8';
+  if (target === 'shop-api-pgbouncer') return '#b0407a';
   return '#555555';
 }
 

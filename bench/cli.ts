@@ -1,4 +1,4 @@
-// `npm run bench -- [--scenario NAME] [--connections N] [--duration S] [--orders N] [--workers N] [--replica] [--quick] [--out DIR]`
+// `npm run bench -- [--scenario NAME] [--connections N] [--duration S] [--orders N] [--workers N] [--replica] [--pooler] [--quick] [--out DIR]`
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

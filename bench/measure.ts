@@ -112,7 +112,7 @@ export async function measureRun(
   sampler.start();
   let elapsed = 0;
   const cpuBefore = await cpuSnapshot(server.pid, ctx.scriptDirs, ctx.postgres);
-  const outage = failover && ctx.ownPostgres ? scheduleOutage(ctx.ownPostgres.replica, durationS, state.failover as FailoverTally) : null;
+  const outage = failover && ctx.ownPostgres?.replica ? scheduleOutage(ctx.ownPostgres.replica, durationS, state.failover as FailoverTally) : null;
   const figures = await runLoad({
     baseUrl: server.baseUrl,
     connections: options.connections,

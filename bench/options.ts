@@ -18,11 +18,14 @@ Options:
   --replica          make an own Postgres primary and one streaming replica (root; test/helpers/pg-cluster.ts)
                      for shop-api, also load shop-api-replica (reads on the replica; with --workers,
                      shop-api-wN-replica too), and run replica-failover
+  --pooler           shop-api on an own Postgres primary (root) with a pgbouncer in transaction pooling
+                     (deploy/pgbouncer.ini) in front; also load shop-api-unnamed (DATABASE_POOL_MODE=transaction,
+                     straight to Postgres: unnamed statements) and shop-api-pgbouncer (the same through pgbouncer)
   --quick            small and short: a smoke test (about 2-3 s per scenario)
   -h, --help         this text
 
 Admin connection: BENCH_DATABASE_URL, else DATABASE_URL, else
-postgres://postgres@127.0.0.1:5432/postgres (not used for shop-api with --replica).
+postgres://postgres@127.0.0.1:5432/postgres (not used for shop-api with --replica or --pooler).
 `;
 
 export interface BenchOptions {
@@ -38,6 +41,8 @@ export interface BenchOptions {
   workers: number | null;
   /** shop-api on an own primary and streaming replica, with the -replica variants and replica-failover. */
   replica: boolean;
+  /** shop-api on an own primary with pgbouncer in front, with the -unnamed and -pgbouncer variants. */
+  pooler: boolean;
 }
 
 export class UsageError extends Error {
@@ -70,6 +75,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
         quick: { type: 'boolean', default: false },
         workers: { type: 'string' },
         replica: { type: 'boolean', default: false },
+        pooler: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -95,6 +101,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     // 1 is plain shop-api, which always runs: a variant of 1 would measure it twice.
     workers: positiveInt('workers', values.workers, 64, 2) ?? null,
     replica: values.replica,
+    pooler: values.pooler,
   };
 }
 

@@ -74,8 +74,8 @@ export function cpuSection(scenarios: ScenarioResult[]): string[] {
     '',
     `CPU-seconds per second of the run (1.00 = one core busy throughout; the machine has ${cores ?? '?'}) · CPU-ms per answer. ` +
       'server: its processes (with WORKERS, the primary and its workers); Python: the scripts it ran; Postgres: the postmaster and every backend and worker of it ' +
-      '(the machine\'s shared server unless --replica: other sessions on it count too); load generator: the benchmark process; ' +
-      'rest: the machine\'s busy time less those (the kernel\'s network work, anything else running).',
+      '(the machine\'s shared server unless --replica or --pooler: other sessions on it count too); load generator: the benchmark process; ' +
+      'rest: the machine\'s busy time less those (the kernel\'s network work, pgbouncer with --pooler, anything else running).',
     '',
     '| scenario | server | req/s | server | Python | Postgres | load generator | rest | busy | idle |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -11,6 +11,7 @@ import { adminUrlFrom, connectionLimit, createBenchDatabase, readDataset, topUpS
 import { CLIENT_TIMEOUT_S, measureRun, type MeasureContext } from './measure.js';
 import { durationFor, type BenchOptions } from './options.js';
 import { connectionsNeeded, startOwnPostgres, type OwnPostgres } from './own-postgres.js';
+import { checkPoolerPrerequisites, startPooler, type PoolerUrls } from './pooler.js';
 import { missingEndpoints, waitForProcesses } from './probe.js';
 import { runTool, tsxCommand, type ServerProcess } from './processes.js';
 import type { Progress } from './progress.js';
@@ -118,9 +119,10 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
   const shopApiProcesses = [...targets.values()].filter((t) => t.kind === 'shop-api').reduce((n, t) => n + (t.workers > 1 ? t.workers + 1 : 1), 0);
   const poolMax = Number(ctx.env.PG_POOL_MAX) || 10;
   let ownPostgres: OwnPostgres | null = null;
-  if (options.replica) {
-    progress.log('making an own Postgres primary and streaming replica (test/helpers/pg-cluster.ts)');
-    ownPostgres = await startOwnPostgres({ maxConnections: connectionsNeeded(shopApiProcesses, poolMax), cleanup });
+  if (options.pooler) checkPoolerPrerequisites();
+  if (options.replica || options.pooler) {
+    progress.log(`making an own Postgres primary${options.replica ? ' and streaming replica' : ''} (test/helpers/pg-cluster.ts)`);
+    ownPostgres = await startOwnPostgres({ maxConnections: connectionsNeeded(shopApiProcesses, poolMax), replica: options.replica, cleanup });
   }
   const adminUrl = ownPostgres?.adminUrl ?? adminUrlFrom(ctx.env);
   const database = await createBenchDatabase(adminUrl);
@@ -160,6 +162,11 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
   );
   // The replica serves what the primary has: the import included.
   if (ownPostgres) await ownPostgres.caughtUp();
+  let pooler: PoolerUrls | null = null;
+  if (options.pooler && ownPostgres) {
+    pooler = await startPooler(ownPostgres, database.name, poolMax, cleanup);
+    progress.log(`pgbouncer in transaction pooling (a server pool of ${poolMax}) in front of the own primary`);
+  }
 
   const apiToken = randomBytes(18).toString('base64url');
   const servers = new Map<TargetName, ServerProcess>();
@@ -169,7 +176,8 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       root,
       env: ctx.env,
       databaseUrl: database.url,
-      replicaUrl: ownPostgres?.replicaUrl(database.name) ?? null,
+      replicaUrl: ownPostgres?.replica ? ownPostgres.replicaUrl(database.name) : null,
+      pooler,
       apiToken,
       legacyDataDir: legacyDir,
       firstProductId: data.productIds[0] as number,
@@ -188,7 +196,7 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
 
   const ticks = await ticksPerSecond(ctx);
   // Where the run's Postgres CPU is: the admin connection's server (shop-api's, or the own primary) and the own replica.
-  const postgresUrls = [adminUrl, ...(ownPostgres ? [ownPostgres.replicaUrl('postgres')] : [])];
+  const postgresUrls = [adminUrl, ...(ownPostgres?.replica ? [ownPostgres.replicaUrl('postgres')] : [])];
   const measure: MeasureContext = {
     options,
     progress,
@@ -259,6 +267,7 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       quick: options.quick,
       workers: options.workers ?? 'none',
       replica: options.replica,
+      pooler: options.pooler,
       client_timeout_s: CLIENT_TIMEOUT_S,
     },
     machine: { ...machine, loadavg_end: os.loadavg().map((n) => Number(n.toFixed(2))) },
@@ -269,7 +278,8 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
       categories: data.categories.length,
       months: data.months.length,
       postgres: ownPostgres
-        ? "own primary and streaming replica (test/helpers/pg-cluster.ts: fsync and full_page_writes off)"
+        ? `own primary${ownPostgres.replica ? ' and streaming replica' : ''} (test/helpers/pg-cluster.ts: fsync and full_page_writes off)` +
+          (pooler ? `, pgbouncer in transaction pooling in front (a server pool of ${poolMax})` : '')
         : new URL(adminUrl).host,
       import: imported,
     },

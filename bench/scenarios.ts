@@ -8,6 +8,8 @@ export type TargetName =
   | `shop-api-w${number}`
   | 'shop-api-replica'
   | `shop-api-w${number}-replica`
+  | 'shop-api-unnamed'
+  | 'shop-api-pgbouncer'
   | 'legacy'
   | 'floor'
   | 'ceiling';
@@ -31,6 +33,7 @@ export const SCENARIO_NAMES = [
   'compute',
   'compute-repeat',
   'replica-failover',
+  'orders',
   'mixed',
   'mixed-max-stale',
 ] as const;
@@ -200,6 +203,17 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     ],
     required: ['create-order', 'advance-order', 'own-read'],
     baselines: [],
+    spawnsPython: false,
+    writes: true,
+  },
+  orders: {
+    name: 'orders',
+    description:
+      'POST /api/orders of 1-3 lines (every product and customer exists, stock topped up first): the write path alone, one transaction per order.',
+    targets: ['shop-api'],
+    mix: [['create-order', 1]],
+    required: ['create-order'],
+    baselines: READ_BASELINES,
     spawnsPython: false,
     writes: true,
   },

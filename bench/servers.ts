@@ -1,6 +1,7 @@
 // Starting the servers under test, each as its own process.
 import path from 'node:path';
 import { freePort, startServer, tsxCommand, type ServerProcess } from './processes.js';
+import type { PoolerUrls } from './pooler.js';
 import type { TargetSpec } from './targets.js';
 
 export interface ServerContext {
@@ -9,6 +10,8 @@ export interface ServerContext {
   databaseUrl: string;
   /** The streaming replica's URL of the same database (--replica). */
   replicaUrl: string | null;
+  /** The same database as the transaction-mode variants reach it (--pooler). */
+  pooler: PoolerUrls | null;
   apiToken: string;
   legacyDataDir: string;
   /** A product that exists: the floor is ready once it answers it. */
@@ -19,6 +22,8 @@ export async function startTarget(target: TargetSpec, ctx: ServerContext): Promi
   const port = await freePort();
   if (target.kind === 'shop-api') {
     if (target.replica && !ctx.replicaUrl) throw new Error(`${target.name} needs a replica (--replica)`);
+    if (target.via !== 'direct' && !ctx.pooler) throw new Error(`${target.name} needs pgbouncer (--pooler)`);
+    const transaction = target.via !== 'direct' && ctx.pooler;
     return startServer({
       name: target.name,
       // The production command (README): the build, run by node itself.
@@ -26,16 +31,18 @@ export async function startTarget(target: TargetSpec, ctx: ServerContext): Promi
       cwd: ctx.root,
       env: {
         ...ctx.env,
-        DATABASE_URL: ctx.databaseUrl,
+        DATABASE_URL: transaction ? (target.via === 'pgbouncer' ? transaction.pgbouncer : transaction.direct) : ctx.databaseUrl,
         PORT: String(port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         API_TOKEN: ctx.apiToken,
         NODE_ENV: 'production',
-        // Set for every variant, so that an inherited WORKERS or DATABASE_REPLICA_URLS cannot make a name untrue
+        // Set for every variant, so that an inherited WORKERS, DATABASE_REPLICA_URLS or DATABASE_POOL_MODE cannot make a name untrue
         // (empty is unset; REPLICA_MAX_LAG_MS is inherited or the server's default).
         WORKERS: String(target.workers),
         DATABASE_REPLICA_URLS: target.replica ? (ctx.replicaUrl as string) : '',
+        DATABASE_POOL_MODE: transaction ? 'transaction' : 'session',
+        DATABASE_DIRECT_URL: transaction ? transaction.direct : '',
       },
       port,
       readyPath: '/readyz',

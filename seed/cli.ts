@@ -12,8 +12,10 @@ const USAGE = `Usage: npm run seed -- --from DIR [--rejects FILE] [--dry-run] [-
 
 Imports the legacy JSON files of DIR (products.json, customers.json,
 orders.json) into the database in one transaction. Pending schema migrations
-are applied first. DATABASE_URL picks the database; without it, the embedded
-one in DATA_DIR (default ./.data).
+are applied first. DATABASE_URL picks the database (DATABASE_DIRECT_URL
+instead when set: the run needs a session of its own, which a transaction
+pooler does not keep); without it, the embedded one in DATA_DIR (default
+./.data).
 
 Options:
   --from DIR         the legacy folder (a missing file counts as an empty array)
@@ -92,7 +94,7 @@ async function main(): Promise<number> {
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=50');
   // Loaded only now: --help and usage errors should not wait for the database drivers.
-  const { ConfigError, loadConfig } = await import('../src/config.js');
+  const { ConfigError, loadConfig, sessionDatabaseUrl } = await import('../src/config.js');
   const { openDatabase } = await import('../src/db/client.js');
   const { migrateDatabase } = await import('../src/db/migrate.js');
   const { importLegacyFolder } = await import('../src/legacy/import.js');
@@ -129,8 +131,9 @@ async function main(): Promise<number> {
   try {
     rejects = args.rejects ? await RejectsWriter.open(args.rejects) : undefined;
     // No per-statement limits: they guard API requests, and a big batch may legitimately take longer.
+    // DATABASE_DIRECT_URL when set: the migration lock and the import's one long transaction need a session of their own.
     database = await openDatabase({
-      url: config.DATABASE_URL,
+      url: sessionDatabaseUrl(config),
       dataDir: config.DATA_DIR,
       poolMax: 2,
       timeouts: { statementMs: 0, queryMs: 0 },

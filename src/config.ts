@@ -55,6 +55,12 @@ const configSchema = z.object({
       .pipe(z.array(postgresUrl).min(1)),
   ),
   REPLICA_MAX_LAG_MS: withDefault(integer(0, 3_600_000), 1000),
+  // What sits between shop-api and Postgres: Postgres itself or a session pooler
+  // (`session`), or a transaction pooler such as pgbouncer (`transaction`).
+  DATABASE_POOL_MODE: withDefault(z.enum(['session', 'transaction']), 'session'),
+  // A direct connection to the same Postgres, for what needs a session of its
+  // own (the migration lock, refreshes, the migration CLI).
+  DATABASE_DIRECT_URL: optional(postgresUrl),
   WORKERS: withDefault(integer(1, 64), 1),
   CORS_ORIGINS: optional(originList),
   DATA_DIR: withDefault(z.string().min(1), './.data'),
@@ -84,6 +90,19 @@ const configSchema = z.object({
   if (config.DATABASE_REPLICA_URLS && !config.DATABASE_URL) {
     ctx.addIssue({ code: 'custom', path: ['DATABASE_REPLICA_URLS'], message: 'needs DATABASE_URL, the primary they replicate' });
   }
+  if (config.DATABASE_POOL_MODE === 'transaction' && !config.DATABASE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_POOL_MODE'], message: 'transaction needs DATABASE_URL (the pooler) and DATABASE_DIRECT_URL' });
+  }
+  if (config.DATABASE_POOL_MODE === 'transaction' && !config.DATABASE_DIRECT_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATABASE_DIRECT_URL'],
+      message: 'must be set with DATABASE_POOL_MODE=transaction: migrations, their lock and the refreshes need a direct connection to Postgres',
+    });
+  }
+  if (config.DATABASE_DIRECT_URL && !config.DATABASE_URL) {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_DIRECT_URL'], message: 'needs DATABASE_URL: it is a direct way to that same database' });
+  }
   if (!config.API_TOKEN && !isLoopbackHost(config.HOST)) {
     ctx.addIssue({
       code: 'custom',
@@ -111,6 +130,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   }
   return result.data;
+}
+
+/**
+ * Where what needs a session of its own goes: the migration lock (a session
+ * advisory lock), the refreshes and upkeep, the migration CLI. A transaction
+ * pooler keeps nothing of a session from one transaction to the next, hence
+ * DATABASE_DIRECT_URL; without it, DATABASE_URL (undefined: the embedded database).
+ */
+export function sessionDatabaseUrl(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_DIRECT_URL'>): string | undefined {
+  return config.DATABASE_DIRECT_URL ?? config.DATABASE_URL;
 }
 
 /** The configuration of this process, read from its environment once. */

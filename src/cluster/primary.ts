@@ -12,7 +12,7 @@ import { createComputeGate } from '../compute/create.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { COMPUTE_CUTOFF_MARGIN_MS, SHUTDOWN_DEADLINE_MS } from '../start/instance.js';
-import { openMaintenance, prepareDatabase, refuseToStart, sayWhyNot, startBackgroundRefresh, writeTokens } from '../start/steps.js';
+import { checkPooledSessions, openMaintenance, prepareDatabase, refuseToStart, sayWhyNot, startBackgroundRefresh, writeTokens } from '../start/steps.js';
 import { gateService } from './gate-service.js';
 import { isShopMessage } from './ipc.js';
 
@@ -41,6 +41,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   if (interpreterProblem) refuseToStart(`PYTHON_BIN: ${interpreterProblem}`);
   const maintenance = await openMaintenance(config, logger);
   await prepareDatabase(maintenance, logger);
+  await checkPooledSessions(config, logger);
   const derivedRefresh = startBackgroundRefresh(config, maintenance, logger);
   // Made once, so that every worker takes the same token.
   const apiToken = writeTokens(config).join(',');

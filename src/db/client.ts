@@ -5,6 +5,7 @@ import type { SQL } from 'drizzle-orm';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { exactInteger, parseNumeric } from '../domain/money.js';
+import { sendCancelRequest } from './cancel-request.js';
 import { isDatabaseUnavailable } from './errors.js';
 import * as schema from './schema.js';
 
@@ -43,7 +44,15 @@ export interface DatabaseOptions {
   logger?: Pick<Logger, 'error' | 'warn'>;
   /** Overrides of the postgres timeouts (tests shorten them). */
   timeouts?: Partial<PostgresTimeouts>;
+  /**
+   * What `url` leads to: Postgres or a session pooler (`session`, the
+   * default), or a transaction pooler (`transaction`: each transaction may
+   * run on another server connection, so nothing may live in the session).
+   */
+  poolMode?: PoolMode;
 }
+
+export type PoolMode = 'session' | 'transaction';
 
 export interface PostgresTimeouts {
   /** Longest wait for a connection, new or from the pool. */
@@ -60,7 +69,9 @@ export interface PostgresTimeouts {
 // connectMs also bounds the wait for a free pooled connection, so it is long
 // enough for a burst to queue (200 orders at once on a pool of 10) rather than
 // fail; a refused connection still fails at once.
-const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 10_000, statementMs: 15_000, queryMs: 17_000 };
+export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 10_000, statementMs: 15_000, queryMs: 17_000 };
+/** Postgres ends a session left idle inside a transaction this long (a client that stalled mid-write). */
+export const IDLE_IN_TRANSACTION_MS = 30_000;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? './.data');
@@ -84,40 +95,73 @@ function splitStartupOptions(url: string): { url: string; options: string | unde
 }
 
 /**
- * Asks Postgres, over a connection of its own, to cancel what backend `pid`
- * is running. Best effort: if it fails, the statement runs on to its
- * statement_timeout.
+ * What each session starts with, sent in the startup packet. A transaction
+ * pooler refuses these parameters (pgbouncer: "unsupported startup
+ * parameter"), and would not keep them for the next transaction anyway: there
+ * the same values come from the database role (the README's ALTER ROLE
+ * commands; checked at start by role-settings.ts). Options the connection
+ * string carries are passed on either way.
  */
-async function cancelBackend(config: pg.PoolConfig, pid: number | undefined): Promise<void> {
-  if (pid === undefined) return;
-  const canceller = new pg.Client({ ...config, application_name: 'shop-api cancel' } as pg.ClientConfig);
-  canceller.on('error', () => undefined);
-  try {
-    await canceller.connect();
-    await canceller.query('select pg_cancel_backend($1)', [pid]);
-  } catch {
-    // Nothing else to do.
-  } finally {
-    await canceller.end().catch(() => undefined);
+function sessionSettings(url: string, mode: PoolMode, timeouts: PostgresTimeouts): pg.PoolConfig {
+  if (mode === 'transaction') return { connectionString: url };
+  const startup = splitStartupOptions(url);
+  return {
+    connectionString: startup.url,
+    statement_timeout: timeouts.statementMs,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+    options: [
+      startup.options,
+      // pg sends no statement_timeout of 0, and the role may carry one (the
+      // README's ALTER ROLE, for a transaction pooler): a session meant to
+      // have no limit (migrations, refreshes, the CLIs) says so itself.
+      timeouts.statementMs === 0 ? '-c statement_timeout=0' : undefined,
+      // JIT compiles queries the planner thinks expensive, which costs about
+      // 200 ms: more than the whole of a recommendations input read at 1M
+      // orders. An API of short queries never wins it back.
+      '-c jit=off',
+    ]
+      .filter(Boolean)
+      .join(' '),
+  };
+}
+
+/**
+ * A connection that never makes a named prepared statement: the queries that
+ * ask for one (src/db/prepared.ts) go as unnamed statements instead. Behind a
+ * transaction pooler a named statement lives on one server connection while
+ * the next transaction may run on another (pgbouncer before 1.21 does not
+ * carry them over): "prepared statement does not exist", or "already exists"
+ * on a connection another client prepared it on. Drizzle still builds each
+ * query's SQL once; Postgres parses it each time.
+ */
+class UnnamedStatementsClient extends pg.Client {
+  // pg's overloads, taken as one: a query config object with a name loses it; anything else passes through.
+  override query(config: unknown, values?: unknown, callback?: unknown): never {
+    const query = typeof config === 'object' && config !== null ? (config as { name?: unknown; submit?: unknown }) : undefined;
+    const named = query !== undefined && Boolean(query.name) && typeof query.submit !== 'function';
+    const sent = named ? { ...query, name: undefined } : config;
+    return (super.query as (...args: unknown[]) => never)(sent, values, callback);
   }
+}
+
+/** Where a pooled connection was opened, and the key it was given (BackendKeyData), which pg keeps but @types/pg does not declare. */
+function cancelTargetOf(client: pg.PoolClient) {
+  const { host, port, processID, secretKey } = client as unknown as { host: string; port: number; processID: number | null; secretKey: number | null };
+  return processID === null || secretKey === null ? undefined : { host, port, processId: processID, secretKey };
 }
 
 function openPostgres(url: string, options: DatabaseOptions): Database {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const startup = splitStartupOptions(url);
+  const mode = options.poolMode ?? 'session';
   const pool = new pg.Pool({
-    connectionString: startup.url,
+    ...sessionSettings(url, mode, timeouts),
+    ...(mode === 'transaction' ? { Client: UnnamedStatementsClient } : {}),
     max: options.poolMax ?? 10,
     application_name: 'shop-api',
     // Fail fast while the database is unreachable, so requests get a 503 instead of hanging.
     connectionTimeoutMillis: timeouts.connectMs,
-    statement_timeout: timeouts.statementMs,
+    // Client side, so it holds behind a pooler too.
     query_timeout: timeouts.queryMs,
-    idle_in_transaction_session_timeout: 30_000,
-    // JIT compiles queries the planner thinks expensive, which costs about
-    // 200 ms: more than the whole of a recommendations input read at 1M
-    // orders. An API of short queries never wins it back.
-    options: [startup.options, '-c jit=off'].filter(Boolean).join(' '),
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     // Without a delay the OS default applies (2 hours) before a silent peer is probed.
@@ -159,8 +203,11 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     const client = await pool.connect();
     let cancelling: Promise<void> | undefined;
     const onAbort = () => {
-      // The backend's pid, which pg learns at connect (BackendKeyData) but @types/pg does not declare.
-      cancelling = cancelBackend(pool.options, (client as unknown as { processID?: number }).processID);
+      // The protocol's CancelRequest, to where this connection went: Postgres, or a pooler that
+      // forwards it to the server connection this session is on now. Best effort: a cancel that
+      // does not arrive leaves the statement to its statement_timeout.
+      const target = cancelTargetOf(client);
+      if (target) cancelling = sendCancelRequest(target, timeouts.connectMs);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     let failure: unknown;

@@ -1,5 +1,6 @@
-// `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded database).
-import { ConfigError, loadConfig } from '../config.js';
+// `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded database),
+// over DATABASE_DIRECT_URL when it is set: the migration lock is a session lock.
+import { ConfigError, loadConfig, sessionDatabaseUrl } from '../config.js';
 import { openDatabase } from './client.js';
 import { migrateDatabase } from './migrate.js';
 
@@ -7,7 +8,7 @@ try {
   const config = loadConfig();
   // A migration that fills a new table on a big database may run for minutes.
   const database = await openDatabase({
-    url: config.DATABASE_URL,
+    url: sessionDatabaseUrl(config),
     dataDir: config.DATA_DIR,
     poolMax: 1,
     timeouts: { statementMs: 0, queryMs: 0 },

@@ -2,7 +2,9 @@ import type { Db } from './client.js';
 
 // Named prepared statements skip Postgres' parse/plan step and Drizzle's SQL
 // building on every request (about 40% of a point read's cost, measured here).
-// They belong to one Drizzle instance, hence the cache per database.
+// They belong to one Drizzle instance, hence the cache per database. Behind a
+// transaction pooler (DATABASE_POOL_MODE=transaction) the pool's connections
+// send them as unnamed statements (client.ts): the SQL is still built once.
 const caches = new WeakMap<Db, Map<string, unknown>>();
 
 /** The statement named `name` for `db`, built by `build` on first use. */

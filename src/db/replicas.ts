@@ -6,7 +6,7 @@
 // the primary answers: a replica that fails is skipped and tried again later.
 import { sql } from 'drizzle-orm';
 import type { Logger } from '../logger.js';
-import { openDatabase, queryRows, type Database, type Db } from './client.js';
+import { openDatabase, queryRows, type Database, type Db, type PoolMode } from './client.js';
 import { isDatabaseUnavailable, sqlStateOf } from './errors.js';
 import { parseLsn, primaryPosition } from './wal-position.js';
 
@@ -84,6 +84,8 @@ export interface ReplicaOptions {
   urls: readonly string[];
   maxLagMs: number;
   poolMax: number;
+  /** How the replicas are reached (client.ts): the primary's mode. */
+  poolMode?: PoolMode;
   logger: Logger;
   pollIntervalMs?: number;
 }
@@ -101,7 +103,7 @@ export async function replicaReads(primary: Database, options: ReplicaOptions): 
   const replicas: Replica[] = await Promise.all(
     options.urls.map(async (url) => ({
       url,
-      database: await openDatabase({ url, poolMax: options.poolMax, logger: options.logger }),
+      database: await openDatabase({ url, poolMax: options.poolMax, poolMode: options.poolMode, logger: options.logger }),
       healthy: false,
       downBecause: null,
       replayed: null,

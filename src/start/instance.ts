@@ -18,7 +18,7 @@ import { cursorKey } from '../db/secrets.js';
 import { answerClientErrors } from '../http/client-errors.js';
 import { createCursorCodec } from '../http/cursor.js';
 import type { Logger } from '../logger.js';
-import { listenProblem, openMaintenance, prepareDatabase, refuseToStart, sayWhyNot, startBackgroundRefresh, whileDatabaseUnavailable, writeTokens } from './steps.js';
+import { checkPooledSessions, listenProblem, openMaintenance, prepareDatabase, refuseToStart, sayWhyNot, startBackgroundRefresh, whileDatabaseUnavailable, writeTokens } from './steps.js';
 
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 /** Scripts still running this long before the deadline are killed, so that their requests get a 504 in time. */
@@ -53,6 +53,7 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
     url: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     poolMax: config.PG_POOL_MAX,
+    poolMode: config.DATABASE_POOL_MODE,
     logger,
   });
   let maintenance: Database | undefined;
@@ -60,6 +61,7 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
   if (role === 'single') {
     maintenance = await openMaintenance(config, logger, database);
     await prepareDatabase(maintenance, logger);
+    await checkPooledSessions(config, logger);
     derivedRefresh = startBackgroundRefresh(config, maintenance, logger);
   }
   const reads = config.DATABASE_REPLICA_URLS
@@ -67,6 +69,8 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
         urls: config.DATABASE_REPLICA_URLS,
         maxLagMs: config.REPLICA_MAX_LAG_MS,
         poolMax: config.PG_POOL_MAX,
+        // Replicas are reached the way the primary is: behind the same kind of pooler, or directly.
+        poolMode: config.DATABASE_POOL_MODE,
         logger,
       })
     : primaryOnlyReads(database);

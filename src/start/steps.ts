@@ -1,10 +1,11 @@
 // Start-up steps shared by a single server process and the primary of several workers.
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../config.js';
+import { sessionDatabaseUrl, type Config } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { refreshDerivedData, startDerivedRefresh, type DerivedRefresh } from '../db/derived.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { alterRoleCommands, checkRoleSettings } from '../db/role-settings.js';
 import type { Logger } from '../logger.js';
 import { KEPT_TIMING, pruneKeptAnswers, type KeptTiming } from '../routes/compute/kept-results.repository.js';
 
@@ -76,11 +77,33 @@ export async function whileDatabaseUnavailable<T>(what: string, step: () => Prom
  * embedded database, that database itself.
  */
 export async function openMaintenance(config: Config, logger: Logger, embedded?: Database): Promise<Database> {
-  if (!config.DATABASE_URL) {
+  const url = sessionDatabaseUrl(config);
+  if (!url) {
     if (!embedded) throw new Error('the embedded database must be opened first');
     return embedded;
   }
-  return openDatabase({ url: config.DATABASE_URL, poolMax: 1, timeouts: { statementMs: 0, queryMs: 0 }, logger });
+  return openDatabase({ url, poolMax: 1, timeouts: { statementMs: 0, queryMs: 0 }, logger });
+}
+
+/**
+ * Behind a transaction pooler the sessions' time limits and jit = off come
+ * from the database role (client.ts sends none): says so, with the commands,
+ * when the role does not carry them. A warning, not a refusal: the API works
+ * either way, but a statement may then run past its limit.
+ */
+export async function checkPooledSessions(config: Config, logger: Logger): Promise<void> {
+  if (config.DATABASE_POOL_MODE !== 'transaction' || !config.DATABASE_URL) return;
+  const pooled = await openDatabase({ url: config.DATABASE_URL, poolMode: 'transaction', poolMax: 1, logger });
+  try {
+    const { role, wrong } = await whileDatabaseUnavailable('checking the role settings', () => checkRoleSettings(pooled.db), logger);
+    if (Object.keys(wrong).length === 0) return;
+    logger.warn(
+      { found: wrong, run: alterRoleCommands(role) },
+      'DATABASE_POOL_MODE=transaction: the database role lacks the time limits or jit = off that sessions must run with; set them on the role',
+    );
+  } finally {
+    await pooled.close();
+  }
 }
 
 /** Migrations, the sample on a first embedded start, the derived tables brought up to date. */

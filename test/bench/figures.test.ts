@@ -167,7 +167,8 @@ describe('options', () => {
     expect(plan('list-read-compressed')).toEqual(['ceiling (ceiling)', 'point-read (floor)', 'list-read (floor, shop-api)', 'list-read-compressed (shop-api)']);
     expect(plan('mixed-max-stale')).toEqual(['ceiling (ceiling)', 'point-read (floor)', 'mixed-max-stale (shop-api)']);
     expect(scenariosFor('all').map((s) => s.name)).toEqual([
-      'ceiling', 'legacy-load', 'point-read', 'list-read', 'list-read-compressed', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'mixed', 'mixed-max-stale',
+      'ceiling', 'legacy-load', 'point-read', 'list-read', 'list-read-compressed', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'orders', 'mixed',
+      'mixed-max-stale',
     ]);
     expect(scenariosFor('all').find((s) => s.name === 'point-read')?.targets).toEqual(['floor', 'shop-api']);
   });

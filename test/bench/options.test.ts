@@ -6,9 +6,11 @@ import { shopApiVariants, targetsOf } from '../../bench/targets.js';
 
 const names = (specs: Array<{ name: string }>) => specs.map((s) => s.name);
 
-describe('--workers and --replica', () => {
+describe('--workers, --replica and --pooler', () => {
   it('are off by default, also with --quick', () => {
-    expect(parseBenchArgs([])).toMatchObject({ workers: null, replica: false });
+    expect(parseBenchArgs([])).toMatchObject({ workers: null, replica: false, pooler: false });
+    expect(parseBenchArgs(['--pooler', '--quick'])).toMatchObject({ pooler: true, quick: true });
+    expect(() => parseBenchArgs(['--pooler=yes'])).toThrow(UsageError);
     expect(parseBenchArgs(['--quick', '--out', '/tmp/x'])).toMatchObject({ workers: null, replica: false, quick: true });
   });
 
@@ -38,13 +40,27 @@ describe('servers per scenario', () => {
   it('adds -wN, -replica and -wN-replica after shop-api, with their settings', () => {
     const both = shopApiVariants({ workers: 4, replica: true });
     expect(both).toEqual([
-      { name: 'shop-api', kind: 'shop-api', workers: 1, replica: false },
-      { name: 'shop-api-w4', kind: 'shop-api', workers: 4, replica: false },
-      { name: 'shop-api-replica', kind: 'shop-api', workers: 1, replica: true },
-      { name: 'shop-api-w4-replica', kind: 'shop-api', workers: 4, replica: true },
+      { name: 'shop-api', kind: 'shop-api', workers: 1, replica: false, via: 'direct' },
+      { name: 'shop-api-w4', kind: 'shop-api', workers: 4, replica: false, via: 'direct' },
+      { name: 'shop-api-replica', kind: 'shop-api', workers: 1, replica: true, via: 'direct' },
+      { name: 'shop-api-w4-replica', kind: 'shop-api', workers: 4, replica: true, via: 'direct' },
     ]);
     expect(names(shopApiVariants({ workers: null, replica: true }))).toEqual(['shop-api', 'shop-api-replica']);
     expect(names(targetsOf(SCENARIOS['legacy-load'], { workers: 3, replica: false }))).toEqual(['legacy', 'shop-api', 'shop-api-w3']);
+  });
+
+  it('adds -unnamed and -pgbouncer with --pooler: one process each, never on the replica', () => {
+    expect(shopApiVariants({ workers: 2, replica: true, pooler: true }).slice(-2)).toEqual([
+      { name: 'shop-api-unnamed', kind: 'shop-api', workers: 1, replica: false, via: 'unnamed' },
+      { name: 'shop-api-pgbouncer', kind: 'shop-api', workers: 1, replica: false, via: 'pgbouncer' },
+    ]);
+    expect(names(targetsOf(SCENARIOS['point-read'], { workers: null, replica: false, pooler: true }))).toEqual([
+      'floor',
+      'shop-api',
+      'shop-api-unnamed',
+      'shop-api-pgbouncer',
+    ]);
+    expect(names(targetsOf(SCENARIOS['replica-failover'], { workers: null, replica: true, pooler: true }))).toEqual(['shop-api-replica']);
   });
 
   it('leaves the ceiling alone and runs replica-failover on the replica variants only', () => {

@@ -145,7 +145,7 @@ function requireBindir(): string {
 }
 
 let ids: { uid: number; gid: number } | undefined;
-function postgresIds(): { uid: number; gid: number } {
+export function postgresIds(): { uid: number; gid: number } {
   ids ??= {
     uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', cwd: '/' }).trim()),
     gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', cwd: '/' }).trim()),
@@ -264,7 +264,7 @@ export async function pollUntil<T>(
 const claimedPorts = new Set<number>();
 
 /** A TCP port free on 127.0.0.1 right now (listen on port 0, close), never 5432 nor one handed out before. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = await new Promise<number>((resolve, reject) => {
       const server = createServer();

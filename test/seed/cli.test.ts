@@ -1,7 +1,7 @@
 import { link, lstat, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { driverName } from '../helpers/database.js';
+import { driverName, TEST_DATABASE_URL } from '../helpers/database.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import {
   catalog,
@@ -247,3 +247,22 @@ describe(`seed CLI (${driverName})`, () => {
     expect((await readFile(linkPath, 'utf8')).trim().split('\n').length).toBeGreaterThan(0);
   }, SLOW);
 });
+
+// Behind a transaction pooler the CLIs need a session of their own (the
+// migration lock, the import's one transaction): they go to DATABASE_DIRECT_URL.
+if (TEST_DATABASE_URL) {
+  describe('seed CLI and db:migrate with DATABASE_DIRECT_URL (postgres)', () => {
+    it('connect to DATABASE_DIRECT_URL, never to DATABASE_URL (here a port where nothing listens)', async () => {
+      const env = {
+        DATABASE_URL: 'postgres://shop@127.0.0.1:1/shop',
+        DATABASE_POOL_MODE: 'transaction',
+        DATABASE_DIRECT_URL: shared.env.DATABASE_URL!,
+      };
+      const migrated = await runSeed([], env, 'src/db/migrate-cli.ts');
+      expect([migrated.code, migrated.stdout.trim()], migrated.stderr).toEqual([0, 'migrations applied (postgres)']);
+      const imported = await runSeed(['--from', await folder(), '--json'], env);
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ committed: true, dry_run: false, files: { 'products.json': { read: 2 }, 'orders.json': { read: 3 } } });
+    }, SLOW);
+  });
+}

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { createComputeGate } from '../../src/compute/create.js';
-import { ConfigError, isLoopbackHost, parseConfig } from '../../src/config.js';
+import { ConfigError, isLoopbackHost, parseConfig, sessionDatabaseUrl } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { testCursors, testTokens } from '../helpers/app.js';
 import { createTestDatabase, driverName, type TestDatabase } from '../helpers/database.js';
@@ -67,6 +67,36 @@ describe(`configuration read at start (${driverName})`, () => {
     expect(problems({ HOST: '0.0.0.0', API_TOKEN: 'secret-token' })).toEqual([]);
     expect(parseConfig({ API_TOKEN: ' one-token , two-token ' }).API_TOKEN).toEqual(['one-token', 'two-token']);
   });
+
+  it('takes DATABASE_POOL_MODE and DATABASE_DIRECT_URL: transaction needs the direct URL, both need DATABASE_URL', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        parseConfig({ API_TOKEN: 'x', ...env });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    const pooler = 'postgres://shop@pgbouncer:6432/shop';
+    const direct = 'postgres://shop@postgres:5432/shop';
+    expect(parseConfig({ DATABASE_URL: pooler }).DATABASE_POOL_MODE).toBe('session');
+    expect(problems({ DATABASE_URL: pooler, DATABASE_POOL_MODE: 'statement' })[0]).toMatch(/^DATABASE_POOL_MODE/);
+    expect(problems({ DATABASE_URL: pooler, DATABASE_POOL_MODE: 'transaction' })).toEqual([
+      'DATABASE_DIRECT_URL: must be set with DATABASE_POOL_MODE=transaction: migrations, their lock and the refreshes need a direct connection to Postgres',
+    ]);
+    expect(problems({ DATABASE_POOL_MODE: 'transaction', DATABASE_DIRECT_URL: direct }).map((p) => p.split(':')[0])).toEqual(['DATABASE_POOL_MODE', 'DATABASE_DIRECT_URL']);
+    expect(problems({ DATABASE_URL: pooler, DATABASE_POOL_MODE: 'transaction', DATABASE_DIRECT_URL: 'mysql://x' })[0]).toMatch(/^DATABASE_DIRECT_URL: must be a postgres/);
+    // What needs a session goes direct whenever there is a direct URL; else to DATABASE_URL; else the embedded database.
+    expect(sessionDatabaseUrl(parseConfig({ DATABASE_URL: pooler, DATABASE_POOL_MODE: 'transaction', DATABASE_DIRECT_URL: direct }))).toBe(direct);
+    expect(sessionDatabaseUrl(parseConfig({ DATABASE_URL: pooler, DATABASE_DIRECT_URL: direct }))).toBe(direct);
+    expect(sessionDatabaseUrl(parseConfig({ DATABASE_URL: pooler }))).toBe(pooler);
+    expect(sessionDatabaseUrl(parseConfig({}))).toBeUndefined();
+  });
+
+  it('refuses to start with DATABASE_POOL_MODE=transaction and no DATABASE_DIRECT_URL, naming it', async () => {
+    const stderr = await refusedStart({ DATABASE_URL: 'postgres://shop@127.0.0.1:6432/shop', DATABASE_POOL_MODE: 'transaction', API_TOKEN: 'some-token' });
+    expect(stderr).toMatch(/DATABASE_DIRECT_URL: must be set with DATABASE_POOL_MODE=transaction/);
+  }, SLOW);
 
   it('knows which addresses are loopback', () => {
     for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) expect([host, isLoopbackHost(host)]).toEqual([host, true]);

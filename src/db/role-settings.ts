@@ -1,0 +1,47 @@
+// Behind a transaction pooler shop-api sends no startup parameters (client.ts):
+// the sessions' time limits and jit = off come from the database role
+// instead, set once with ALTER ROLE. Checked at start, so that a role
+// without them is said out loud rather than found out by a statement that
+// runs for ever.
+import { sql } from 'drizzle-orm';
+import { DEFAULT_TIMEOUTS, IDLE_IN_TRANSACTION_MS, queryRows, type Db } from './client.js';
+
+/** The settings every API session runs with, as the role must carry them (the values a direct connection sends). */
+export const ROLE_SETTINGS = {
+  statement_timeout: `${DEFAULT_TIMEOUTS.statementMs / 1000}s`,
+  idle_in_transaction_session_timeout: `${IDLE_IN_TRANSACTION_MS / 1000}s`,
+  jit: 'off',
+} as const;
+
+type Setting = keyof typeof ROLE_SETTINGS;
+
+/** What pg_settings says for each setting when it is as ROLE_SETTINGS asks (timeouts in ms). */
+const EXPECTED: Record<Setting, string> = {
+  statement_timeout: String(DEFAULT_TIMEOUTS.statementMs),
+  idle_in_transaction_session_timeout: String(IDLE_IN_TRANSACTION_MS),
+  jit: 'off',
+};
+
+/** The commands that give `role` (an identifier, quoted as needed) those settings. */
+export function alterRoleCommands(role: string): string[] {
+  return Object.entries(ROLE_SETTINGS).map(([name, value]) => `ALTER ROLE ${role} SET ${name} = '${value}';`);
+}
+
+export interface RoleSettingsCheck {
+  /** The session's role, quoted for SQL where it needs it. */
+  role: string;
+  /** Settings whose value differs from ROLE_SETTINGS, with the value found (pg_settings' unit: ms for the timeouts). */
+  wrong: Partial<Record<Setting, string>>;
+}
+
+/** Which of ROLE_SETTINGS the session on `db` does not have. */
+export async function checkRoleSettings(db: Db): Promise<RoleSettingsCheck> {
+  const rows = await queryRows<{ name: Setting; setting: string; role: string }>(
+    db,
+    sql`select name, setting, quote_ident(current_user) as role from pg_settings
+         where name in ('statement_timeout', 'idle_in_transaction_session_timeout', 'jit')`,
+  );
+  const wrong: RoleSettingsCheck['wrong'] = {};
+  for (const row of rows) if (row.setting !== EXPECTED[row.name]) wrong[row.name] = row.setting;
+  return { role: rows[0]?.role ?? 'current_user', wrong };
+}
