@@ -8,34 +8,34 @@ import type { TargetName } from './scenarios.js';
 import { isShopApi } from './targets.js';
 
 /** Each shop-api process (the started one and each worker) stays under this resident memory. */
-export const PROCESS_RSS_AIM_BYTES = 150 * 1048576;
+const PROCESS_RSS_AIM_BYTES = 150 * 1048576;
 /** compute-repeat serves at least this many requests per second, with no error. */
-export const COMPUTE_REPEAT_AIM_RPS = 1000;
+const COMPUTE_REPEAT_AIM_RPS = 1000;
 
 /** WORKERS=N (shop-api-wN) serves at least this many times one process's requests on reads, with a p99 under WORKERS_AIM_P99_MS. */
-export const WORKERS_AIM_RATIO = 1.3;
-export const WORKERS_AIM_P99_MS = 50;
+const WORKERS_AIM_RATIO = 1.3;
+const WORKERS_AIM_P99_MS = 50;
 const WORKERS_AIM_SCENARIOS = new Set(['point-read', 'legacy-load']);
 
 /** Point and list reads: at least this share of the floor's req/s, with a p99 at most FLOOR_AIM_P99 times the floor's. */
-export const FLOOR_AIM_RPS = 0.85;
-export const FLOOR_AIM_P99 = 1.3;
+const FLOOR_AIM_RPS = 0.85;
+const FLOOR_AIM_P99 = 1.3;
 const FLOOR_AIM_SCENARIOS = new Set(['point-read', 'list-read']);
 
 /** mixed serves at least this share of legacy-load's req/s (reads only) on the same server. */
-export const MIXED_AIM_RPS = 0.5;
+const MIXED_AIM_RPS = 0.5;
 /** Reads in mixed: a p99 at most this many times point-read's on the same server. */
-export const MIXED_AIM_READ_P99 = 3;
+const MIXED_AIM_READ_P99 = 3;
 /** With the storefront's max-stale, at least this share of compute answers is kept ones. */
-export const MAX_STALE_AIM_HIT_RATE = 0.5;
+const MAX_STALE_AIM_HIT_RATE = 0.5;
 
 /**
  * The compute scenario (every answer computed) on shop-api before this
  * aim was set: 2026-11-30, one process, 100 connections, 20 s
  * (bench/results/2026-11-30-120549-all.md). The aim is twice it.
  */
-export const COMPUTE_BASELINE = { rps: 24.1, measured: '2026-11-30' } as const;
-export const COMPUTE_AIM_FACTOR = 2;
+const COMPUTE_BASELINE = { rps: 24.1, measured: '2026-11-30' } as const;
+const COMPUTE_AIM_FACTOR = 2;
 
 /** Requests that failed: non-2xx answers plus requests with no answer. */
 const failures = (r: { responses: number; ok: number; errors: number }) => r.responses - r.ok + r.errors;

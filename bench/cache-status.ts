@@ -16,7 +16,7 @@ import { nearestRank } from './figures.js';
 export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'collapsed' | 'refreshed' | 'other';
 
 /** The name shop-api's cache gives itself in Cache-Status. */
-export const CACHE_NAME = 'shop-api';
+const CACHE_NAME = 'shop-api';
 
 /** A header of an autocannon answer (names as sent) or of a fetch Response. */
 export type ResponseHeaders = Record<string, string | string[] | undefined>;

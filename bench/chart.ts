@@ -24,7 +24,7 @@ export function escapeXml(text: string): string {
 }
 
 /** Colours by kind of server, so a variant reads the same in every scenario. */
-export function colourOf(target: string): string {
+function colourOf(target: string): string {
   if (target === 'legacy') return '#b5483b';
   if (target === 'ceiling') return '#8a8a8a';
   if (target === 'floor') return '#1f7a7a';
@@ -51,7 +51,7 @@ const tick = (v: number) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1000 ? `${v / 1000}
 const fixed = (n: number) => String(Math.round(n * 10) / 10);
 
 /** A bar's label: its req/s, its error rate, and for plain shop-api its ratios to the floor of the same scenario. */
-export function barLabel(s: ScenarioResult, r: RunResult): string {
+function barLabel(s: ScenarioResult, r: RunResult): string {
   const errors = r.errorRate > 0 ? ` · ${pct(r.errorRate)} errors` : '';
   const floor = r.target === 'shop-api' ? s.comparisons.find((c) => c.baseline === 'floor') : undefined;
   const ratios = floor ? ` · / floor: req/s ${times(floor.rps)}, p99 ${times(floor.p99)}` : '';

@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { Dataset } from './workload.js';
 
-export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export function adminUrlFrom(env: NodeJS.ProcessEnv): string {
   return env.BENCH_DATABASE_URL || env.DATABASE_URL || DEFAULT_ADMIN_URL;

@@ -84,7 +84,7 @@ async function measureStart(start: StartFigures['start'], dataDir: string, settl
       name: `shop-api (${start} start)`,
       command: [process.execPath, ['dist/server.js']],
       // Only what the embedded default needs: an inherited DATABASE_URL would measure Postgres.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
       cwd: ROOT,
       port,
       readyPath: '/readyz',

@@ -17,13 +17,13 @@ import { createCursorCodec } from '../src/http/cursor.js';
 export const FLOOR_STATEMENTS = {
   productById: {
     name: 'product_by_id',
-    text: 'select "id", "sku", "name", "category", "price_cents", "stock", "tags", "created_at" from "products" where "products"."id" = $1',
+    text: 'select "id", "sku", "name", "category", "price_cents", "stock", "tags", "status", "created_at" from "products" where "products"."id" = $1',
   },
   categoryFirstPage: {
-    name: 'products_id_first_category',
+    name: 'products_id_first_status_category',
     text:
-      'select "id", "sku", "name", "category", "price_cents", "stock", "tags", "created_at" from "products" ' +
-      'where "products"."category" = $1 order by "products"."id" asc limit $2',
+      'select "id", "sku", "name", "category", "price_cents", "stock", "tags", "status", "created_at" from "products" ' +
+      'where ("products"."status" = $1 and "products"."category" = $2) order by "products"."id" asc limit $3',
   },
 } as const;
 
@@ -36,6 +36,7 @@ export interface FloorRow {
   price_cents: number;
   stock: number;
   tags: string[];
+  status: string;
   created_at: Date;
 }
 
@@ -56,6 +57,7 @@ const productBody = (row: FloorRow) => ({
   price_cents: row.price_cents,
   stock: row.stock,
   tags: row.tags,
+  status: row.status,
   created_at: row.created_at.toISOString(),
 });
 
@@ -101,7 +103,7 @@ export function createFloorApp(query: FloorQuery, cursorKey: Buffer = randomByte
     const limit = rawLimit === undefined ? DEFAULT_LIMIT : parseIntParam(rawLimit, 1, MAX_LIMIT);
     if (limit === null) return problem(c, 400, `limit must be an integer from 1 to ${MAX_LIMIT}`);
     // One row more than the page: whether a next page exists.
-    const rows = await query({ ...FLOOR_STATEMENTS.categoryFirstPage, values: [category, limit + 1] });
+    const rows = await query({ ...FLOOR_STATEMENTS.categoryFirstPage, values: ['active', category, limit + 1] });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const next = rows.length > limit && last ? seal(category, last.id) : null;

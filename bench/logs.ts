@@ -10,6 +10,17 @@ function errorGist(message: string, max = 120): string {
   return flat.length <= max ? flat : `…${flat.slice(-max)}`;
 }
 
+// pino writes `{"level":N,` first: levels below warn (40) are the request
+// lines a server at info writes for every answer, thousands a second.
+const BELOW_WARN = /^\{"level":[1-3]\d[,}]/;
+
+/**
+ * Whether a line of a server's output is worth keeping for the notes: all
+ * but pino's lines below warn (a server at info logs one per request; they
+ * say nothing about why a run failed, and would crowd out what does).
+ */
+export const worthNoting = (line: string): boolean => line.trim() !== '' && !BELOW_WARN.test(line);
+
 /** `12× warn "database unavailable" (timeout exceeded when trying to connect)`, most frequent first. */
 export function summariseLogLines(lines: string[], limit = 5): string[] {
   const counts = new Map<string, number>();

@@ -10,7 +10,7 @@ import type { Cleanup } from './cleanup.js';
 import type { OwnPostgres } from './own-postgres.js';
 
 /** The role the transaction-mode variants log in as (a superuser, as the admin role is: the benchmark's own server). */
-export const POOLER_ROLE = 'shop_pooled';
+const POOLER_ROLE = 'shop_pooled';
 
 export interface PoolerUrls {
   /** Straight to Postgres, as POOLER_ROLE: shop-api-unnamed's DATABASE_URL, and both variants' DATABASE_DIRECT_URL. */

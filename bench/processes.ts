@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { worthNoting } from './logs.js';
 
 /** Keeps the last `limit` characters a process wrote, for error messages. */
 class Tail {
@@ -74,7 +75,8 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     const parts = (partial + c.toString()).split('\n');
     partial = parts.pop() ?? '';
     // Capped: a server failing every request must not fill the benchmark's memory.
-    for (const line of parts) if (line.trim() && lines.length < MAX_LINES) lines.push(line);
+    // Request lines (info) are left out: the notes are about warnings and errors.
+    for (const line of parts) if (lines.length < MAX_LINES && worthNoting(line)) lines.push(line);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);

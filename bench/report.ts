@@ -7,7 +7,7 @@ import type { BenchReport, Comparison, RunResult, ScenarioResult, VariantRatio }
 import { classSection, compressionSection, computeSection, cpuSection, failoverSection, variantLine } from './report-sections.js';
 import type { Baseline, TargetName } from './scenarios.js';
 
-export type { Aim, BenchReport, Comparison, RunResult, ScenarioResult, VariantRatio } from './report-types.js';
+export type { BenchReport, Comparison, RunResult, ScenarioResult, VariantRatio } from './report-types.js';
 
 /** Plain shop-api's run against a baseline run; null when either is missing. */
 export function compare(
@@ -32,7 +32,7 @@ export function compare(
  * The run a baseline names: the legacy design's or the floor's in the same
  * scenario, point-read's floor run (the point floor), or the ceiling's.
  */
-export function baselineRunOf(
+function baselineRunOf(
   baseline: Baseline,
   scenario: ScenarioResult,
   all: ScenarioResult[],
@@ -80,7 +80,7 @@ export function failuresOf(run: LoadFigures): string {
 }
 
 /** One comparison in words: shop-api's figures, the baseline's, and their ratios. */
-export function comparisonPart(c: Comparison, shopApi: RunResult, baseline: RunResult): string {
+function comparisonPart(c: Comparison, shopApi: RunResult, baseline: RunResult): string {
   switch (c.baseline) {
     case 'legacy': {
       const p95 =
@@ -158,7 +158,7 @@ export function importSummary(imported: unknown): string {
 }
 
 /** Ratios, classes, CPU, compression, compute answers, failover and aims: what follows the table on stdout and in the Markdown. */
-export function sectionsOf(report: BenchReport): string[] {
+function sectionsOf(report: BenchReport): string[] {
   const lines: string[] = [];
   const comparisons = report.scenarios.filter((s) => s.comparisons.length > 0 || s.variants.length > 0);
   if (comparisons.length > 0) {

@@ -25,7 +25,7 @@ function readText(file: string): string | null {
   }
 }
 
-export function rssBytes(pid: number): number | null {
+function rssBytes(pid: number): number | null {
   const status = readText(`/proc/${pid}/status`);
   const match = status?.match(/^VmRSS:\s+(\d+)\s+kB/m);
   return match ? Number(match[1]) * 1024 : null;

@@ -18,6 +18,12 @@ export interface ServerContext {
   firstProductId: number;
 }
 
+/** node's --cpu-prof flags when BENCH_CPU_PROFILE_DIR names a folder (NODE_OPTIONS refuses them). */
+function cpuProfileArgs(env: NodeJS.ProcessEnv): string[] {
+  const dir = env.BENCH_CPU_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : [];
+}
+
 export async function startTarget(target: TargetSpec, ctx: ServerContext): Promise<ServerProcess> {
   const port = await freePort();
   if (target.kind === 'shop-api') {
@@ -27,14 +33,16 @@ export async function startTarget(target: TargetSpec, ctx: ServerContext): Promi
     return startServer({
       name: target.name,
       // The production command (README): the build, run by node itself.
-      command: [process.execPath, ['dist/server.js']],
+      // BENCH_CPU_PROFILE_DIR: each shop-api process writes a V8 CPU profile there when it exits.
+      command: [process.execPath, [...cpuProfileArgs(ctx.env), 'dist/server.js']],
       cwd: ctx.root,
       env: {
         ...ctx.env,
         DATABASE_URL: transaction ? (target.via === 'pgbouncer' ? transaction.pgbouncer : transaction.direct) : ctx.databaseUrl,
         PORT: String(port),
         HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
+        // Production's level: every request logs its line, and that costs what it costs in production.
+        LOG_LEVEL: 'info',
         API_TOKEN: ctx.apiToken,
         NODE_ENV: 'production',
         // Set for every variant, so that an inherited WORKERS, DATABASE_REPLICA_URLS or DATABASE_POOL_MODE cannot make a name untrue

@@ -1,5 +1,6 @@
 // What the load generator asks for: endpoints, request mixes, and the seeded
 // request sequences built from ids that exist in the imported data.
+import { randomBytes } from 'node:crypto';
 import { createRandom, type Random } from '../seed/random.js';
 import { CacheTally, headerOf, type ResponseHeaders } from './cache-status.js';
 import type { RequestClass } from './classes.js';
@@ -18,7 +19,7 @@ export interface Dataset {
 }
 
 /** Who asks: the shop's customers (pages, their orders) or its back office (order handling, statistics, forecasts). */
-export type Client = 'storefront' | 'back-office';
+type Client = 'storefront' | 'back-office';
 
 export interface BenchRequest {
   /** What it is for: its row in a run's figures by class (classes.ts). */
@@ -48,7 +49,12 @@ export type EndpointKey =
   | 'forecast'
   | 'create-order'
   | 'advance-order'
-  | 'own-read';
+  | 'own-read'
+  | 'add-product'
+  | 'archive-product'
+  | 'add-customer'
+  | 'correct-customer'
+  | 'order-queue';
 
 /** A request before its class and client are stamped on (by the endpoint that made it). */
 type Unstamped = Omit<BenchRequest, 'class' | 'client'>;
@@ -89,7 +95,7 @@ type LiveStatus = 'pending' | 'paid';
  * shipped (most), refunded or cancelled. Each waits in one queue and is
  * taken by one request at a time, so every step is a change the order allows.
  */
-export class OrderLifecycle {
+class OrderLifecycle {
   private readonly waiting: { id: number; status: LiveStatus }[] = [];
   /** Status changes answered 200, by target status. */
   readonly moved: Record<string, number> = {};
@@ -113,6 +119,30 @@ export class OrderLifecycle {
   }
 }
 
+/** Tells this process's runs apart: a sku or an email the bench adds must be new to the database, run after run. */
+const RUN_NONCE = randomBytes(4).toString('hex');
+let namesMade = 0;
+
+/**
+ * The products and customers a run added: its corrections and archivings
+ * touch only those, so the imported catalogue and customers stay as every
+ * other request expects them.
+ */
+class ShopWrites {
+  readonly products: { id: number; archived: boolean }[] = [];
+  readonly customers: number[] = [];
+
+  /** A name no other request of any run used (counted per process: the runs of several targets may share a database). */
+  fresh(): string {
+    return `${RUN_NONCE}-${(namesMade++).toString(36)}`;
+  }
+
+  /** The id of a 201's body, if the answer was one. */
+  static created(status: number, body: string): number | undefined {
+    return status === 201 ? (JSON.parse(body) as { id: number }).id : undefined;
+  }
+}
+
 /**
  * What one measured run follows and counts besides autocannon's figures:
  * the orders it placed, its own writes and their tokens, the compute
@@ -121,6 +151,7 @@ export class OrderLifecycle {
  */
 export class RunState {
   readonly orders = new OrderLifecycle();
+  readonly shop = new ShopWrites();
   readonly own = new OwnWrites();
   readonly cache = new CacheTally();
   /** Compute questions (paths) answered 200, for the stale-answer check after mixed. */
@@ -242,9 +273,75 @@ export const ENDPOINTS: Record<EndpointKey, Endpoint> = {
     },
     readsAnswers: true,
   }),
+  // The shop's own writes: what its back office adds and corrects through the API.
+  'add-product': endpoint('product-write', 'back-office', {
+    label: 'POST /api/products (a new sku)',
+    make: (r, d, s) => {
+      const name = s.shop.fresh();
+      const body = { sku: `BENCH-${name}`, name: `Bench product ${name}`, category: r.pick(d.categories), price_cents: r.int(100, 10_000), stock: 1_000 };
+      return {
+        method: 'POST',
+        path: '/api/products',
+        body: JSON.stringify(body),
+        after: (status, answer) => {
+          const id = ShopWrites.created(status, answer);
+          if (id !== undefined) s.shop.products.push({ id, archived: false });
+        },
+      };
+    },
+    readsAnswers: true,
+  }),
+  'archive-product': endpoint('product-write', 'back-office', {
+    label: 'PATCH /api/products/:id (archive or bring back a product the run added)',
+    make: (r, d, s) => {
+      if (s.shop.products.length === 0) return ENDPOINTS['add-product'].make(r, d, s);
+      const product = r.pick(s.shop.products);
+      const status = product.archived ? 'active' : 'archived';
+      return {
+        method: 'PATCH',
+        path: `/api/products/${product.id}`,
+        body: JSON.stringify({ status }),
+        after: (answered) => {
+          if (answered === 200) product.archived = status === 'archived';
+        },
+      };
+    },
+    readsAnswers: true,
+  }),
+  'add-customer': endpoint('customer-write', 'storefront', {
+    label: 'POST /api/customers (a new email)',
+    make: (_r, _d, s) => {
+      const name = s.shop.fresh();
+      return {
+        method: 'POST',
+        path: '/api/customers',
+        body: JSON.stringify({ email: `bench-${name}@example.com`, name: `Bench customer ${name}`, country: 'GB' }),
+        after: (status, answer) => {
+          const id = ShopWrites.created(status, answer);
+          if (id !== undefined) s.shop.customers.push(id);
+        },
+      };
+    },
+    readsAnswers: true,
+  }),
+  'correct-customer': endpoint('customer-write', 'back-office', {
+    label: 'PATCH /api/customers/:id (correct the name of a customer the run added)',
+    make: (r, d, s) => {
+      if (s.shop.customers.length === 0) return ENDPOINTS['add-customer'].make(r, d, s);
+      return { method: 'PATCH', path: `/api/customers/${r.pick(s.shop.customers)}`, body: JSON.stringify({ name: `Corrected ${r.int(1, 1_000_000)}` }) };
+    },
+  }),
+  'order-queue': endpoint('order-queue', 'back-office', {
+    label: 'GET /api/orders (the fulfilment queue: pending or paid, oldest or newest first)',
+    make: (r) => get(`/api/orders?${r.pick(ORDER_QUEUE_PAGES)}`),
+  }),
 };
 
 const NO_CACHE = { 'cache-control': 'no-cache' };
+
+const ORDER_QUEUE_PAGES = ['status=pending&limit=20', 'status=paid&limit=20', 'sort=-created_at&limit=20', 'status=pending&sort=-created_at&limit=20'];
+
+
 
 /**
  * seed/random's skew power for popular products: the first 1% of the
@@ -253,7 +350,7 @@ const NO_CACHE = { 'cache-control': 'no-cache' };
 const POPULARITY = 4;
 
 /** Picks a key with probability proportional to its weight. */
-export function pickWeighted<K>(random: Random, weighted: ReadonlyArray<readonly [K, number]>): K {
+function pickWeighted<K>(random: Random, weighted: ReadonlyArray<readonly [K, number]>): K {
   const total = weighted.reduce((sum, [, w]) => sum + w, 0);
   if (!(total > 0)) throw new Error('pickWeighted needs a positive total weight');
   let r = random.next() * total;

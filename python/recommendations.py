@@ -3,6 +3,8 @@
 Input (one JSON document on stdin):
   {"product_id": P, "limit": L,
    "pairs": [[customer_id, product_id], ...],   purchases, any order, repeats allowed
+                                                (of P, and of the products that may be
+                                                listed: archived ones are left out)
    "sizes": [[product_id, |C(X)|], ...]}        for every product X != P in pairs
 Output (stdout): {"data": [{"product_id", "score", "customers"}, ...]}
 

@@ -46,7 +46,7 @@ type Quirk<C> = (rec: Rec, ctx: C) => QuirkResult | void;
 const DAY_MS = 86_400_000;
 const CATEGORY_NAMES = Object.keys(CATEGORIES);
 
-export function defaultCounts(orders: number) {
+function defaultCounts(orders: number) {
   return {
     products: Math.min(5000, Math.max(20, Math.round(orders / 100))),
     customers: Math.max(10, Math.round(orders / 5)),

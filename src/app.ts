@@ -5,7 +5,7 @@ import { errorHandler, methodsOf, notFoundHandler } from './http/errors.js';
 import { primaryOnlyReads } from './db/replicas.js';
 import { consistency } from './http/consistency.js';
 import { problemResponses } from './http/openapi.js';
-import { requestIdMiddleware, requestLogging } from './http/request-context.js';
+import { requestContext } from './http/request-context.js';
 import { validQueryText } from './http/unicode.js';
 import type { AppDeps, AppEnv, AppOpenAPI } from './lib/types.js';
 import { metricsMiddleware } from './metrics/middleware.js';
@@ -34,12 +34,7 @@ export function createApp(options: AppOptions) {
   app.use('*', metricsMiddleware(metrics));
   app.use('*', compression);
   if (deps.config.CORS_ORIGINS) app.use('*', corsFor(deps.config.CORS_ORIGINS));
-  app.use('*', requestIdMiddleware);
-  app.use('*', requestLogging(deps.logger));
-  app.use('*', async (c, next) => {
-    c.set('tokens', deps.tokens);
-    await next();
-  });
+  app.use('*', requestContext(deps.logger, deps.tokens));
   app.use('*', validQueryText);
   app.use('*', consistency(deps.reads, IGNORE_CONSISTENCY_TOKEN));
 

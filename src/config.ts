@@ -74,6 +74,9 @@ const configSchema = z.object({
   COMPUTE_QUEUE_LIMIT: withDefault(integer(0, 100_000), 100),
   COMPUTE_QUEUE_TIMEOUT_MS: withDefault(integer(1, 3_600_000), 10_000),
   COMPUTE_TIMEOUT_MS: withDefault(integer(1, 3_600_000), 10_000),
+  // Slow or stalled clients cannot hold a connection: a request's headers and
+  // body must have arrived within this (checked every second).
+  REQUEST_RECEIVE_TIMEOUT_MS: withDefault(integer(1_000, 3_600_000), 30_000),
   // Not settings of the server: handed on to compute scripts (src/compute/child-env.ts).
   PATH: optional(z.string()),
   LANG: optional(z.string()),

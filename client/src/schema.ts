@@ -62,10 +62,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List products, filtered and sorted, one keyset page at a time */
+        /**
+         * List products, filtered and sorted, one keyset page at a time
+         * @description Active products unless `status` asks for archived ones (or any).
+         */
         get: operations["listProducts"];
         put?: never;
-        post?: never;
+        /**
+         * Add a product, active, with a new id
+         * @description category is stored lower-cased (missing: uncategorized); stock defaults to 0, tags to []. A sku another product holds is a 409 naming it.
+         */
+        post: operations["createProduct"];
         delete?: never;
         options?: never;
         head?: never;
@@ -79,7 +86,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One product, with an ETag */
+        /** One product, with an ETag (archived ones too) */
         get: operations["getProduct"];
         put?: never;
         post?: never;
@@ -97,7 +104,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Categories with their product counts, by name */
+        /** Categories with their counts of active products, by name (a category with none is left out) */
         get: operations["listCategories"];
         put?: never;
         post?: never;
@@ -114,7 +121,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Products bought by the same customers (cosine similarity), computed by a Python script */
+        /**
+         * Products bought by the same customers (cosine similarity), computed by a Python script
+         * @description Archived products are never listed. Answers are kept and served again while the data they read has not changed. `Cache-Control: no-cache` computes afresh; `Cache-Control: max-stale=N` accepts a kept answer whose first missing change committed at most N seconds ago (a bare `max-stale`: any), served at once while a fresh run starts in the background; a `Consistency-Token` wins over it.
+         */
         get: operations["getRecommendations"];
         put?: never;
         post?: never;
@@ -131,7 +141,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Daily revenue forecast (Holt's linear trend), computed by a Python script */
+        /**
+         * Daily revenue forecast (Holt's linear trend), computed by a Python script
+         * @description Answers are kept and served again while the data they read has not changed. `Cache-Control: no-cache` computes afresh; `Cache-Control: max-stale=N` accepts a kept answer whose first missing change committed at most N seconds ago (a bare `max-stale`: any), served at once while a fresh run starts in the background; a `Consistency-Token` wins over it.
+         */
         get: operations["getForecast"];
         put?: never;
         post?: never;
@@ -158,6 +171,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customer holding an email: one or none */
+        get: operations["findCustomerByEmail"];
+        put?: never;
+        /** Register a customer (an email another customer holds is a 409) */
+        post: operations["createCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/customers/{id}": {
         parameters: {
             query?: never;
@@ -169,10 +200,18 @@ export interface paths {
         get: operations["getCustomer"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erase a customer’s personal data (right to erasure); their orders stay
+         * @description Email, name and country become null and erased_at is set; orders, their lines, totals and statuses stay, and statistics do not move. Erasing again answers the same. Stored answers of earlier idempotent requests that held the data are rewritten.
+         */
+        delete: operations["eraseCustomer"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Correct a customer’s email, name or country; If-Match makes it conditional
+         * @description An erased customer cannot be changed (409); an email another customer holds is a 409.
+         */
+        patch: operations["updateCustomer"];
         trace?: never;
     };
     "/api/customers/{id}/orders": {
@@ -186,6 +225,27 @@ export interface paths {
         get: operations["listCustomerOrders"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Orders across customers, oldest first by default: the back office queue, one keyset page at a time
+         * @description Filters combine: status, customer_id (an unknown customer is an empty page), from and to (days on created_at, UTC, both inclusive; from after to is a 400). Paging is stable: no order committed before the first page was read is skipped or repeated, and an order committed later appears at most once. A filter applies to each order as it is when its page is read (an order whose status changed meanwhile may have left the filter).
+         */
+        get: operations["listOrders"];
+        put?: never;
+        /** Place an order: stock is checked and taken in one transaction */
+        post: operations["createOrder"];
         delete?: never;
         options?: never;
         head?: never;
@@ -211,23 +271,6 @@ export interface paths {
          * @description Allowed: pending -> paid | cancelled; paid -> shipped | cancelled | refunded; shipped -> refunded. Any other change is a 409 naming the current status; the status the order already has is a 200 that changes nothing.
          */
         patch: operations["updateOrderStatus"];
-        trace?: never;
-    };
-    "/api/orders": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Place an order: stock is checked and taken in one transaction */
-        post: operations["createOrder"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/stats/sales": {
@@ -315,6 +358,11 @@ export interface components {
             price_cents: number;
             stock: number;
             tags: string[];
+            /**
+             * @description archived: not sold, left out of lists and categories; its history stays
+             * @enum {string}
+             */
+            status: "active" | "archived";
             /** Format: date-time */
             created_at: string;
         };
@@ -335,6 +383,31 @@ export interface components {
             category?: string;
             price_cents?: number;
             stock?: number;
+            tags?: string[];
+            /** @enum {string} */
+            status?: "active" | "archived";
+        };
+        /**
+         * @example {
+         *       "sku": "MUG-BLUE",
+         *       "name": "Blue mug",
+         *       "category": "kitchen",
+         *       "price_cents": 1299,
+         *       "stock": 40,
+         *       "tags": [
+         *         "ceramic"
+         *       ]
+         *     }
+         */
+        NewProduct: {
+            sku: string;
+            name: string;
+            /** @default uncategorized */
+            category?: string;
+            price_cents: number;
+            /** @default 0 */
+            stock?: number;
+            /** @default [] */
             tags?: string[];
         };
         Recommendations: {
@@ -370,28 +443,68 @@ export interface components {
             pending: number;
             queue_limit: number;
             completed: number;
+            /** @description non-zero exit, output that is not the expected JSON or too large, or a failed spawn (502) */
             failed: number;
+            /** @description killed at COMPUTE_TIMEOUT_MS, or cut short by a shutdown (504) */
             timed_out: number;
             /** @description turned away with 503: queue full or wait ran out */
             rejected: number;
+            /** @description dropped from the queue before their script started, because their client went away and nobody else waited for the same question */
+            abandoned: number;
             peak_active: number;
             peak_pending: number;
-            /** @description answered from kept results, no process started */
+            /** @description answered from kept results, no process started (stale ones included) */
             cache_hits: number;
+            /** @description of the hits, kept answers served stale, as the request's Cache-Control: max-stale allowed */
+            cache_stale: number;
             /** @description computed (a Python process) and kept */
             cache_misses: number;
             /** @description shared the run of an identical request */
             cache_shared: number;
         };
+        CustomerSearch: {
+            data: components["schemas"]["Customer"][];
+        };
         Customer: {
             id: number;
-            email: string;
-            name: string;
+            email: string | null;
+            name: string | null;
             country: string | null;
             /** Format: date-time */
             created_at: string;
             order_count: number;
             total_spent_cents: number;
+            /**
+             * Format: date-time
+             * @description When the customer was erased (email, name and country are then null); null unless erased
+             */
+            erased_at: string | null;
+        };
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "name": "Ada Lovelace",
+         *       "country": "GB"
+         *     }
+         */
+        CustomerCreate: {
+            /** @example ada@example.com */
+            email: string;
+            name: string;
+            /** @example GB */
+            country?: string | null;
+        };
+        /**
+         * @example {
+         *       "name": "Ada King"
+         *     }
+         */
+        CustomerPatch: {
+            /** @example ada@example.com */
+            email?: string;
+            name?: string;
+            /** @example GB */
+            country?: string | null;
         };
         CustomerOrderList: {
             data: components["schemas"]["CustomerOrder"][];
@@ -403,6 +516,21 @@ export interface components {
             created_at: string;
             /** @enum {string} */
             status: "pending" | "paid" | "shipped" | "cancelled" | "refunded";
+            units: number;
+            total_cents: number;
+        };
+        OrderQueue: {
+            data: components["schemas"]["QueuedOrder"][];
+            next_cursor: string | null;
+        };
+        QueuedOrder: {
+            id: number;
+            customer_id: number;
+            /** Format: date-time */
+            created_at: string;
+            /** @enum {string} */
+            status: "pending" | "paid" | "shipped" | "cancelled" | "refunded";
+            /** @description The sum of the line quantities */
             units: number;
             total_cents: number;
         };
@@ -582,6 +710,8 @@ export interface operations {
                 in_stock?: "true" | "false";
                 /** @description name sorts by Unicode code point (the "C" collation), whatever the database locale; ties by id */
                 sort?: "id" | "name" | "price" | "-price" | "created_at" | "-created_at";
+                /** @description Which products to list: active (the default), archived, or any */
+                status?: "active" | "archived" | "any";
                 limit?: number;
                 /** @description The next_cursor of the previous page, sent back unchanged with the same filters and sort; any other value is a 400. */
                 cursor?: string;
@@ -603,6 +733,99 @@ export interface operations {
             };
             /** @description Bad Request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createProduct: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body replay the first response (kept at least 24 hours). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewProduct"];
+            };
+        };
+        responses: {
+            /** @description The product, as GET /api/products/{id} gives it (a replay carries Idempotent-Replayed: true) */
+            201: {
+                headers: {
+                    etag: string;
+                    location: string;
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -825,8 +1048,10 @@ export interface operations {
             /** @description Recommendations, best first */
             200: {
                 headers: {
-                    /** @description RFC 9211: `shop-api; hit` (a kept answer), `shop-api; fwd=miss; stored` (computed now), `; collapsed` (shared an identical request's run), `shop-api; fwd=request; stored` (Cache-Control: no-cache) */
+                    /** @description RFC 9211: `shop-api; hit` (a kept answer), `shop-api; hit; detail=stale` (a kept answer missing changes no older than the request's Cache-Control: max-stale allows), `shop-api; fwd=miss; stored` (computed now), `; collapsed` (shared an identical request's run), `shop-api; fwd=request; stored` (Cache-Control: no-cache) */
                     "cache-status": string;
+                    /** @description On a stale answer only: seconds since it was computed or last found exact (RFC 9111) */
+                    age?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -898,8 +1123,10 @@ export interface operations {
             /** @description History and forecast */
             200: {
                 headers: {
-                    /** @description RFC 9211: `shop-api; hit` (a kept answer), `shop-api; fwd=miss; stored` (computed now), `; collapsed` (shared an identical request's run), `shop-api; fwd=request; stored` (Cache-Control: no-cache) */
+                    /** @description RFC 9211: `shop-api; hit` (a kept answer), `shop-api; hit; detail=stale` (a kept answer missing changes no older than the request's Cache-Control: max-stale allows), `shop-api; fwd=miss; stored` (computed now), `; collapsed` (shared an identical request's run), `shop-api; fwd=request; stored` (Cache-Control: no-cache) */
                     "cache-status": string;
+                    /** @description On a stale answer only: seconds since it was computed or last found exact (RFC 9111) */
+                    age?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -973,6 +1200,150 @@ export interface operations {
             };
         };
     };
+    findCustomerByEmail: {
+        parameters: {
+            query: {
+                /** @description Matched lower-cased and trimmed, as emails are stored */
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer with that email, or an empty list */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerSearch"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body replay the first response (kept at least 24 hours). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerCreate"];
+            };
+        };
+        responses: {
+            /** @description The customer, as GET /api/customers/{id} gives it (a replay carries Idempotent-Replayed: true) */
+            201: {
+                headers: {
+                    /** @description The customer's own fields (email, name, country, erased_at); an order of theirs leaves it as it is */
+                    etag: string;
+                    location: string;
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getCustomer: {
         parameters: {
             query?: never;
@@ -987,6 +1358,8 @@ export interface operations {
             /** @description The customer */
             200: {
                 headers: {
+                    /** @description The customer's own fields (email, name, country, erased_at); an order of theirs leaves it as it is */
+                    etag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1013,6 +1386,203 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    eraseCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body replay the first response (kept at least 24 hours). */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erased customer */
+            200: {
+                headers: {
+                    /** @description The customer's own fields (email, name, country, erased_at); an order of theirs leaves it as it is */
+                    etag: string;
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateCustomer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body replay the first response (kept at least 24 hours). */
+                "idempotency-key"?: string;
+                /** @description The customer's ETag from GET; 412 unless it is current */
+                "if-match"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerPatch"];
+            };
+        };
+        responses: {
+            /** @description The corrected customer, with their new ETag */
+            200: {
+                headers: {
+                    /** @description The customer's own fields (email, name, country, erased_at); an order of theirs leaves it as it is */
+                    etag: string;
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1076,6 +1646,157 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOrders: {
+        parameters: {
+            query?: {
+                status?: "pending" | "paid" | "shipped" | "cancelled" | "refunded";
+                customer_id?: number;
+                /** @description Orders created on or after this day (UTC) */
+                from?: string;
+                /** @description Orders created on or before this day (UTC); not before from */
+                to?: string;
+                /** @description created_at: oldest first (the default); -created_at: newest first. Ties by id in the same direction. */
+                sort?: "created_at" | "-created_at";
+                limit?: number;
+                /** @description The next_cursor of the previous page, sent back unchanged with the same filters and sort; any other value is a 400. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of orders */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderQueue"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body replay the first response (kept at least 24 hours). */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOrder"];
+            };
+        };
+        responses: {
+            /** @description The order, as GET /api/orders/{id} gives it (a replay carries Idempotent-Replayed: true) */
+            201: {
+                headers: {
+                    location: string;
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1231,98 +1952,6 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Content Too Large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unsupported Media Type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Content */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    createOrder: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Retries with the same key and body replay the first response (kept at least 24 hours). */
-                "idempotency-key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateOrder"];
-            };
-        };
-        responses: {
-            /** @description The order, as GET /api/orders/{id} gives it (a replay carries Idempotent-Replayed: true) */
-            201: {
-                headers: {
-                    location: string;
-                    "idempotent-replayed"?: "true";
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Order"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -59,7 +59,7 @@ export function gateService(gate: ComputeGate, logger: Logger) {
         reply(worker, message.id, async () => {
           let flight: Flight;
           try {
-            flight = await gate.flights.enter(String(message.key), controller.signal);
+            flight = await gate.flights.enter(String(message.key), controller.signal, { leadOnly: message.leadOnly === true });
           } catch (err) {
             aborts.delete(key);
             throw err;
@@ -101,7 +101,12 @@ export function gateService(gate: ComputeGate, logger: Logger) {
         const deadline = performance.now() + Number(message.waitMs);
         reply(worker, message.id, () =>
           gate
-            .runBody(message.script as ScriptName, String(message.body), { signal: controller.signal, deadline, logger })
+            .runBody(message.script as ScriptName, String(message.body), {
+              signal: controller.signal,
+              deadline,
+              logger,
+              onlyIfFree: message.onlyIfFree === true,
+            })
             .finally(() => aborts.delete(key)),
         );
         return true;

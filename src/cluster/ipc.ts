@@ -24,7 +24,7 @@ export function toWire(err: unknown): WireError {
   return { message: err instanceof Error ? err.message : String(err) };
 }
 
-export function fromWire(wire: WireError): Error {
+function fromWire(wire: WireError): Error {
   if (wire.problem) return new HttpProblem(wire.problem.status, wire.problem.title, wire.problem.detail, wire.problem.extra);
   return new Error(wire.message ?? 'the primary process failed this call');
 }

@@ -11,7 +11,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { createComputeGate } from '../compute/create.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { COMPUTE_CUTOFF_MARGIN_MS, SHUTDOWN_DEADLINE_MS } from '../start/instance.js';
+import { COMPUTE_CUTOFF_MARGIN_MS, SHUTDOWN_DEADLINE_MS } from '../start/shutdown.js';
 import { checkPooledSessions, openMaintenance, prepareDatabase, refuseToStart, sayWhyNot, startBackgroundRefresh, writeTokens } from '../start/steps.js';
 import { gateService } from './gate-service.js';
 import { isShopMessage } from './ipc.js';

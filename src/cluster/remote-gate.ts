@@ -21,7 +21,7 @@ export class RemoteGate implements Gate {
    * this worker leads is wanted by nobody any more.
    */
   readonly flights: SingleFlight = {
-    enter: async (key, signal) => {
+    enter: async (key, signal, options) => {
       if (signal?.aborted) throw clientGone();
       const call = this.nextCall++;
       const question = new AbortController();
@@ -33,7 +33,7 @@ export class RemoteGate implements Gate {
         this.questions.delete(call);
       };
       try {
-        const { lead, lease } = await this.primary.call<{ lead: boolean; lease?: number }>('flight.enter', { key, call });
+        const { lead, lease } = await this.primary.call<{ lead: boolean; lease?: number }>('flight.enter', { key, call, leadOnly: options?.leadOnly === true });
         if (!lead) {
           done();
           return { lead: false };
@@ -89,7 +89,7 @@ export class RemoteGate implements Gate {
     const abort = () => this.primary.tell('gate.abort', { call });
     signal?.addEventListener('abort', abort, { once: true });
     const done = this.primary
-      .call<ScriptOutput<S>>('gate.run', { call, script, body: stringifyExact(input), waitMs })
+      .call<ScriptOutput<S>>('gate.run', { call, script, body: stringifyExact(input), waitMs, onlyIfFree: options.onlyIfFree === true })
       .catch((err: unknown) => {
         // Dropped from the queue because this worker is stopping: that is the answer its client gets.
         if (this.closing && err instanceof HttpProblem && err.status === 499 && !signal?.aborted) throw shuttingDown();

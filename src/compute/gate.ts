@@ -1,12 +1,14 @@
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { z } from 'zod';
 import { stringifyExact } from '../http/exact-json.js';
+import { DeadlineQueue } from '../lib/deadline-queue.js';
 import type { Logger } from '../logger.js';
+import type { ComputeGateStats } from './gate-stats.js';
 import type { PythonLaunch } from './interpreter.js';
 import { probeInterpreter } from './probe.js';
 import { LocalSingleFlight, type SingleFlight } from './single-flight.js';
 import {
   clientGone,
+  noFreeSlot,
   queueFull,
   queueWaitExpired,
   scriptCutShort,
@@ -52,35 +54,15 @@ export interface Gate {
 }
 
 /**
- * How a compute answer came: kept and still good (hit), computed for this
- * request (miss), shared with an identical request's run (shared), or
- * computed afresh because the request said Cache-Control: no-cache (refreshed).
+ * How a compute answer came: kept and still good (hit), kept and missing
+ * changes no older than the request's Cache-Control: max-stale allows
+ * (stale, counted as a hit too), computed for this request (miss), shared
+ * with an identical request's run (shared), or computed afresh because the
+ * request said Cache-Control: no-cache (refreshed).
  */
-export type KeptOutcome = 'hit' | 'miss' | 'shared' | 'refreshed';
+export type KeptOutcome = 'hit' | 'stale' | 'miss' | 'shared' | 'refreshed';
 
-/** The gate's gauges and counters, as GET /api/queue-stats and /metrics report them. */
-export interface ComputeGateStats {
-  concurrency: number;
-  /** Python processes alive now. */
-  active: number;
-  /** Requests waiting for a slot now. */
-  pending: number;
-  queue_limit: number;
-  completed: number;
-  /** Non-zero exit, output that is not JSON or too large, or a failed spawn (502). */
-  failed: number;
-  timed_out: number;
-  /** Turned away with 503: the queue was full or the wait ran out. */
-  rejected: number;
-  peak_active: number;
-  peak_pending: number;
-  /** Dropped from the queue because the client went away. */
-  abandoned: number;
-  /** Compute requests answered from kept results, computed, or shared with an identical request's run. */
-  cache_hits: number;
-  cache_misses: number;
-  cache_shared: number;
-}
+export type { ComputeGateStats } from './gate-stats.js';
 
 export interface RunOptions<T> {
   /** The shape the script must print (anything else is a failed script); by default the script's own (scripts.ts). */
@@ -94,12 +76,12 @@ export interface RunOptions<T> {
    * COMPUTE_QUEUE_TIMEOUT_MS from now.
    */
   deadline?: number;
-}
-
-interface Waiter {
-  state: 'queued' | 'started' | 'dropped';
-  reject(error: unknown): void;
-  cleanup(): void;
+  /**
+   * Start only on a slot free now, else reject at once (a background run
+   * for max-stale: it never waits behind the requests, and is not counted
+   * as one turned away).
+   */
+  onlyIfFree?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -111,12 +93,13 @@ const MiB = 1024 * 1024;
  * most `queueLimit` requests wait, each for at most `queueTimeoutMs`.
  */
 export class ComputeGate implements Gate {
-  private readonly limit: LimitFunction;
-  private readonly waiters = new Set<Waiter>();
+  /** The requests waiting for a slot, each until its deadline or its client leaves. */
+  private readonly queue: DeadlineQueue;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly alivePids = new Set<number>();
   private running = 0;
-  private closing = false;
+  /** Aborted by shutdown(): no new work, and every request still waiting gets 503. */
+  private readonly closing = new AbortController();
   /** Aborted by killAll(): every script running then is cut short (504, counted as timed out). */
   private cutShort = new AbortController();
   private averageRunMs = 100;
@@ -129,20 +112,21 @@ export class ComputeGate implements Gate {
     peak_active: 0,
     peak_pending: 0,
     cache_hits: 0,
+    cache_stale: 0,
     cache_misses: 0,
     cache_shared: 0,
   };
   readonly flights = new LocalSingleFlight();
 
   constructor(private readonly options: ComputeGateOptions) {
-    this.limit = pLimit(options.concurrency);
+    this.queue = new DeadlineQueue(options.concurrency);
   }
 
   stats(): ComputeGateStats {
     return {
       concurrency: this.options.concurrency,
       active: this.alivePids.size,
-      pending: this.waiters.size,
+      pending: this.queue.waiting,
       queue_limit: this.options.queueLimit,
       ...this.counters,
     };
@@ -150,7 +134,10 @@ export class ComputeGate implements Gate {
 
   countAnswer(outcome: KeptOutcome): void {
     if (outcome === 'hit') this.counters.cache_hits++;
-    else if (outcome === 'shared') this.counters.cache_shared++;
+    else if (outcome === 'stale') {
+      this.counters.cache_hits++;
+      this.counters.cache_stale++;
+    } else if (outcome === 'shared') this.counters.cache_shared++;
     else this.counters.cache_misses++;
   }
 
@@ -194,66 +181,44 @@ export class ComputeGate implements Gate {
     const { signal } = options;
     const refusal = this.refusal(signal);
     if (refusal) return Promise.reject(refusal);
-    const mustWait = this.running + this.waiters.size >= this.options.concurrency;
+    const mustWait = this.running + this.queue.waiting >= this.options.concurrency;
+    if (mustWait && options.onlyIfFree) return Promise.reject(noFreeSlot());
 
-    return new Promise((resolve, reject) => {
-      const drop = (error: unknown) => {
-        if (waiter.state !== 'queued') return;
-        waiter.state = 'dropped';
-        waiter.cleanup();
-        reject(error);
-      };
-      const onAbort = () => {
-        this.counters.abandoned++;
-        drop(clientGone());
-      };
-      // A free slot is taken in a microtask, before even a timer of 0 fires.
-      const timer = setTimeout(
-        () => drop(this.waitExpired()),
-        Math.max(0, (options.deadline ?? this.waitDeadline()) - performance.now()),
-      );
-      const waiter: Waiter = {
-        state: 'queued',
-        reject: drop,
-        cleanup: () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          this.waiters.delete(waiter);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(waiter);
-      // One that finds a free slot passes through the queue for a microtask only; that is no wait.
-      if (mustWait) this.counters.peak_pending = Math.max(this.counters.peak_pending, this.waiters.size);
-
-      // A dropped waiter stays in p-limit's queue (it has no way to remove one)
-      // and, when its turn comes, returns at once without starting anything.
-      void this.limit(async () => {
-        if (waiter.state !== 'queued') return;
-        waiter.state = 'started';
-        waiter.cleanup();
+    const started = this.queue.run(
+      async () => {
         this.running++;
         try {
-          resolve(await this.execute(script, body, (options.output ?? SCRIPTS[script].output) as z.ZodType<T>, options.logger ?? this.options.logger));
-        } catch (error) {
-          reject(error);
+          return await this.execute(script, body, (options.output ?? SCRIPTS[script].output) as z.ZodType<T>, options.logger ?? this.options.logger);
         } finally {
           this.running--;
           if (this.running === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
         }
-      });
-    });
+      },
+      {
+        deadline: options.deadline ?? this.waitDeadline(),
+        signal: signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal,
+        expired: () => this.waitExpired(),
+        aborted: () => {
+          if (this.closing.signal.aborted) return shuttingDown();
+          this.counters.abandoned++;
+          return clientGone();
+        },
+      },
+    );
+    // One that finds a free slot passes through the queue for a microtask only; that is no wait.
+    if (mustWait) this.counters.peak_pending = Math.max(this.counters.peak_pending, this.queue.waiting);
+    return started;
   }
 
   /** Why a new request cannot even join the queue, if it cannot. */
   private refusal(signal: AbortSignal | undefined): Error | null {
-    if (this.closing) return shuttingDown();
+    if (this.closing.signal.aborted) return shuttingDown();
     if (signal?.aborted) {
       this.counters.abandoned++;
       return clientGone();
     }
-    const mustWait = this.running + this.waiters.size >= this.options.concurrency;
-    if (mustWait && this.waiters.size >= this.options.queueLimit) {
+    const mustWait = this.running + this.queue.waiting >= this.options.concurrency;
+    if (mustWait && this.queue.waiting >= this.options.queueLimit) {
       this.counters.rejected++;
       return queueFull(this.retryAfterSeconds());
     }
@@ -265,9 +230,8 @@ export class ComputeGate implements Gate {
    * their timeout. Resolves once every process has exited.
    */
   shutdown(): Promise<void> {
-    this.closing = true;
-    for (const waiter of [...this.waiters]) waiter.reject(shuttingDown());
-    this.limit.clearQueue();
+    this.closing.abort();
+    this.queue.clearQueue();
     if (this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -363,7 +327,7 @@ export class ComputeGate implements Gate {
   }
 
   private retryAfterSeconds(): number {
-    const waitMs = ((this.waiters.size + 1) * this.averageRunMs) / this.options.concurrency;
+    const waitMs = ((this.queue.waiting + 1) * this.averageRunMs) / this.options.concurrency;
     return Math.min(60, Math.max(1, Math.ceil(waitMs / 1000)));
   }
 }

@@ -4,6 +4,9 @@ export const queueFull = (seconds: number) => unavailable('the compute queue is 
 
 export const queueWaitExpired = (seconds: number) => unavailable('no compute slot became free in time; retry later', seconds);
 
+/** A background run (max-stale) that found no free slot: it is not started, and nobody is told. */
+export const noFreeSlot = () => unavailable('no compute slot is free for a background run', 1);
+
 export const shuttingDown = () => unavailable('the server is shutting down; retry shortly', 5);
 
 export const scriptFailed = () => new HttpProblem(502, titleFor(502), 'the compute script failed');

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 // The compute scripts, in python/ at the project root, with the shape each
-// promises to print (compute.md); output of another shape is a failed script.
+// promises to print (docs/compute.md); output of another shape is a failed script.
 
 const recommendation = z.object({
   product_id: z.number().int(),

@@ -20,7 +20,12 @@ export interface SingleFlight {
    * the caller's client going away: a waiter then stops waiting (rejected
    * with the 499 of a client gone); a leader's question goes on while others wait.
    */
-  enter(key: string, signal?: AbortSignal): Promise<Flight>;
+  enter(key: string, signal?: AbortSignal, options?: EnterOptions): Promise<Flight>;
+}
+
+export interface EnterOptions {
+  /** Lead or nothing: when the question is being computed already, return `{ lead: false }` at once instead of waiting. */
+  leadOnly?: boolean;
 }
 
 interface Question {
@@ -40,9 +45,10 @@ export class LocalSingleFlight implements SingleFlight {
     return this.running.get(key)?.waiting ?? 0;
   }
 
-  async enter(key: string, signal?: AbortSignal): Promise<Flight> {
+  async enter(key: string, signal?: AbortSignal, options: EnterOptions = {}): Promise<Flight> {
     if (signal?.aborted) throw clientGone();
     const current = this.running.get(key);
+    if (current && options.leadOnly) return { lead: false };
     if (current) {
       await this.wait(current, signal);
       return { lead: false };

@@ -18,7 +18,7 @@ import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
  * with its catalogs (about 9 MB); pages beyond it are read from the OS's file
  * cache, at no cost measured (bench/README.md).
  */
-export const EMBEDDED_POSTGRES_SETTINGS = ['-c', 'shared_buffers=16MB'];
+const EMBEDDED_POSTGRES_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
 export interface PgliteModules {
   PGlite: typeof PGlite;

@@ -13,7 +13,7 @@ import { parseLsn, primaryPosition } from './wal-position.js';
 /** Where a read ran: replicas cannot write, so reads that would refresh derived tables read without it there. */
 export type ReadSite = 'primary' | 'replica';
 
-export interface ReplicaStatus {
+interface ReplicaStatus {
   url: string;
   /** Answered its last check. */
   healthy: boolean;

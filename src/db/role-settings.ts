@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { DEFAULT_TIMEOUTS, IDLE_IN_TRANSACTION_MS, queryRows, type Db } from './client.js';
 
 /** The settings every API session runs with, as the role must carry them (the values a direct connection sends). */
-export const ROLE_SETTINGS = {
+const ROLE_SETTINGS = {
   statement_timeout: `${DEFAULT_TIMEOUTS.statementMs / 1000}s`,
   idle_in_transaction_session_timeout: `${IDLE_IN_TRANSACTION_MS / 1000}s`,
   jit: 'off',

@@ -16,6 +16,7 @@ import {
   timestamp,
 } from 'drizzle-orm/pg-core';
 import { ORDER_STATUSES } from '../domain/order-status.js';
+import { FIRST_API_ID, PRODUCT_STATUSES } from '../domain/product-status.js';
 import { REVENUE_SQL, statusListSql } from './status-sql.js';
 
 // Millisecond precision: the API writes timestamps as toISOString() does, so
@@ -34,11 +35,16 @@ export const products = pgTable(
     priceCents: integer('price_cents').notNull(),
     stock: integer('stock').notNull(),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    status: text('status', { enum: PRODUCT_STATUSES }).notNull().default('active'),
+    // True for products added through the API: a legacy import never
+    // overwrites them (their id in a legacy file is refused as `id_taken`).
+    createdByApi: boolean('created_by_api').notNull().default(false),
     createdAt: createdAt(),
     extra: jsonb('extra'),
   },
   (t) => [
     check('products_price_cents_check', sql`${t.priceCents} >= 0`),
+    check('products_status_check', sql`${t.status} in ${statusListSql(PRODUCT_STATUSES)}`),
     check('products_stock_check', sql`${t.stock} >= 0`),
     // One index per sort order, each ending in id so ties resolve inside the index.
     index('products_category_id_idx').on(t.category, t.id),
@@ -54,18 +60,37 @@ export const products = pgTable(
   ],
 );
 
-export const customers = pgTable('customers', {
-  id: integer('id').primaryKey(),
-  email: text('email').notNull().unique('customers_email_unique'),
-  name: text('name').notNull(),
-  country: text('country'),
-  createdAt: createdAt(),
-  extra: jsonb('extra'),
-});
+// New products and customers (POST through the API) draw ids from these,
+// starting far above legacy ids (domain/product-status.ts).
+export const productsApiIdSeq = pgSequence('products_api_id_seq', { startWith: FIRST_API_ID, minValue: FIRST_API_ID, maxValue: 2147483647 });
+export const customersApiIdSeq = pgSequence('customers_api_id_seq', { startWith: FIRST_API_ID, minValue: FIRST_API_ID, maxValue: 2147483647 });
+
+export const customers = pgTable(
+  'customers',
+  {
+    id: integer('id').primaryKey(),
+    // email and name are null only once the customer is erased (erased_at).
+    email: text('email').unique('customers_email_unique'),
+    name: text('name'),
+    country: text('country'),
+    erasedAt: timestamp('erased_at', { withTimezone: true, precision: 3, mode: 'date' }),
+    createdByApi: boolean('created_by_api').notNull().default(false),
+    createdAt: createdAt(),
+    extra: jsonb('extra'),
+  },
+  (t) => [
+    // Erased: no personal data left; not erased: email and name present.
+    check(
+      'customers_erasure_check',
+      sql`case when ${t.erasedAt} is null then ${t.email} is not null and ${t.name} is not null
+          else ${t.email} is null and ${t.name} is null and ${t.country} is null and ${t.extra} is null end`,
+    ),
+  ],
+);
 
 // New orders (POST /api/orders) draw ids from here; the importer moves it past
 // the largest imported id so that the two never collide.
-// Ids are 64-bit but stay below 2^53 (api.md), so that clients reading JSON
+// Ids are 64-bit but stay below 2^53 (docs/http-api.md), so that clients reading JSON
 // numbers as doubles get them exactly.
 export const ordersIdSeq = pgSequence('orders_id_seq', { startWith: 1, maxValue: '9007199254740991' });
 
@@ -89,6 +114,11 @@ export const orders = pgTable(
       sql`${t.status} in ${statusListSql(ORDER_STATUSES)}`,
     ),
     index('orders_customer_created_id_idx').on(t.customerId, t.createdAt.desc(), t.id.desc()),
+    // The back office's order queue (GET /api/orders): every order by time,
+    // and one status by time, each ending in id so a keyset page is one
+    // index range whatever the page number or table size.
+    index('orders_created_at_id_idx').on(t.createdAt, t.id),
+    index('orders_status_created_at_id_idx').on(t.status, t.createdAt, t.id),
     // Sales statistics only ever read revenue orders by time.
     index('orders_revenue_created_at_idx')
       .on(t.createdAt, t.id)
@@ -132,8 +162,14 @@ export const idempotencyKeys = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3, mode: 'date' })
       .notNull()
       .defaultNow(),
+    // The customer whose personal data the stored answer holds (a registration,
+    // a correction): erasure finds these answers by it and rewrites them.
+    customerId: integer('customer_id'),
   },
-  (t) => [index('idempotency_keys_created_at_idx').on(t.createdAt)],
+  (t) => [
+    index('idempotency_keys_created_at_idx').on(t.createdAt),
+    index('idempotency_keys_customer_id_idx').on(t.customerId).where(sql`${t.customerId} is not null`),
+  ],
 );
 
 // Sales statistics read these daily sums instead of every order line (numeric:

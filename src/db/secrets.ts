@@ -8,7 +8,7 @@ import { appSecrets } from './schema.js';
  * the first instance that asks, then the same for every instance and restart.
  * Racing first starts agree: only one insert wins, and all read that one.
  */
-export async function deploymentSecret(db: Db, name: string): Promise<string> {
+async function deploymentSecret(db: Db, name: string): Promise<string> {
   await db
     .insert(appSecrets)
     .values({ name, value: randomBytes(32).toString('base64url') })

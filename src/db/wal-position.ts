@@ -62,7 +62,7 @@ export function primaryPosition(db: Db): PrimaryPosition {
     );
     return { blockSize: BigInt(row!.block), segmentSize: BigInt(row!.segment) };
   };
-  const now = async () => {
+  const readPosition = async () => {
     // Read once (a failed read is tried again next time).
     geometry ??= readGeometry().catch((err: unknown) => {
       geometry = undefined;
@@ -74,6 +74,27 @@ export function primaryPosition(db: Db): PrimaryPosition {
     if (position > lastSeen) lastSeen = position;
     return position;
   };
+  // One read on its way at a time, shared. A caller that comes while one is
+  // on its way cannot use it (it may have been sent before the caller's
+  // commit), so it waits for the next, sent once that one is answered, and
+  // shares it with everyone else who came meanwhile: under a stream of
+  // writes, one round trip per round trip's time instead of one per write.
+  let onItsWay: Promise<bigint> | undefined;
+  let next: Promise<bigint> | undefined;
+  const now = (): Promise<bigint> => {
+    if (!onItsWay) {
+      const read = readPosition().finally(() => {
+        if (onItsWay === read) onItsWay = undefined;
+      });
+      onItsWay = read;
+      return read;
+    }
+    next ??= onItsWay.then(ignore, ignore).then(() => {
+      next = undefined;
+      return now();
+    });
+    return next;
+  };
   return {
     now,
     get lastSeen() {
@@ -84,3 +105,5 @@ export function primaryPosition(db: Db): PrimaryPosition {
     },
   };
 }
+
+const ignore = () => undefined;

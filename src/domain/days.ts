@@ -1,17 +1,17 @@
-// Calendar days are UTC (api.md): a day is `YYYY-MM-DD`, from its midnight
+// Calendar days are UTC (docs/http-api.md): a day is `YYYY-MM-DD`, from its midnight
 // UTC to the next. Every piece of day arithmetic in the project lives here.
 
-export const DAY_MS = 86_400_000;
+const DAY_MS = 86_400_000;
 
 /** The periods statistics group days into; weeks start on Monday. */
 export const GRANULARITIES = ['day', 'week', 'month'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 
 /** Midnight UTC of a day `YYYY-MM-DD`. */
-export const dayStart = (day: string) => new Date(`${day}T00:00:00.000Z`);
+const dayStart = (day: string) => new Date(`${day}T00:00:00.000Z`);
 
 /** The UTC day a moment falls on. */
-export const dayOf = (moment: Date) => moment.toISOString().slice(0, 10);
+const dayOf = (moment: Date) => moment.toISOString().slice(0, 10);
 
 /** Today, UTC. */
 export const today = () => dayOf(new Date());
@@ -24,9 +24,9 @@ export function addDays(day: string, days: number): string {
 }
 
 /** Whole days from `from` to `to` (negative when `to` comes first). */
-export const daysBetween = (from: string, to: string) => Math.round((dayStart(to).getTime() - dayStart(from).getTime()) / DAY_MS);
+const daysBetween = (from: string, to: string) => Math.round((dayStart(to).getTime() - dayStart(from).getTime()) / DAY_MS);
 
-export function daysInMonth(year: number, month: number): number {
+function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
@@ -54,7 +54,7 @@ export function isDay(text: string): boolean {
 }
 
 /** The first day of the period that contains `day` (weeks start on Monday). */
-export function periodStart(day: string, granularity: Granularity): string {
+function periodStart(day: string, granularity: Granularity): string {
   const d = dayStart(day);
   if (granularity === 'month') return `${day.slice(0, 7)}-01`;
   if (granularity === 'week') return addDays(day, -((d.getUTCDay() + 6) % 7));

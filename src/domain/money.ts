@@ -4,11 +4,13 @@
 // numeric in the database (no overflow) and leave it as a bigint when they
 // pass 2^53, so that the JSON writer can print every digit (src/http/exact-json.ts).
 
+import { MAX_INT } from './numbers.js';
+
 /** The largest total one order may have, in cents (2^53 - 1). */
 export const MAX_ORDER_TOTAL_CENTS = Number.MAX_SAFE_INTEGER;
 
 /** A price or unit price in cents: 0..2147483647 (21474836.47), the int4 column. */
-export const MAX_PRICE_CENTS = 2_147_483_647;
+export const MAX_PRICE_CENTS = MAX_INT;
 
 /** Cents that may pass 2^53: a number while exact, else a bigint. */
 export type Cents = number | bigint;

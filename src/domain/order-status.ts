@@ -7,15 +7,13 @@
 export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'cancelled', 'refunded'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** Orders whose lines count as revenue (api.md, compute.md). */
+/** Orders whose lines count as revenue (docs/http-api.md, docs/compute.md). */
 export const REVENUE_STATUSES = ['paid', 'shipped'] as const satisfies readonly OrderStatus[];
 
-/** Orders whose lines count as purchases (compute.md): all but cancelled and refunded. */
+/** Orders whose lines count as purchases (docs/compute.md): all but cancelled and refunded. */
 export const PURCHASE_STATUSES = ['pending', 'paid', 'shipped'] as const satisfies readonly OrderStatus[];
 
-export const isOrderStatus = (value: string): value is OrderStatus => (ORDER_STATUSES as readonly string[]).includes(value);
-
-/** The changes an order's status may make (api.md); `cancelled` and `refunded` are final. */
+/** The changes an order's status may make (docs/http-api.md); `cancelled` and `refunded` are final. */
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   pending: ['paid', 'cancelled'],
   paid: ['shipped', 'cancelled', 'refunded'],

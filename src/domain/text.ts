@@ -1,4 +1,4 @@
-// Text the API and the import accept (api.md, legacy-data.md): valid Unicode
+// Text the API and the import accept (docs/http-api.md, docs/legacy-import.md): valid Unicode
 // within limits counted in characters (code points), not UTF-16 units or bytes.
 
 /** sku, name, category, email. */
@@ -8,10 +8,12 @@ export const MAX_TAG_CHARS = 100;
 /** Tags per product. */
 export const MAX_TAGS = 100;
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Whether a string is well-formed UTF-16: no lone surrogate (String.prototype.isWellFormed, Node 20+ typings aside). */
-export const isWellFormed = (text: string) => !LONE_SURROGATE.test(text);
+/**
+ * Whether a string is well-formed UTF-16: no lone surrogate, which JSON's
+ * \ud800 escapes can spell and no database column or UTF-8 output can hold.
+ * The one home of this rule: the request checks, cursors and the importer use it.
+ */
+export const isWellFormed = (text: string) => text.isWellFormed();
 
 /** Whether Postgres can store it in text or jsonb: well-formed and without NUL. */
 export const isStorableText = (text: string) => !text.includes('\u0000') && isWellFormed(text);

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AccessTokens, AppEnv, AppOpenAPI } from '../lib/types.js';
 import { HttpProblem, titleFor } from './problem.js';
 
-export const BEARER_SCHEME = 'bearerAuth';
+const BEARER_SCHEME = 'bearerAuth';
 
 /** The `security` entry of a route that needs the bearer token. */
 export const bearerSecurity = [{ [BEARER_SCHEME]: [] }];

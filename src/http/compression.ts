@@ -1,23 +1,25 @@
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { MiddlewareHandler } from 'hono';
+import { parseAccept } from 'hono/utils/accept';
 import type { AppEnv } from '../lib/types.js';
+import { requestHeader } from './request-headers.js';
 
 const brotli = promisify(brotliCompress);
 const gzipped = promisify(gzip);
 
 /** Smaller answers gain too little to pay for it. */
-export const COMPRESS_FROM_BYTES = 1024;
+const COMPRESS_FROM_BYTES = 1024;
 const COMPRESSIBLE = /^application\/(problem\+)?json\b/;
 
-/** The encodings a client accepts, by their q-values (RFC 9110 12.5.3); q=0 refuses one. */
+/**
+ * The encodings a client accepts, by their q-values (RFC 9110 12.5.3; q=0
+ * refuses one), from Hono's own Accept-style parser.
+ */
 function accepted(header: string | undefined): { br: number; gzip: number } {
   const q = { br: 0, gzip: 0 };
-  for (const part of (header ?? '').split(',')) {
-    const [name, ...params] = part.trim().toLowerCase().split(';');
-    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const value = qParam ? Number(qParam.slice(2)) : 1;
-    if (Number.isNaN(value)) continue;
+  for (const { type, q: value } of parseAccept(header ?? '')) {
+    const name = type.toLowerCase();
     if (name === 'br' || name === 'gzip') q[name] = value;
     else if (name === '*') {
       q.br ||= value;
@@ -46,7 +48,7 @@ export const compression: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (headers.has('content-encoding') || !COMPRESSIBLE.test(headers.get('content-type') ?? '')) return;
   const length = Number(headers.get('content-length') ?? NaN);
   if (!Number.isNaN(length) && length < COMPRESS_FROM_BYTES) return;
-  const q = accepted(c.req.header('accept-encoding'));
+  const q = accepted(requestHeader(c, 'accept-encoding'));
   if (!Number.isNaN(length) && q.br <= 0 && q.gzip <= 0) {
     // Large, but the client takes it as it is: still unread (half the list reads' throughput otherwise).
     headers.append('vary', 'Accept-Encoding');

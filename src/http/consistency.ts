@@ -3,13 +3,14 @@ import { matchedRoutes } from 'hono/route';
 import type { Reads } from '../db/replicas.js';
 import type { AppEnv } from '../lib/types.js';
 import { badRequest } from './problem.js';
+import { requestHeader } from './request-headers.js';
 
 // Read-your-writes: every successful write answers with
 // Consistency-Token, naming the WAL position its commit reached; a read that
 // sends it back is answered from data at least that new. Opaque to clients:
 // `wal-` and the position in 16 hex digits.
 
-export const CONSISTENCY_HEADER = 'consistency-token';
+const CONSISTENCY_HEADER = 'consistency-token';
 const TOKEN = /^wal-([0-9a-f]{16})$/;
 
 export const tokenOf = (position: bigint) => `wal-${position.toString(16).padStart(16, '0')}`;
@@ -29,9 +30,13 @@ const invalid = (detail: string) => badRequest(detail, [{ path: CONSISTENCY_HEAD
  */
 export function consistency(reads: Reads, ignoredRoutes: ReadonlySet<string>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const header = requestHeader(c, CONSISTENCY_HEADER);
+    const method = c.req.method;
+    const safe = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+    // A read without a token (nearly every request) has nothing here to do: no route lookup.
+    if (header === undefined && safe) return next();
     const route = answeringRoute(c);
     if (route === undefined || ignoredRoutes.has(route)) return next();
-    const header = c.req.header(CONSISTENCY_HEADER);
     if (header !== undefined) {
       const match = TOKEN.exec(header.trim());
       if (!match) throw invalid('Consistency-Token is not a token this API gave');
@@ -40,8 +45,7 @@ export function consistency(reads: Reads, ignoredRoutes: ReadonlySet<string>): M
       c.set('consistency', position);
     }
     await next();
-    const method = c.req.method;
-    if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS' && c.res.status < 300) {
+    if (!safe && c.res.status < 300) {
       c.header(CONSISTENCY_HEADER, tokenOf(await reads.position()));
     }
   };

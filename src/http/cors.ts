@@ -3,7 +3,7 @@ import { cors } from 'hono/cors';
 import type { AppEnv } from '../lib/types.js';
 
 /** The request headers the API reads: a browser may send them cross-origin. */
-export const CORS_ALLOWED_HEADERS = [
+const CORS_ALLOWED_HEADERS = [
   'Authorization',
   'Content-Type',
   'If-Match',
@@ -15,7 +15,7 @@ export const CORS_ALLOWED_HEADERS = [
 ];
 
 /** The response headers the API sets: a browser's script may read them. */
-export const CORS_EXPOSED_HEADERS = [
+const CORS_EXPOSED_HEADERS = [
   'ETag',
   'Location',
   'Retry-After',
@@ -28,7 +28,7 @@ export const CORS_EXPOSED_HEADERS = [
 ];
 
 /**
- * CORS for the origins of CORS_ORIGINS and no other (api.md): their
+ * CORS for the origins of CORS_ORIGINS and no other (docs/http-api.md): their
  * preflights are answered, their responses carry the CORS headers; a request
  * from anywhere else gets none (and a preflight of theirs is a 405, as for
  * any OPTIONS). Every answer says it varies with Origin.
@@ -38,7 +38,7 @@ export function corsFor(origins: readonly string[]): MiddlewareHandler<AppEnv> {
   const handle = cors({
     // Only listed origins get here (below).
     origin: (origin) => origin,
-    allowMethods: ['GET', 'HEAD', 'POST', 'PATCH'],
+    allowMethods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     allowHeaders: CORS_ALLOWED_HEADERS,
     exposeHeaders: CORS_EXPOSED_HEADERS,
     maxAge: 600,

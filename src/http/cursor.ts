@@ -1,6 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { MAX_PRICE_CENTS } from '../domain/money.js';
-import { CURSOR_PATTERN, MAX_CURSOR_CHARS, MAX_INT, MAX_ORDER_ID } from './params.js';
+import { isStorableText } from '../domain/text.js';
+import { MAX_INT } from '../domain/numbers.js';
+import { CURSOR_PATTERN, MAX_CURSOR_CHARS, MAX_ORDER_ID } from './params.js';
 import { badRequest } from './problem.js';
 
 // Cursors are sealed, not encrypted: the MAC only lets the server tell its own
@@ -20,7 +22,7 @@ import { badRequest } from './problem.js';
 export type CursorValue = string | number;
 
 /** What each value of a keyset must be; anything else is a 400, whatever the MAC says. */
-export type CursorField = 'productId' | 'orderId' | 'cents' | 'timestamp' | 'text';
+export type CursorField = 'productId' | 'orderId' | 'cents' | 'timestamp' | 'text' | 'walPosition';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -31,9 +33,11 @@ const FIELD_CHECKS: Record<CursorField, (v: unknown) => boolean> = {
   // As toISOString() writes it, of a date that exists (2024-02-30 does not).
   timestamp: (v) => typeof v === 'string' && ISO_MS.test(v) && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v,
   // Any text Postgres can compare (the cursor's length bounds it).
-  text: (v) => typeof v === 'string' && !v.includes('\u0000') && !LONE_SURROGATE.test(v),
+  text: (v) => typeof v === 'string' && isStorableText(v),
+  // A WAL position as 16 hex digits (a 64-bit LSN does not fit a JSON number exactly).
+  walPosition: (v) => typeof v === 'string' && WAL_POSITION.test(v),
 };
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const WAL_POSITION = /^[0-9a-f]{16}$/;
 
 const MAC_BYTES = 12;
 
@@ -48,15 +52,28 @@ export interface CursorCodec {
   decode(cursor: string, endpoint: string, scope: string, shape: readonly CursorField[]): CursorValue[];
 }
 
+/** Scopes remembered, by their canonical text: a shop's lists are asked for in a few shapes, over and over. */
+const SCOPES_KEPT = 1_000;
+
 export function createCursorCodec(key: string | Buffer): CursorCodec {
+  // Imported once: createHmac with the raw key would make a key object of it on every call.
+  const secret = createSecretKey(typeof key === 'string' ? Buffer.from(key, 'utf8') : key);
   // The endpoint and scope are fixed ASCII names and base64url digests: a newline cannot occur in either.
   const mac = (endpoint: string, scope: string, keyset: Buffer) =>
-    createHmac('sha256', key).update(`${endpoint}\n${scope}\n`).update(keyset).digest().subarray(0, MAC_BYTES);
+    createHmac('sha256', secret).update(`${endpoint}\n${scope}\n`).update(keyset).digest().subarray(0, MAC_BYTES);
   const invalid = () => badRequest('invalid cursor', [{ path: 'cursor', message: 'not a cursor issued for this query' }]);
+  const scopes = new Map<string, string>();
   return {
     scope(parts) {
       const canonical = JSON.stringify(Object.entries(parts).filter(([, v]) => v !== undefined).sort());
-      return createHmac('sha256', key).update(canonical).digest('base64url').slice(0, 16);
+      let scope = scopes.get(canonical);
+      if (scope === undefined) {
+        scope = createHmac('sha256', secret).update(canonical).digest('base64url').slice(0, 16);
+        // Bounded: search text makes shapes without end; starting afresh costs one HMAC per shape.
+        if (scopes.size >= SCOPES_KEPT) scopes.clear();
+        scopes.set(canonical, scope);
+      }
+      return scope;
     },
     encode(endpoint, scope, keyset) {
       const json = Buffer.from(JSON.stringify(keyset));

@@ -20,7 +20,7 @@ export function problemText(problem: HttpProblem): string {
   });
 }
 
-export function problemResponse(c: Context, problem: HttpProblem): Response {
+function problemResponse(c: Context, problem: HttpProblem): Response {
   for (const [name, value] of Object.entries(problem.extra.headers ?? {})) c.header(name, value);
   return jsonText(c, problemText(problem), problem.status as 400, { 'content-type': PROBLEM_CONTENT_TYPE });
 }

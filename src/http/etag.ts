@@ -1,8 +1,19 @@
 import { createHash } from 'node:crypto';
 
+// The JSON text an ETag was taken of, by body: the answer that follows writes
+// that same body (stringifyExact looks here first), so it is serialised once.
+// A body is not changed after its ETag is taken (the tag would not name it).
+const textOfTagged = new WeakMap<object, string>();
+
+/** The JSON text etagOf made of `body`, if it took one of this very object. */
+export const taggedText = (body: unknown): string | undefined =>
+  typeof body === 'object' && body !== null ? textOfTagged.get(body) : undefined;
+
 /** A strong entity tag derived from the representation itself. */
 export function etagOf(body: unknown): string {
-  return `"${createHash('sha1').update(JSON.stringify(body)).digest('base64url')}"`;
+  const text = JSON.stringify(body);
+  if (typeof body === 'object' && body !== null) textOfTagged.set(body, text);
+  return `"${createHash('sha1').update(text).digest('base64url')}"`;
 }
 
 const tagsOf = (header: string) => header.split(',').map((t) => t.trim());

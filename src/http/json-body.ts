@@ -4,7 +4,7 @@ import { badRequest, HttpProblem, titleFor } from './problem.js';
 import type { AppEnv } from '../lib/types.js';
 import { holdsLoneSurrogate, strictUtf8 } from './unicode.js';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 // The same test @hono/zod-openapi's media-type gate applies, so the two agree
 // on what counts as JSON.

@@ -4,7 +4,7 @@ import { titleFor } from './problem.js';
 /** The `content` of a JSON response or body in a route's OpenAPI entry. */
 export const jsonContent = <T>(schema: T) => ({ 'application/json': { schema } });
 
-export const problemSchema = z
+const problemSchema = z
   .object({
     type: z.string(),
     title: z.string(),

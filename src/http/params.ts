@@ -3,9 +3,9 @@
 // document is never refused for a single value the document allows.
 import { z } from '@hono/zod-openapi';
 import { dayPattern } from '../domain/days.js';
+import { MAX_INT } from '../domain/numbers.js';
 import { charCount } from '../domain/text.js';
 
-export const MAX_INT = 2_147_483_647;
 /** Order ids are 64-bit in the database and stay below 2^53 (exact as JSON numbers). */
 export const MAX_ORDER_ID = Number.MAX_SAFE_INTEGER;
 
@@ -23,7 +23,7 @@ export const intParam = (min: number, max: number) =>
     .openapi({ type: 'integer', minimum: min, maximum: max });
 
 /** The `id` in a path: 1..max. */
-export const idParam = (max: number) => intParam(1, max).openapi({ param: { name: 'id', in: 'path' }, example: 1 });
+const idParam = (max: number) => intParam(1, max).openapi({ param: { name: 'id', in: 'path' }, example: 1 });
 
 /** The id of a product or customer in the path. */
 export const idPath = z.object({ id: idParam(MAX_INT) });

@@ -44,7 +44,7 @@ export const badRequest = (detail: string, errors?: FieldError[]) =>
 export const notFound = (detail: string) => new HttpProblem(404, titleFor(404), detail);
 
 /** Validation failures as field errors; unknown keys name each parameter. */
-export function fieldErrorsOf(error: ZodError): FieldError[] {
+function fieldErrorsOf(error: ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {

@@ -1,21 +1,39 @@
+import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { requestId } from 'hono/request-id';
-import type { Logger } from '../logger.js';
-import type { AppEnv } from '../lib/types.js';
+import { lazyChild, type Logger } from '../logger.js';
+import type { AccessTokens, AppEnv } from '../lib/types.js';
+import { requestHeader } from './request-headers.js';
 
-/** x-request-id on every response (the client's when safe to echo, else new). */
-export const requestIdMiddleware = requestId({ limitLength: 128 });
+/** Longest client request id echoed; a longer one is replaced. */
+const REQUEST_ID_MAX_LENGTH = 128;
+const UNSAFE_REQUEST_ID = /[^\w\-=]/;
 
-/** A child logger carrying the request id, and one line per finished request. */
-export function requestLogging(logger: Logger): MiddlewareHandler<AppEnv> {
+/**
+ * What every request carries, set in one middleware rather than three:
+ *
+ * - `requestId`, and `x-request-id` on the response: the client's when it is
+ *   safe to echo (word characters, `-` and `=`, at most 128), else a new UUID;
+ * - `logger`: a child carrying the request id, made only if something logs
+ *   through it;
+ * - `tokens`: the access tokens, for the auth middleware;
+ *
+ * and one line per finished request, written by the app's logger with the
+ * same fields a child would add.
+ */
+export function requestContext(logger: Logger, tokens: AccessTokens): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const log = logger.child({ reqId: c.get('requestId') });
-    c.set('logger', log);
+    let reqId = requestHeader(c, 'x-request-id');
+    if (!reqId || reqId.length > REQUEST_ID_MAX_LENGTH || UNSAFE_REQUEST_ID.test(reqId)) reqId = randomUUID();
+    c.set('requestId', reqId);
+    c.header('x-request-id', reqId);
+    c.set('logger', lazyChild(logger, { reqId }));
+    c.set('tokens', tokens);
     const started = performance.now();
     await next();
     // The path only: query strings may carry what does not belong in logs.
-    log.info(
+    logger.info(
       {
+        reqId,
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,

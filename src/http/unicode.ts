@@ -1,15 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
+import { isWellFormed } from '../domain/text.js';
 import { badRequest } from './problem.js';
 import type { AppEnv } from '../lib/types.js';
 
-// Text a client sends must be valid Unicode (api.md): a lone surrogate (which
+// Text a client sends must be valid Unicode (docs/http-api.md): a lone surrogate (which
 // JSON's \ud800 escapes can spell) or an invalid UTF-8 byte is a 400, never
 // stored as U+FFFD or mangled on the way.
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Whether a string is well-formed UTF-16 (no lone surrogate). */
-export const isWellFormed = (text: string) => !LONE_SURROGATE.test(text);
 
 /** Whether any string in a parsed JSON value, keys included, holds a lone surrogate. */
 export function holdsLoneSurrogate(value: unknown): boolean {

@@ -24,6 +24,8 @@ const KEPT_FOR = sql`interval '24 hours'`;
 export interface StoredResponse {
   status: number;
   body: string;
+  /** The customer whose personal data the body holds, if any: erasing them rewrites it (rewriteCustomerAnswers). */
+  customerId?: number;
 }
 
 export type Claim =
@@ -93,7 +95,11 @@ export async function completeKey(db: Db, key: string, token: Date, response: St
     .update(idempotencyKeys)
     // The exact text as a jsonb string: a jsonb object would reorder its keys,
     // and replays must be byte for byte the first response.
-    .set({ responseStatus: response.status, responseBody: sql`to_jsonb(${response.body}::text)` })
+    .set({
+      responseStatus: response.status,
+      responseBody: sql`to_jsonb(${response.body}::text)`,
+      customerId: response.customerId ?? null,
+    })
     .where(
       and(
         eq(idempotencyKeys.key, key),
@@ -128,4 +134,34 @@ export async function purgeExpiredKeys(db: Db): Promise<number> {
         select count(*)::int as deleted from gone`,
   );
   return row?.deleted ?? 0;
+}
+
+/**
+ * Rewrites every stored answer that holds a customer's personal data (their
+ * erasure): `rewrite` gives each its new status and text, which replays then
+ * send. Runs in the erasure's transaction, so both commit together.
+ */
+export async function rewriteCustomerAnswers(
+  db: Db,
+  customerId: number,
+  rewrite: (stored: StoredResponse) => StoredResponse,
+): Promise<number> {
+  const held = await db
+    .select({
+      key: idempotencyKeys.key,
+      status: idempotencyKeys.responseStatus,
+      body: sql<string | null>`${idempotencyKeys.responseBody} #>> '{}'`,
+    })
+    .from(idempotencyKeys)
+    .where(eq(idempotencyKeys.customerId, customerId))
+    .for('update');
+  for (const row of held) {
+    if (row.status === null || row.body === null) continue;
+    const next = rewrite({ status: row.status, body: row.body, customerId });
+    await db
+      .update(idempotencyKeys)
+      .set({ responseStatus: next.status, responseBody: sql`to_jsonb(${next.body}::text)` })
+      .where(eq(idempotencyKeys.key, row.key));
+  }
+  return held.length;
 }

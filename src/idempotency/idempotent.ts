@@ -14,7 +14,7 @@ const keyProblem = (status: 409 | 422, detail: string) =>
   new HttpProblem(status, titleFor(status), detail, status === 409 ? { headers: { 'retry-after': '1' } } : {});
 
 /**
- * Idempotency-Key for writes (api.md): a retry with the same key and request
+ * Idempotency-Key for writes (docs/http-api.md): a retry with the same key and request
  * gets the first response again (`replayed`), the same key with another
  * request a 422, and one while the first still runs a 409.
  *

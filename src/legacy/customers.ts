@@ -1,3 +1,4 @@
+import { isEmail } from '../domain/email.js';
 import { IdSet } from './id-set.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
 import {
@@ -15,10 +16,11 @@ import {
   type Checked,
 } from './records.js';
 import type { SqlClient } from './sql.js';
-import { MAX_INT, parseId, parseTimestamp, requiredString } from './values.js';
+import { takeKey, uniqueKeyLookup, writeBatch, type KeyHolders } from './unique-key.js';
+import { MAX_INT } from '../domain/numbers.js';
+import { parseId, parseTimestamp, requiredString } from './values.js';
 
 const KNOWN = new Set(['id', 'email', 'name', 'country', 'created_at']);
-const EMAIL = /^[^@\s]+@[^@\s]+$/;
 
 export interface CustomerRow {
   id: number;
@@ -30,46 +32,33 @@ export interface CustomerRow {
   existing: boolean;
 }
 
-interface Facts {
-  /** Who holds an email now: the database before this batch, then this batch's accepted records. */
-  emailHolder: Map<string, number | undefined>;
-  /** The email each existing customer of this batch has in the database. */
-  emailOf: Map<number, string>;
+interface Facts extends KeyHolders {
+  /** Ids of this batch the API owns: erased customers, and customers it created. */
+  apiOwned: Map<number, 'erased' | 'id_taken'>;
 }
 
 const normalEmail = (value: unknown) => requiredString(value)?.toLowerCase();
 
 export function customerImporter(sql: SqlClient): FileImporter<CustomerRow, Facts> {
   const accepted = new IdSet();
-  let existingMax = 0;
+  // A customer's unique key is their email, held lower-cased.
+  const known = uniqueKeyLookup<{ id: number; key: string | null; erased: boolean; created_by_api: boolean }>(sql, {
+    table: 'customers',
+    keyIn: (rec) => normalEmail(rec.email),
+    select: `select id, email as key, erased_at is not null as erased, created_by_api from customers
+              where email = any($1::text[]) or id = any($2::int[])`,
+  });
 
   return {
     file: 'customers.json',
-
-    async start() {
-      const [row] = await sql.query<{ max: number }>('select coalesce(max(id), 0)::int as max from customers');
-      existingMax = row?.max ?? 0;
-    },
+    start: known.start,
 
     async lookup(batch) {
-      const emails: string[] = [];
-      const ids: number[] = [];
-      for (const rec of batch) {
-        if (!isRecord(rec)) continue;
-        const email = normalEmail(rec.email);
-        if (email) emails.push(email);
-        const id = parseId(rec.id);
-        if (id !== undefined && id <= existingMax) ids.push(id);
-      }
-      const facts: Facts = { emailHolder: new Map(), emailOf: new Map() };
-      if (!emails.length && !ids.length) return facts;
-      const rows = await sql.query<{ id: number; email: string }>(
-        'select id, email from customers where email = any($1::text[]) or id = any($2::int[])',
-        [textArray(emails), intArray(ids)],
-      );
-      for (const { id, email } of rows) {
-        facts.emailHolder.set(email, id);
-        facts.emailOf.set(id, email);
+      const { rows, holders } = await known.rowsOf(batch);
+      const facts: Facts = { ...holders, apiOwned: new Map() };
+      for (const { id, erased, created_by_api } of rows) {
+        if (erased) facts.apiOwned.set(id, 'erased');
+        else if (created_by_api) facts.apiOwned.set(id, 'id_taken');
       }
       return facts;
     },
@@ -78,15 +67,19 @@ export function customerImporter(sql: SqlClient): FileImporter<CustomerRow, Fact
       if (!isRecord(rec)) return reject('not_an_object', `expected an object, got ${kindOf(rec)}`);
       const id = parseId(rec.id);
       if (id === undefined) return reject('invalid_id', `id must be an integer from 1 to ${MAX_INT}, got ${show(rec.id)}`);
+      // What the API owns is never overwritten: an erased customer's data stays gone.
+      const owned = facts.apiOwned.get(id);
+      if (owned === 'erased') return reject('erased', `customer ${id} was erased; an import never brings their data back`);
+      if (owned === 'id_taken') return reject('id_taken', `id ${id} is held by a customer created through the API`);
       if (accepted.has(id)) return reject('duplicate_id', `customer ${id} was already imported from this file`);
 
       const text = requiredText('email', rec.email);
       if (isRejection(text)) return text;
       const email = text.toLowerCase();
-      if (!EMAIL.test(email)) {
+      if (!isEmail(email)) {
         return reject('invalid_email', `email ${show(email)} needs exactly one @ with text on both sides and no white space`);
       }
-      const holder = facts.emailHolder.get(email);
+      const holder = facts.holder.get(email);
       if (holder !== undefined && holder !== id) return reject('duplicate_email', `email ${show(email)} is held by customer ${holder}`);
 
       const name = requiredText('name', rec.name);
@@ -106,19 +99,15 @@ export function customerImporter(sql: SqlClient): FileImporter<CustomerRow, Fact
       if (extra === undefined) return reject('invalid_field', UNSTORABLE_EXTRA);
 
       accepted.add(id);
-      const previous = facts.emailOf.get(id);
-      if (previous !== undefined && previous !== email) facts.emailHolder.set(previous, undefined);
-      facts.emailHolder.set(email, id);
-      return accept({ id, email, name, country, createdAt, extra, existing: previous !== undefined });
+      const existing = takeKey(facts, id, email);
+      return accept({ id, email, name, country, createdAt, extra, existing });
     },
 
-    async write(rows): Promise<WriteCounts> {
-      const existing = rows.filter((r) => r.existing);
-      const fresh = rows.filter((r) => !r.existing);
-      // Both statements are queued at once, so that the next batch's lookup (queued after them)
-      // sees both. Existing rows first, in file order: they may free emails that new rows take.
-      const upsert = existing.length
-        ? sql.query(
+    write(rows): Promise<WriteCounts> {
+      return writeBatch(
+        rows,
+        (existing) =>
+          sql.query(
             `insert into customers as c (id, email, name, country, created_at, extra)
              select * from ${UNNEST}
              on conflict (id) do update set
@@ -128,17 +117,9 @@ export function customerImporter(sql: SqlClient): FileImporter<CustomerRow, Fact
                is distinct from (excluded.email, excluded.name, excluded.country, excluded.created_at, excluded.extra)
              returning c.id`,
             columns(existing),
-          )
-        : Promise.resolve([]);
-      const insert = fresh.length
-        ? sql.query(
-            `insert into customers (id, email, name, country, created_at, extra) select * from ${UNNEST}`,
-            columns(fresh),
-          )
-        : Promise.resolve([]);
-      const [changed] = await Promise.all([upsert, insert]);
-      const updated = changed.length;
-      return { inserted: fresh.length, updated, unchanged: existing.length - updated };
+          ),
+        (fresh) => sql.query(`insert into customers (id, email, name, country, created_at, extra) select * from ${UNNEST}`, columns(fresh)),
+      );
     },
   };
 }

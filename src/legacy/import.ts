@@ -40,7 +40,7 @@ export interface RejectedRecord {
   record: unknown;
 }
 
-export interface ImportProgress {
+interface ImportProgress {
   file: LegacyFile;
   read: number;
   elapsedMs: number;

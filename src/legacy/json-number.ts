@@ -1,7 +1,7 @@
 // JSON numbers of the legacy files, kept as the text they were written as.
 // JavaScript would read 12345678901234567890 as 12345678901234567000 and
 // 19.990000000000000001 as 19.99; the import rules speak of the values
-// themselves (legacy-data.md), so they are judged and stored from the text.
+// themselves (docs/legacy-import.md), so they are judged and stored from the text.
 
 /** A number as it was written in a legacy file. */
 export class JsonNumber {

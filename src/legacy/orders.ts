@@ -4,7 +4,8 @@ import { IdSet } from './id-set.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
 import { accept, extraJson, intArray, isRecord, kindOf, reject, show, textArray, UNSTORABLE_EXTRA, type Checked } from './records.js';
 import type { SqlClient } from './sql.js';
-import { MAX_INT, parseId, parseInteger, parseMoney, parseTimestamp } from './values.js';
+import { MAX_INT } from '../domain/numbers.js';
+import { parseId, parseInteger, parseMoney, parseTimestamp } from './values.js';
 
 const KNOWN = new Set(['id', 'customer_id', 'created_at', 'status', 'items', 'total']);
 const STATUSES = new Set<string>(ORDER_STATUSES);

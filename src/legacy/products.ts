@@ -1,3 +1,4 @@
+import { MAX_TAG_CHARS, MAX_TAGS } from '../domain/text.js';
 import { IdSet } from './id-set.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
 import {
@@ -5,8 +6,6 @@ import {
   checkedText,
   extraJson,
   isRejection,
-  MAX_TAG_CHARS,
-  MAX_TAGS,
   requiredText,
   UNSTORABLE_EXTRA,
   intArray,
@@ -19,7 +18,9 @@ import {
   type Checked,
 } from './records.js';
 import type { SqlClient } from './sql.js';
-import { MAX_INT, parseId, parseInteger, parseMoney, parseTimestamp, requiredString } from './values.js';
+import { takeKey, uniqueKeyLookup, writeBatch, type KeyHolders } from './unique-key.js';
+import { MAX_INT } from '../domain/numbers.js';
+import { parseId, parseInteger, parseMoney, parseTimestamp, requiredString } from './values.js';
 
 const KNOWN = new Set(['id', 'sku', 'name', 'category', 'price', 'stock', 'tags', 'created_at']);
 
@@ -36,47 +37,27 @@ export interface ProductRow {
   existing: boolean;
 }
 
-interface Facts {
-  /** Who holds a sku now: the database before this batch, then this batch's accepted records. */
-  skuHolder: Map<string, number | undefined>;
-  /** The sku each existing product of this batch has in the database. */
-  skuOf: Map<number, string>;
+interface Facts extends KeyHolders {
+  /** This batch's ids that name products added through the API: the legacy files never had them. */
+  apiCreated: Set<number>;
 }
 
 export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts> {
   const accepted = new IdSet();
-  // Ids above this did not exist before the run, so they need no lookup.
-  let existingMax = 0;
+  // A product's unique key is its sku.
+  const known = uniqueKeyLookup<{ id: number; key: string; created_by_api: boolean }>(sql, {
+    table: 'products',
+    keyIn: (rec) => requiredString(rec.sku),
+    select: 'select id, sku as key, created_by_api from products where sku = any($1::text[]) or id = any($2::int[])',
+  });
 
   return {
     file: 'products.json',
-
-    async start() {
-      const [row] = await sql.query<{ max: number }>('select coalesce(max(id), 0)::int as max from products');
-      existingMax = row?.max ?? 0;
-    },
+    start: known.start,
 
     async lookup(batch) {
-      const skus: string[] = [];
-      const ids: number[] = [];
-      for (const rec of batch) {
-        if (!isRecord(rec)) continue;
-        const sku = requiredString(rec.sku);
-        if (sku) skus.push(sku);
-        const id = parseId(rec.id);
-        if (id !== undefined && id <= existingMax) ids.push(id);
-      }
-      const facts: Facts = { skuHolder: new Map(), skuOf: new Map() };
-      if (!skus.length && !ids.length) return facts;
-      const rows = await sql.query<{ id: number; sku: string }>(
-        'select id, sku from products where sku = any($1::text[]) or id = any($2::int[])',
-        [textArray(skus), intArray(ids)],
-      );
-      for (const { id, sku } of rows) {
-        facts.skuHolder.set(sku, id);
-        facts.skuOf.set(id, sku);
-      }
-      return facts;
+      const { rows, holders } = await known.rowsOf(batch);
+      return { ...holders, apiCreated: new Set(rows.filter((row) => row.created_by_api).map((row) => row.id)) };
     },
 
     check(rec, facts): Checked<ProductRow> {
@@ -84,10 +65,12 @@ export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts>
       const id = parseId(rec.id);
       if (id === undefined) return reject('invalid_id', `id must be an integer from 1 to ${MAX_INT}, got ${show(rec.id)}`);
       if (accepted.has(id)) return reject('duplicate_id', `product ${id} was already imported from this file`);
+      // Only the API writes that row: the import never overwrites it (nor takes its id).
+      if (facts.apiCreated.has(id)) return reject('id_taken', `product ${id} was added through the API; the legacy files do not own it`);
 
       const sku = requiredText('sku', rec.sku);
       if (isRejection(sku)) return sku;
-      const holder = facts.skuHolder.get(sku);
+      const holder = facts.holder.get(sku);
       if (holder !== undefined && holder !== id) return reject('duplicate_sku', `sku ${show(sku)} is held by product ${holder}`);
 
       const name = requiredText('name', rec.name);
@@ -131,19 +114,17 @@ export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts>
 
       accepted.add(id);
       // The product's old sku is free from here on, its new one taken.
-      const previous = facts.skuOf.get(id);
-      if (previous !== undefined && previous !== sku) facts.skuHolder.set(previous, undefined);
-      facts.skuHolder.set(sku, id);
-      return accept({ id, sku, name, category, priceCents, stock, tags, createdAt, extra, existing: previous !== undefined });
+      const existing = takeKey(facts, id, sku);
+      return accept({ id, sku, name, category, priceCents, stock, tags, createdAt, extra, existing });
     },
 
-    async write(rows): Promise<WriteCounts> {
-      const existing = rows.filter((r) => r.existing);
-      const fresh = rows.filter((r) => !r.existing);
-      // Both statements are queued at once, so that the next batch's lookup (queued after them)
-      // sees both. Existing rows first, in file order: they may free skus that new rows take.
-      const upsert = existing.length
-        ? sql.query(
+    write(rows): Promise<WriteCounts> {
+      // Neither statement names `status`: new rows start active, and whether a
+      // product is archived is the API's to say, which a re-import keeps.
+      return writeBatch(
+        rows,
+        (existing) =>
+          sql.query(
             `insert into products as p (id, sku, name, category, price_cents, stock, tags, created_at, extra)
              select id, sku, name, category, price_cents, stock, tags::text[], created_at, extra from ${UNNEST}
              on conflict (id) do update set
@@ -155,18 +136,14 @@ export function productImporter(sql: SqlClient): FileImporter<ProductRow, Facts>
                                  excluded.stock, excluded.tags, excluded.created_at, excluded.extra)
              returning p.id`,
             columns(existing),
-          )
-        : Promise.resolve([]);
-      const insert = fresh.length
-        ? sql.query(
+          ),
+        (fresh) =>
+          sql.query(
             `insert into products (id, sku, name, category, price_cents, stock, tags, created_at, extra)
              select id, sku, name, category, price_cents, stock, tags::text[], created_at, extra from ${UNNEST}`,
             columns(fresh),
-          )
-        : Promise.resolve([]);
-      const [changed] = await Promise.all([upsert, insert]);
-      const updated = changed.length;
-      return { inserted: fresh.length, updated, unchanged: existing.length - updated };
+          ),
+      );
     },
   };
 }

@@ -1,5 +1,6 @@
 // Shapes and helpers shared by the three record checkers.
 
+import { charCount, isStorableText, MAX_TEXT_CHARS } from '../domain/text.js';
 import { decimalParts, JsonNumber } from './json-number.js';
 
 /** Records per bulk statement unless told otherwise. */
@@ -18,6 +19,8 @@ export const REJECT_REASONS = [
   'duplicate_sku',
   'invalid_email',
   'duplicate_email',
+  'erased',
+  'id_taken',
   'unknown_customer',
   'invalid_status',
   'no_items',
@@ -86,24 +89,6 @@ export function kindOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** Text Postgres cannot store in text or jsonb columns (NUL, unpaired surrogates). */
-export function storable(text: string): boolean {
-  return !text.includes('\u0000') && !LONE_SURROGATE.test(text);
-}
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** Longest sku, name, category and email, and longest tag, in characters (legacy-data.md). */
-export const MAX_TEXT_CHARS = 500;
-export const MAX_TAG_CHARS = 100;
-export const MAX_TAGS = 100;
-
-/** Length in characters (code points), as the limits count it. */
-export function charCount(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
-}
-
 /**
  * A required text field: a string, trimmed, not empty, storable and within
  * `maxChars`; anything else is the invalid_field rejection saying why.
@@ -116,7 +101,7 @@ export function requiredText(field: string, value: unknown, maxChars = MAX_TEXT_
 
 /** Text already trimmed: storable and within `maxChars`, else the invalid_field rejection. */
 export function checkedText(field: string, text: string, maxChars = MAX_TEXT_CHARS): string | Rejection {
-  if (!storable(text)) return reject('invalid_field', `${field} is not valid Unicode text (a NUL or an unpaired surrogate)`);
+  if (!isStorableText(text)) return reject('invalid_field', `${field} is not valid Unicode text (a NUL or an unpaired surrogate)`);
   const chars = charCount(text);
   if (chars > maxChars) return reject('invalid_field', `${field} has ${chars} characters; at most ${maxChars}`);
   return text;
@@ -128,10 +113,10 @@ export const isRejection = (value: unknown): value is Rejection =>
 /** Whether a value, at any depth, is something jsonb can hold (no NUL or lone surrogate, numbers in numeric's range). */
 function jsonbStorable(value: unknown): boolean {
   if (value instanceof JsonNumber) return decimalParts(value.text) !== undefined;
-  if (typeof value === 'string') return storable(value);
+  if (typeof value === 'string') return isStorableText(value);
   if (Array.isArray(value)) return value.every(jsonbStorable);
   if (typeof value === 'object' && value !== null) {
-    return Object.keys(value).every((key) => storable(key) && jsonbStorable((value as LegacyRecord)[key]));
+    return Object.keys(value).every((key) => isStorableText(key) && jsonbStorable((value as LegacyRecord)[key]));
   }
   return true;
 }
@@ -148,7 +133,7 @@ export function extraJson(record: LegacyRecord, known: ReadonlySet<string>): str
   let text = '';
   for (const key of Object.keys(record)) {
     if (known.has(key)) continue;
-    if (!storable(key) || !jsonbStorable(record[key])) return undefined;
+    if (!isStorableText(key) || !jsonbStorable(record[key])) return undefined;
     text += `${text ? ',' : '{'}${JSON.stringify(key)}:${legacyJson(record[key])}`;
   }
   return text ? `${text}}` : null;

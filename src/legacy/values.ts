@@ -1,10 +1,11 @@
-// Parsers for the value rules of legacy-data.md. Each returns undefined when
+// Parsers for the value rules of docs/legacy-import.md. Each returns undefined when
 // the value breaks its rule; the caller picks the reason. JSON numbers arrive
 // as JsonNumber (their text), so that they are judged by their exact value.
 
+import { isCalendarDay } from '../domain/days.js';
+import { MAX_INT } from '../domain/numbers.js';
 import { JsonNumber, plainDecimal } from './json-number.js';
 
-export const MAX_INT = 2_147_483_647;
 const MAX_CENTS = MAX_INT; // 21474836.47
 
 /** The exact decimal text of a JSON number (a JsonNumber, or a JS number from code), or undefined. */
@@ -54,11 +55,6 @@ const ISO_DATE_TIME =
 // Years 1..9999, what ISO-8601 strings can say (Date.UTC would map years 0..99 to the 1900s).
 const EPOCH_RANGE = { min: Date.parse('0001-01-01T00:00:00Z'), max: Date.parse('9999-12-31T23:59:59.999Z') };
 
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
-
 /**
  * A timestamp as text Postgres reads unambiguously (an explicit offset, so
  * the session time zone does not matter), or undefined. Dates that do not
@@ -75,7 +71,7 @@ export function parseTimestamp(value: unknown): string | undefined {
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (!isCalendarDay(year, month, day)) return undefined;
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
   let offset = '+00:00';
   if (zone && zone !== 'Z' && zone !== 'z') {

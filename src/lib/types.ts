@@ -8,7 +8,7 @@ import type { Reads } from '../db/replicas.js';
 import type { CursorCodec } from '../http/cursor.js';
 import type { Logger } from '../logger.js';
 
-/** The tokens a deployment accepts (api.md): API_TOKEN may write and read, API_READ_TOKEN only read. */
+/** The tokens a deployment accepts (docs/http-api.md): API_TOKEN may write and read, API_READ_TOKEN only read. */
 export interface AccessTokens {
   write: readonly string[];
   read: readonly string[];

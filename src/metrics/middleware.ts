@@ -3,7 +3,7 @@ import { matchedRoutes } from 'hono/route';
 import type { Metrics } from './registry.js';
 
 /** The label of requests no route matched: raw paths would make a label value per URL. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 

@@ -1,20 +1,11 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type pg from 'pg';
+import { GATE_OUTCOMES, type ComputeGateStats } from '../compute/gate-stats.js';
 import type { Reads } from '../db/replicas.js';
 
-/** What the compute gate reports (GET /api/queue-stats has the same fields). */
-export interface GateStats {
-  active: number;
-  pending: number;
-  completed: number;
-  failed: number;
-  timed_out: number;
-  rejected: number;
-  cache_hits: number;
-  cache_misses: number;
-  cache_shared: number;
-}
+/** What /metrics reads of the compute gate: fields of the one shape GET /api/queue-stats answers. */
+type GateStats = Pick<ComputeGateStats, 'active' | 'pending' | (typeof GATE_OUTCOMES)[number] | 'cache_hits' | 'cache_stale' | 'cache_misses' | 'cache_shared'>;
 
 export interface MetricsSources {
   database: { pool: pg.Pool | null };
@@ -26,8 +17,6 @@ export interface Metrics {
   readonly registry: Registry;
   observeRequest(labels: { route: string; method: string; status: number }, seconds: number): void;
 }
-
-const GATE_OUTCOMES = ['completed', 'failed', 'timed_out', 'rejected'] as const;
 
 // From a cached point read (~1 ms) to a compute request that waited for its
 // slot and then ran to its timeout (~20 s).
@@ -66,10 +55,15 @@ export function createMetrics(sources: MetricsSources): Metrics {
   if (sources.gate) registerGateMetrics(registry, sources.gate);
   if (sources.reads) registerReplicaMetrics(registry, sources.reads);
 
+  // One label object per route, method and status, made once: a handful of
+  // routes times a few statuses, where a new object per request was garbage.
+  const labelSets = new Map<string, { route: string; method: string; status: string }>();
   return {
     registry,
-    observeRequest(labels, seconds) {
-      const values = { ...labels, status: String(labels.status) };
+    observeRequest({ route, method, status }, seconds) {
+      const key = `${status} ${method} ${route}`;
+      let values = labelSets.get(key);
+      if (!values) labelSets.set(key, (values = { route, method, status: String(status) }));
       requests.inc(values);
       duration.observe(values, seconds);
     },
@@ -124,7 +118,7 @@ function registerGateMetrics(registry: Registry, gate: { stats(): GateStats | Pr
   gauge('compute_gate_pending', 'Compute requests waiting for a slot', (s) => s.pending);
   countedByOutcome(
     'compute_gate_requests_total',
-    'Compute requests finished, by outcome (rejected: turned away with 503)',
+    'Compute requests finished, by outcome (rejected: turned away with 503; abandoned: dropped from the queue when their client left)',
     (s) => Object.fromEntries(GATE_OUTCOMES.map((outcome) => [outcome, s[outcome]])),
   );
   countedByOutcome(
@@ -132,6 +126,16 @@ function registerGateMetrics(registry: Registry, gate: { stats(): GateStats | Pr
     'Compute answers by how they came: kept (hit), computed (miss), or shared with an identical request (shared)',
     (s) => ({ hit: s.cache_hits, miss: s.cache_misses, shared: s.cache_shared }),
   );
+  new Counter({
+    name: 'compute_answers_stale_total',
+    help: 'Of the kept answers served (compute_answers_total{outcome="hit"}), those served stale, as the request\'s Cache-Control: max-stale allowed',
+    registers: [registry],
+    aggregator: 'first',
+    async collect() {
+      this.reset();
+      this.inc((await gate.stats()).cache_stale);
+    },
+  });
 }
 
 function registerReplicaMetrics(registry: Registry, reads: Pick<Reads, 'replicas'>) {

@@ -7,7 +7,7 @@ import { isDatabaseUnavailable } from '../db/errors.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { alterRoleCommands, checkRoleSettings } from '../db/role-settings.js';
 import type { Logger } from '../logger.js';
-import { KEPT_TIMING, pruneKeptAnswers, type KeptTiming } from '../routes/compute/kept-results.repository.js';
+import { KEPT_TIMING, pruneKeptAnswers, type KeptTiming } from '../compute/kept-upkeep.js';
 
 const START_RETRY_MAX_MS = 5_000;
 
@@ -51,7 +51,10 @@ export function listenProblem(err: NodeJS.ErrnoException, { HOST, PORT }: Pick<C
 export function writeTokens(config: Config): readonly string[] {
   if (config.API_TOKEN) return config.API_TOKEN;
   const token = randomBytes(24).toString('base64url');
-  process.stderr.write(`shop-api: API_TOKEN is not set; until this server stops, writes accept the token ${token}\n`);
+  process.stderr.write(
+    `shop-api: API_TOKEN is not set; until this server stops, writes and reads of personal data accept the token ${token}\n` +
+      `shop-api: to use it from a shell (the README's examples do): export API_TOKEN=${token}\n`,
+  );
   return [token];
 }
 
@@ -116,15 +119,15 @@ export async function prepareDatabase(maintenance: Database, logger: Logger): Pr
 }
 
 /** The derived tables' background refresh, so that stale marks do not pile up where no request reads. */
-export const DERIVED_REFRESH_INTERVAL_MS = 30_000;
+const DERIVED_REFRESH_INTERVAL_MS = 30_000;
 /**
  * With read replicas, every second: a replica cannot refresh, so its reads
  * recount whatever is still marked, and with 30 s of writes marked that
  * recount made recommendations on a replica seconds slow under writes.
  */
-export const DERIVED_REFRESH_WITH_REPLICAS_MS = 1_000;
+const DERIVED_REFRESH_WITH_REPLICAS_MS = 1_000;
 /** Pruning kept compute answers and the change records behind them. */
-export const KEPT_ANSWERS_UPKEEP_MS = 30_000;
+const KEPT_ANSWERS_UPKEEP_MS = 30_000;
 
 /** The background work's clocks; tests pass shorter ones. */
 export interface BackgroundTiming extends Pick<KeptTiming, 'unusedForMs' | 'changesGraceMs'> {

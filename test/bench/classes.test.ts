@@ -45,7 +45,7 @@ describe('request classes', () => {
     expect(Object.keys(REQUEST_CLASSES)).toEqual(['read', 'order-write', 'status-change', 'compute', 'product-write', 'customer-write', 'order-queue']);
   });
 
-  it("are stamped on mixed's requests: reads, order writes, status changes, compute", () => {
+  it("are stamped on mixed's requests: reads, order writes, status changes, compute, the shop's writes, the order queue", () => {
     const state = new RunState();
     const next = requestSequence(SCENARIOS.mixed.mix, data, 5, state);
     const seen = new Map<string, Set<string>>();
@@ -62,6 +62,9 @@ describe('request classes', () => {
       'order-write': ['POST /api/orders'],
       'status-change': ['PATCH /api/orders/:n'],
       compute: ['GET /api/forecast', 'GET /api/products/:n/recommendations'],
+      'product-write': ['PATCH /api/products/:n', 'POST /api/products'],
+      'customer-write': ['PATCH /api/customers/:n', 'POST /api/customers'],
+      'order-queue': ['GET /api/orders'],
     });
     expect(spansClasses(SCENARIOS.mixed.mix)).toBe(true);
     expect(spansClasses(SCENARIOS['legacy-load'].mix)).toBe(false);

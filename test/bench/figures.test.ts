@@ -250,6 +250,16 @@ describe('summariseLogLines and the legacy comparison line', () => {
     ]);
   });
 
+  it('keeps warnings, errors and plain lines of a server at info, not its request lines', async () => {
+    const { worthNoting } = await import('../../bench/logs.js');
+    const line = (level: number) => JSON.stringify({ level, time: 1, service: 'shop-api', msg: 'request' });
+    expect([10, 20, 30].map((level) => worthNoting(line(level)))).toEqual([false, false, false]);
+    expect([40, 50, 60].map((level) => worthNoting(line(level)))).toEqual([true, true, true]);
+    expect(worthNoting('legacy handler failed: boom')).toBe(true);
+    expect(worthNoting('{"level":300}')).toBe(true);
+    expect(worthNoting('   ')).toBe(false);
+  });
+
   it('states shop-api / legacy with three significant digits', async () => {
     const { comparisonLine, comparisonsOf } = await import('../../bench/report.js');
     const shop = run('shop-api', { rps: 202.2, okRps: 202.2, latencyMs: { p50: 1, p95: 882, p99: 1, mean: 1, max: 1 } });

@@ -59,20 +59,20 @@ async function shopApiSql(read: (db: Db) => Promise<unknown>): Promise<Array<{ t
   return sent;
 }
 
-const firstPage = (category: string): ProductListQuery => ({ category, sort: 'id', limit: 20 }) as ProductListQuery;
+const firstPage = (category: string): ProductListQuery => ({ category, status: 'active', sort: 'id', limit: 20 }) as ProductListQuery;
 
 describe('the floor', () => {
   it("runs the SQL shop-api's repository sends, to the byte, with the same values", async () => {
     expect(await shopApiSql((db) => findProduct(db, 8))).toEqual([{ text: FLOOR_STATEMENTS.productById.text, values: [8] }]);
     expect(await shopApiSql((db) => listProducts(db, firstPage('kitchen'), null))).toEqual([
-      { text: FLOOR_STATEMENTS.categoryFirstPage.text, values: ['kitchen', 21] },
+      { text: FLOOR_STATEMENTS.categoryFirstPage.text, values: ['active', 'kitchen', 21] },
     ]);
     floorStatements.length = 0;
     await floor.request('/api/products/8');
     await floor.request('/api/products?category=Kitchen&limit=20');
     expect(floorStatements).toEqual([
       { ...FLOOR_STATEMENTS.productById, values: [8] },
-      { ...FLOOR_STATEMENTS.categoryFirstPage, values: ['kitchen', 21] },
+      { ...FLOOR_STATEMENTS.categoryFirstPage, values: ['active', 'kitchen', 21] },
     ]);
   });
 

@@ -71,6 +71,9 @@ describe(`the typed client (${driverName})`, () => {
     const orders = await reader.GET('/api/customers/{id}/orders', { params: { path: { id: 1 }, query: { status: 'paid' } } });
     op('get', '/api/customers/{id}/orders');
     expect(orders.data?.data.map((o) => o.id)).toEqual([1]);
+    const queue = await reader.GET('/api/orders', { params: { query: { status: 'paid', customer_id: 1, sort: '-created_at', limit: 5 } } });
+    op('get', '/api/orders');
+    expect(queue.data).toEqual({ data: [expect.objectContaining({ id: 1, customer_id: 1, total_cents: 600 })], next_cursor: null });
     const order = await reader.GET('/api/orders/{id}', { params: { path: { id: 1 } } });
     op('get', '/api/orders/{id}');
     expect(order.data?.total_cents).toBe(600);
@@ -116,6 +119,42 @@ describe(`the typed client (${driverName})`, () => {
       body: { stock: 1 },
     });
     expect(stale.response.status).toBe(412);
+
+    const added = await client.POST('/api/products', {
+      params: { header: { 'idempotency-key': 'client-product-1' } },
+      body: { sku: 'CLIENT-1', name: 'Added', price_cents: 450 },
+    });
+    op('post', '/api/products');
+    expect(added.response.status).toBe(201);
+    expect(added.data).toMatchObject({ sku: 'CLIENT-1', category: 'uncategorized', stock: 0, tags: [], status: 'active' });
+    expect(added.response.headers.get('location')).toBe(`/api/products/${added.data!.id}`);
+    const archived = await client.PATCH('/api/products/{id}', { params: { path: { id: added.data!.id } }, body: { status: 'archived' } });
+    expect(archived.data?.status).toBe('archived');
+    const listed = await client.GET('/api/products', { params: { query: { status: 'archived' } } });
+    expect(listed.data?.data.map((p) => p.id)).toEqual([added.data!.id]);
+  });
+
+  it('registers, corrects, finds and erases a customer', async () => {
+    const created = await client.POST('/api/customers', {
+      params: { header: { 'idempotency-key': 'client-customer-1' } },
+      body: { email: 'Client@Example.com', name: 'Client', country: 'nl' },
+    });
+    op('post', '/api/customers');
+    expect(created.response.status).toBe(201);
+    expect(created.data).toMatchObject({ email: 'client@example.com', country: 'NL', erased_at: null });
+    const id = created.data!.id;
+    const corrected = await client.PATCH('/api/customers/{id}', {
+      params: { path: { id }, header: { 'if-match': created.response.headers.get('etag')! } },
+      body: { name: 'Client, corrected' },
+    });
+    op('patch', '/api/customers/{id}');
+    expect(corrected.data?.name).toBe('Client, corrected');
+    const found = await reader.GET('/api/customers', { params: { query: { email: 'client@example.com' } } });
+    op('get', '/api/customers');
+    expect(found.data?.data).toEqual([corrected.data]);
+    const erased = await client.DELETE('/api/customers/{id}', { params: { path: { id } } });
+    op('delete', '/api/customers/{id}');
+    expect(erased.data).toMatchObject({ id, email: null, name: null, country: null, erased_at: expect.any(String) });
   });
 
   it('asks the compute endpoints, and reads Cache-Status', async () => {

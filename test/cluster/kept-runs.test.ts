@@ -100,9 +100,12 @@ describe('a compute run belongs to its question, with WORKERS=2', () => {
       expect(wrapper.started()).toHaveLength(1);
       expect((await start(path).response).cacheStatus).toBe('shop-api; hit');
       expect(wrapper.started()).toHaveLength(1);
-      const served = new Set(
-        server.lines.slice(linesBefore).filter((l) => l.msg === 'request' && l.path === `/api/products/${product}/recommendations`).map((l) => l.pid),
-      );
+      const requestLines = () =>
+        server.lines.slice(linesBefore).filter((l) => l.msg === 'request' && l.path === `/api/products/${product}/recommendations`);
+      // Each worker writes its request lines in batches (up to a second late):
+      // wait for the 16 answered ones before counting who served them.
+      await waitFor(async () => expect(requestLines().length).toBeGreaterThanOrEqual(16));
+      const served = new Set(requestLines().map((l) => l.pid));
       workersSeen.push(served.size);
       if (served.size === 2) break;
     }

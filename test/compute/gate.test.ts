@@ -252,6 +252,9 @@ describe(`compute gate, 1 process and a queue of 2 (${driverName})`, () => {
     const before = t.gate.stats().abandoned;
     controller.abort();
     await waitForStats(t, (s) => s.pending === 0 && s.abandoned === before + 1);
+    // Shown where operators look: the queue-stats answer and the metrics.
+    expect(((await (await t.app.request('/api/queue-stats')).json()) as { abandoned: number }).abandoned).toBe(before + 1);
+    expect(await (await t.app.request('/metrics')).text()).toContain(`compute_gate_requests_total{outcome="abandoned"} ${before + 1}`);
     wrapper.release();
     expect((await running).status).toBe(200);
     await Promise.resolve(abandoned).catch(() => undefined);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { sql } from 'drizzle-orm';
+import { openDatabase, queryRows, type Database } from '../../src/db/client.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 
 /**
@@ -74,5 +75,22 @@ async function adminQuery(text: string): Promise<void> {
     await client.query(text);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Resolves once a session of this database waits for a lock (Postgres only):
+ * a request has reached the row a test holds locked. Throws `why` after 10 s.
+ */
+export async function untilWaitingOnLock(db: Database['db'], why: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [waiting] = await queryRows<{ n: number }>(
+      db,
+      sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
+    );
+    if (waiting!.n > 0) return;
+    if (Date.now() > deadline) throw new Error(why);
+    await new Promise((r) => setImmediate(r));
   }
 }

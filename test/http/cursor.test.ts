@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCursorCodec } from '../../src/http/cursor.js';
-import { CURSOR_PATTERN, MAX_CURSOR_CHARS, MAX_INT } from '../../src/http/params.js';
+import { MAX_INT } from '../../src/domain/numbers.js';
+import { CURSOR_PATTERN, MAX_CURSOR_CHARS } from '../../src/http/params.js';
 import { createTestApp, getJson } from '../helpers/app.js';
 import { driverName } from '../helpers/database.js';
 import { insertProducts } from '../helpers/fixtures.js';
@@ -81,6 +82,19 @@ describe(`cursors (${driverName})`, () => {
     ]) {
       expect(attempt).toThrow(expect.objectContaining({ status: 400 }));
     }
+  });
+
+  it('gives a shape the same scope every time, kept or not, and other shapes other scopes', () => {
+    const codec = createCursorCodec('a key');
+    const fresh = () => createCursorCodec('a key');
+    const first = codec.scope({ category: 'books', sort: 'id' });
+    // Past the number of shapes kept, so the first is computed again.
+    const many = Array.from({ length: 2_500 }, (_, i) => codec.scope({ q: `w${i}`, sort: 'id' }));
+    expect(new Set(many).size).toBe(many.length);
+    expect(codec.scope({ sort: 'id', category: 'books', q: undefined })).toBe(first);
+    expect(fresh().scope({ category: 'books', sort: 'id' })).toBe(first);
+    expect(many[2_499]).toBe(fresh().scope({ q: 'w2499', sort: 'id' }));
+    expect(createCursorCodec(Buffer.from('a key')).scope({ category: 'books', sort: 'id' })).toBe(first);
   });
 
   it('refuses to issue a cursor the API would refuse (a keyset past the text limits)', () => {

@@ -83,7 +83,12 @@ const BASELINE: Record<string, { query?: Record<string, string>; body?: Record<s
   'GET /api/stats/sales': { query: { from: '2024-01-01', to: '2024-01-02' } },
   'POST /api/orders': { body: { customer_id: 1, items: [{ product_id: 1, quantity: 1 }] } },
   'PATCH /api/products/{id}': { body: { stock: 5 } },
+  // Later ones holding the sku of an earlier one are 409s: refused, but not for a value the document admits.
+  'POST /api/products': { body: { sku: 'LIMITS-1', name: 'Limits', price_cents: 1 } },
   'PATCH /api/orders/{id}': { body: { status: 'paid' } },
+  'GET /api/customers': { query: { email: 'someone@example.com' } },
+  'POST /api/customers': { body: { email: 'someone@example.com', name: 'Someone' } },
+  'PATCH /api/customers/{id}': { body: { name: 'Someone' } },
 };
 const COMPANIONS: Record<string, Record<string, (value: string) => Record<string, string>>> = {
   'GET /api/stats/sales': { from: (value) => ({ to: value }), to: (value) => ({ from: value }) },

@@ -3,13 +3,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, TEST_TOKEN, testCursors } from '../helpers/app.js';
 import { driverName } from '../helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from '../helpers/fixtures.js';
+import { numRuns } from '../helpers/runs.js';
 
 // Random query strings, path segments, headers and bodies at every
 // documented operation (and at routes that do not exist): whatever a client
 // sends, the answer is never a 500, and every 4xx/5xx is problem+json
 // carrying its own status.
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
+const RUNS = numRuns(100);
 
 const t = await createTestApp();
 afterAll(() => t.close());

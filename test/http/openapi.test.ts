@@ -21,7 +21,7 @@ await insertProducts(t.database.db, [
   { id: 2, category: 'kitchen', stock: 0 },
   { id: 3, category: 'office' },
 ]);
-await insertCustomers(t.database.db, [{ id: 1 }, { id: 2 }]);
+await insertCustomers(t.database.db, [{ id: 1 }, { id: 2 }, { id: 3 }]);
 await insertOrders(t.database.db, [
   { id: 1, customerId: 1, createdAt: '2024-03-01T10:00:00.000Z', items: [{ productId: 1, quantity: 2, unitPriceCents: 1000 }, { productId: 3, quantity: 1, unitPriceCents: 500 }] },
   { id: 2, customerId: 2, createdAt: '2024-03-02T10:00:00.000Z', items: [{ productId: 1, quantity: 1, unitPriceCents: 1000 }, { productId: 3, quantity: 4, unitPriceCents: 500 }] },
@@ -117,6 +117,43 @@ const EXAMPLES: Record<string, Example[]> = {
     { status: 401, url: '/api/customers/1/orders', init: { headers: bearer('wrong') } },
     { status: 404, url: '/api/customers/999999/orders', init: reader },
   ],
+  'GET /api/customers': [
+    { status: 200, url: '/api/customers?email=Customer1%40example.com', init: reader },
+    { status: 400, url: '/api/customers', init: reader },
+    { status: 401, url: '/api/customers?email=customer1%40example.com' },
+  ],
+  'POST /api/customers': [
+    { status: 201, url: '/api/customers', init: jsonWrite('POST', { email: 'openapi@example.com', name: 'Open API', country: 'gb' }, { 'idempotency-key': 'openapi-customer' }) },
+    { status: 400, url: '/api/customers', init: jsonWrite('POST', { email: 'not-an-email', name: 'X' }) },
+    { status: 401, url: '/api/customers', init: { method: 'POST', headers: bearer(TEST_READ_TOKEN), body: '{}' } },
+    { status: 409, url: '/api/customers', init: jsonWrite('POST', { email: 'customer1@example.com', name: 'X' }) },
+    { status: 413, url: '/api/customers', init: jsonWrite('POST', tooLarge) },
+    { status: 415, url: '/api/customers', init: jsonWrite('POST', '{}', { 'content-type': 'text/plain' }) },
+    { status: 422, url: '/api/customers', init: jsonWrite('POST', { email: 'other@example.com', name: 'X' }, { 'idempotency-key': 'openapi-customer' }) },
+  ],
+  'PATCH /api/customers/{id}': [
+    { status: 200, url: '/api/customers/3', init: jsonWrite('PATCH', { name: 'Renamed', country: null }, { 'idempotency-key': 'openapi-rename-3' }) },
+    { status: 400, url: '/api/customers/3', init: jsonWrite('PATCH', {}) },
+    { status: 401, url: '/api/customers/3', init: { method: 'PATCH', headers: bearer(TEST_READ_TOKEN), body: '{}' } },
+    { status: 404, url: '/api/customers/999999', init: jsonWrite('PATCH', { name: 'Nobody' }) },
+    { status: 409, url: '/api/customers/3', init: jsonWrite('PATCH', { email: 'customer1@example.com' }) },
+    { status: 412, url: '/api/customers/3', init: jsonWrite('PATCH', { name: 'Late' }, { 'if-match': '"stale"' }) },
+    { status: 413, url: '/api/customers/3', init: jsonWrite('PATCH', tooLarge) },
+    { status: 415, url: '/api/customers/3', init: jsonWrite('PATCH', '{}', { 'content-type': 'text/plain' }) },
+    { status: 422, url: '/api/customers/3', init: jsonWrite('PATCH', { name: 'Other' }, { 'idempotency-key': 'openapi-rename-3' }) },
+  ],
+  'DELETE /api/customers/{id}': [
+    { status: 200, url: '/api/customers/3', init: { method: 'DELETE', headers: { ...auth, 'idempotency-key': 'openapi-erase-3' } } },
+    { status: 400, url: '/api/customers/x', init: { method: 'DELETE', headers: auth } },
+    { status: 401, url: '/api/customers/3', init: { method: 'DELETE', headers: bearer(TEST_READ_TOKEN) } },
+    { status: 404, url: '/api/customers/999999', init: { method: 'DELETE', headers: auth } },
+    { status: 422, url: '/api/customers/2', init: { method: 'DELETE', headers: { ...auth, 'idempotency-key': 'openapi-erase-3' } } },
+  ],
+  'GET /api/orders': [
+    { status: 200, url: '/api/orders?limit=1&sort=-created_at', init: reader },
+    { status: 400, url: '/api/orders?from=2024-03-10&to=2024-03-01', init: reader },
+    { status: 401, url: '/api/orders' },
+  ],
   'GET /api/orders/{id}': [
     { status: 200, url: '/api/orders/1', init: reader },
     { status: 400, url: '/api/orders/1.5', init: reader },
@@ -135,6 +172,23 @@ const EXAMPLES: Record<string, Example[]> = {
     { status: 413, url: '/api/orders', init: jsonWrite('POST', tooLarge) },
     { status: 415, url: '/api/orders', init: jsonWrite('POST', '{}', { 'content-type': 'application/xml' }) },
     { status: 422, url: '/api/orders', init: jsonWrite('POST', { customer_id: 999999, items: [{ product_id: 1, quantity: 1 }] }) },
+  ],
+  'POST /api/products': [
+    {
+      status: 201,
+      url: '/api/products',
+      init: jsonWrite('POST', { sku: 'OPENAPI-1', name: 'New', category: 'Kitchen', price_cents: 100, tags: ['a'] }, { 'idempotency-key': 'openapi-product-1' }),
+    },
+    { status: 400, url: '/api/products', init: jsonWrite('POST', { sku: 'OPENAPI-2', price_cents: 100 }) },
+    { status: 401, url: '/api/products', init: { method: 'POST', headers: bearer(TEST_READ_TOKEN), body: '{}' } },
+    { status: 409, url: '/api/products', init: jsonWrite('POST', { sku: 'SKU-1', name: 'Held', price_cents: 100 }) },
+    { status: 413, url: '/api/products', init: jsonWrite('POST', tooLarge) },
+    { status: 415, url: '/api/products', init: jsonWrite('POST', '{}', { 'content-type': 'text/plain' }) },
+    {
+      status: 422,
+      url: '/api/products',
+      init: jsonWrite('POST', { sku: 'OPENAPI-3', name: 'Other', price_cents: 100 }, { 'idempotency-key': 'openapi-product-1' }),
+    },
   ],
   'PATCH /api/orders/{id}': [
     { status: 200, url: '/api/orders/2', init: jsonWrite('PATCH', { status: 'shipped' }, { 'idempotency-key': 'openapi-ship-2' }) },

@@ -21,7 +21,7 @@ import {
 } from '../helpers/legacy.js';
 
 // Values at the limits of their types: every one ends as a reject with a
-// reason or is stored exactly, and never fails the run (legacy-data.md).
+// reason or is stored exactly, and never fails the run (docs/legacy-import.md).
 
 const t = useSeedTestDatabase({ reset: true });
 
@@ -119,7 +119,7 @@ describe(`numbers as they were written (${driverName})`, () => {
     } finally {
       await shared.drop();
     }
-  });
+  }, 90_000); // It also runs the CLI as a process, on an embedded database of its own: slow on a busy machine.
 
   it('refuses, as invalid_field, an unknown number Postgres cannot hold', async () => {
     const products = withRawNumbers([product(1, { tiny: '@@0' }), product(2, { big: '@@1' })], ['1e-20000', '1e200000']);

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.js';
 import { decimalParts, JsonNumber, plainDecimal } from '../../src/legacy/json-number.js';
 import { intArray, legacyJson, pgTextArray, plainJson, textArray } from '../../src/legacy/records.js';
-import { MAX_INT, parseInteger, parseMoney, parseTimestamp } from '../../src/legacy/values.js';
+import { MAX_INT } from '../../src/domain/numbers.js';
+import { parseInteger, parseMoney, parseTimestamp } from '../../src/legacy/values.js';
 import { createTestDatabase, driverName, type TestDatabase } from '../helpers/database.js';
 
 // The importer's value parsers and array encoders, against what they must

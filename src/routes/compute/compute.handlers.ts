@@ -1,73 +1,85 @@
 // The compute endpoints: read the input, run the script through the gate.
 import type { z } from '@hono/zod-openapi';
 import type { Context, TypedResponse } from 'hono';
-import pLimit from 'p-limit';
 import { addDays, today } from '../../domain/days.js';
 import { jsonText, stringifyExact } from '../../http/exact-json.js';
 import { notFound } from '../../http/problem.js';
 import type { KeptOutcome } from '../../compute/gate.js';
+import { DeadlineQueue } from '../../lib/deadline-queue.js';
 import type { AppDeps, AppEnv, AppRouteHandler } from '../../lib/types.js';
-import { dailyRevenue, productNames, recommendationInput } from './compute.repository.js';
+import { dailyRevenue, productExists, productNames, recommendationInput } from './compute.repository.js';
 import type * as routes from './compute.routes.js';
 import type { forecastSchema, recommendationsSchema } from './compute.schemas.js';
-import { CACHE_STATUS, keptAnswers, wantsFresh } from './kept-answers.js';
+import { CACHE_STATUS, keptAnswers, maxStaleOf, wantsFresh, type Acceptance } from './kept-answers.js';
 
 /**
  * A compute answer as its JSON text (a kept answer goes out byte for byte as
- * it was first sent), with Cache-Status saying how it came.
+ * it was first sent), with Cache-Status saying how it came, and a stale
+ * one's Age.
  */
-function sendAnswer<S extends z.ZodType>(c: Context<AppEnv>, text: string, outcome: KeptOutcome) {
-  return jsonText(c, text, 200, { 'cache-status': CACHE_STATUS[outcome] }) as unknown as Response &
-    TypedResponse<z.infer<S>, 200, 'json'>;
+function sendAnswer<S extends z.ZodType>(c: Context<AppEnv>, sent: { answer: string; outcome: KeptOutcome; ageSeconds?: number }) {
+  const headers: Record<string, string> = { 'cache-status': CACHE_STATUS[sent.outcome] };
+  if (sent.ageSeconds !== undefined) headers.age = String(sent.ageSeconds);
+  return jsonText(c, sent.answer, 200, headers) as unknown as Response & TypedResponse<z.infer<S>, 200, 'json'>;
 }
 
-export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps, 'database' | 'reads' | 'gate' | 'config'>) {
+/**
+ * What the request accepts of kept answers (Cache-Control). A request that
+ * names a write (Consistency-Token) gets an answer that includes it: never a
+ * stale one, whatever max-stale says.
+ */
+function acceptance(c: Context<AppEnv>, stillServes?: Acceptance['stillServes']): Acceptance {
+  const cacheControl = c.req.header('cache-control');
+  const fresh = wantsFresh(cacheControl);
+  if (fresh || c.var.consistency !== undefined) return { fresh };
+  return { fresh, maxStale: maxStaleOf(cacheControl), stillServes };
+}
+
+export function computeHandlers({ database, reads, gate, config, logger }: Pick<AppDeps, 'database' | 'reads' | 'gate' | 'config' | 'logger'>) {
   // A storm of compute requests must not take the whole pool from the reads:
   // their input queries (the heavy part on a big shop) share half of it at most.
-  const inputReads = pLimit(Math.max(1, Math.min(config.COMPUTE_CONCURRENCY, Math.floor(config.PG_POOL_MAX / 2))));
+  const inputReads = new DeadlineQueue(Math.max(1, Math.min(config.COMPUTE_CONCURRENCY, Math.floor(config.PG_POOL_MAX / 2))));
   // The wait for a read's turn counts in the request's wait for a slot: past
   // its deadline the request gets the gate's 503 instead of waiting on. When
   // the turn comes, admission is checked again: the client may have left, or
   // the server be stopping.
   const read = <T>(signal: AbortSignal, deadline: number, query: () => Promise<T>) =>
-    new Promise<T>((resolve, reject) => {
-      let turn: 'waiting' | 'taken' | 'expired' = 'waiting';
-      const timer = setTimeout(() => {
-        if (turn !== 'waiting') return;
-        turn = 'expired';
-        reject(gate.waitExpired());
-      }, Math.max(0, deadline - performance.now()));
-      inputReads(async () => {
-        // An expired one still holds its place in p-limit's queue; it gives it up at once.
-        if (turn !== 'waiting') return;
-        turn = 'taken';
-        clearTimeout(timer);
+    inputReads.run(
+      async () => {
         await gate.admit(signal);
-        resolve(await query());
-      }).catch(reject);
-    });
+        return query();
+      },
+      { deadline, expired: () => gate.waitExpired() },
+    );
 
-  const answer = keptAnswers(database.db, gate);
+  const answer = keptAnswers(database.db, gate, logger);
 
   const recommendations: AppRouteHandler<typeof routes.recommendations> = async (c) => {
     const { id } = c.req.valid('param');
     const { limit } = c.req.valid('query');
     const after = c.var.consistency;
     const key = `recommendations?product=${id}&limit=${limit}`;
-    const fresh = wantsFresh(c.req.header('cache-control'));
+    // A product deleted since its answer was kept answers 404, never that answer, however stale it may be.
+    const accepts = acceptance(c, productExists(id));
     // `signal` is the question's (kept-answers.ts): it stops the run only before the script starts.
-    const { answer: text, outcome } = await answer(key, 'recommendations', fresh, c.req.raw.signal, async (signal) => {
+    // `background`: a run after a stale answer, which takes a slot only if one is free now.
+    const sent = await answer(key, 'recommendations', accepts, c.req.raw.signal, async (signal, background) => {
       await gate.admit(signal);
       const deadline = gate.waitDeadline();
       // Read first and let the connection go: nothing is held while the request waits for a slot.
       const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site), signal));
       if (!input) throw notFound(`product ${id} not found`);
-      const { pairs, sizes, snapshot } = input;
-      // It read the purchases of P's buyers: they, P, and the products they bought are what can change it.
+      const { pairs, sizes, archived, snapshot } = input;
+      // It read the purchases of P's buyers: they, P, and the products they bought are what can change it
+      // (archived ones too: bringing one back lists it, and its status change is recorded like a rename).
       // Taken now: the input's arrays (the bulk of a queued request's memory) are not needed past gate.run's JSON of them.
-      const products = [...new Set([id, ...pairs.map(([, product]) => product)])];
+      const products = [...new Set([id, ...pairs.map(([, product]) => product), ...archived])];
       const customers = [...new Set(pairs.map(([customer]) => customer))];
-      const { data } = await gate.run('recommendations', { product_id: id, limit, pairs, sizes }, { signal, logger: c.get('logger'), deadline });
+      const { data } = await gate.run(
+        'recommendations',
+        { product_id: id, limit, pairs, sizes },
+        { signal, logger: c.get('logger'), deadline, onlyIfFree: background },
+      );
       // No signal from here on: the script ran, and its answer is kept whoever is still waiting.
       const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)));
       const body: z.infer<typeof recommendationsSchema> = {
@@ -76,7 +88,7 @@ export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps,
       };
       return { answer: stringifyExact(body), version: { snapshot, products, customers } };
     });
-    return sendAnswer<typeof recommendationsSchema>(c, text, outcome);
+    return sendAnswer<typeof recommendationsSchema>(c, sent);
   };
 
   const forecast: AppRouteHandler<typeof routes.forecast> = async (c) => {
@@ -86,17 +98,17 @@ export function computeHandlers({ database, reads, gate, config }: Pick<AppDeps,
     const category = query.category?.toLowerCase();
     const from = addDays(until, 1 - query.history);
     const key = `forecast?days=${query.days}&history=${query.history}&until=${until}${category === undefined ? '' : `&category=${encodeURIComponent(category)}`}`;
-    const { answer: text, outcome } = await answer(key, 'forecast', wantsFresh(c.req.header('cache-control')), c.req.raw.signal, async (signal) => {
+    const sent = await answer(key, 'forecast', acceptance(c), c.req.raw.signal, async (signal, background) => {
       await gate.admit(signal);
       const deadline = gate.waitDeadline();
       const { days: history, snapshot } = await read(signal, deadline, () =>
         reads.run(c.var.consistency, (db, site) => dailyRevenue(db, from, until, category, site), signal),
       );
-      const output = await gate.run('forecast', { history, days: query.days }, { signal, logger: c.get('logger'), deadline });
+      const output = await gate.run('forecast', { history, days: query.days }, { signal, logger: c.get('logger'), deadline, onlyIfFree: background });
       // The history as read (exact even past 2^53, which the script's JSON would round on the way back).
       return { answer: stringifyExact({ ...output, history }), version: { snapshot, firstDay: from, lastDay: until } };
     });
-    return sendAnswer<typeof forecastSchema>(c, text, outcome);
+    return sendAnswer<typeof forecastSchema>(c, sent);
   };
 
   return { recommendations, forecast };

@@ -1,5 +1,5 @@
-// What the compute scripts read from the database (compute.md); values only.
-import { inArray, sql } from 'drizzle-orm';
+// What the compute scripts read from the database (docs/compute.md); values only.
+import { inArray, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
 import { products } from '../../db/schema.js';
 import { PURCHASE_SQL as PURCHASE } from '../../db/status-sql.js';
@@ -12,6 +12,11 @@ export interface RecommendationInput {
   pairs: [number, number][];
   /** |C(X)|: distinct buyers of every other product in `pairs`. */
   sizes: [number, number][];
+  /**
+   * Archived products (never listed) that P's buyers bought: left out of
+   * `pairs`, but the answer still depends on them (bringing one back lists it).
+   */
+  archived: number[];
   /** The snapshot it was read at (pg_snapshot text), for keeping the answer (kept-results.repository.ts). */
   snapshot: string;
 }
@@ -30,7 +35,7 @@ export async function recommendationInput(db: Db, productId: number, site: ReadS
 
 /** recommendationInput without the refresh first (exported for the tests of the recount on the spot). */
 export async function readRecommendationInput(db: Db, productId: number): Promise<RecommendationInput | null> {
-  const [row] = await queryRows<{ found: boolean; pairs: [number, number][]; sizes: [number, number][]; snapshot: string }>(
+  const [row] = await queryRows<{ found: boolean; pairs: [number, number][]; sizes: [number, number][]; archived: number[]; snapshot: string }>(
     db,
     sql`
       with buyers as (
@@ -45,8 +50,16 @@ export async function readRecommendationInput(db: Db, productId: number): Promis
         join orders o on o.customer_id = b.customer_id and o.status in ${PURCHASE}
         join order_items oi on oi.order_id = o.id
       ),
+      -- Archived products are never listed: out before the script ranks and cuts at the limit.
+      -- P itself stays, archived or not: its buyers are what the answer is about.
+      listed as (
+        select p.customer_id, p.product_id
+        from pairs p
+        where p.product_id = ${productId}
+           or exists (select 1 from products x where x.id = p.product_id and x.status = 'active')
+      ),
       candidates as (
-        select distinct product_id from pairs where product_id <> ${productId}
+        select distinct product_id from listed where product_id <> ${productId}
       ),
       sizes as (
         select c.product_id,
@@ -61,14 +74,19 @@ export async function readRecommendationInput(db: Db, productId: number): Promis
       )
       select
         exists (select 1 from products where id = ${productId}) as found,
-        coalesce((select json_agg(json_build_array(customer_id, product_id)) from pairs), '[]'::json) as pairs,
+        coalesce((select json_agg(json_build_array(customer_id, product_id)) from listed), '[]'::json) as pairs,
         coalesce((select json_agg(json_build_array(product_id, customers)) from sizes), '[]'::json) as sizes,
+        coalesce((select json_agg(distinct product_id) from pairs
+                  where product_id not in (select product_id from listed)), '[]'::json) as archived,
         pg_current_snapshot()::text as snapshot
     `,
   );
   if (!row?.found) return null;
-  return { pairs: row.pairs, sizes: row.sizes, snapshot: row.snapshot };
+  return { pairs: row.pairs, sizes: row.sizes, archived: row.archived, snapshot: row.snapshot };
 }
+
+/** A condition that holds while the product exists (a stale answer for it serves only then). */
+export const productExists = (productId: number): SQL => sql`exists (select 1 from products where id = ${productId})`;
 
 export async function productNames(db: Db, ids: number[]): Promise<Map<number, string>> {
   if (!ids.length) return new Map();

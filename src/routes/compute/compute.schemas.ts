@@ -16,8 +16,6 @@ export const forecastQuery = z.strictObject({
   category: queryText(MAX_TEXT_CHARS).optional(),
 });
 
-export type ForecastQuery = z.infer<typeof forecastQuery>;
-
 const recommendation = z.object({
   product_id: z.number().int(),
   score: z.number(),

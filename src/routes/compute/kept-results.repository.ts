@@ -1,28 +1,13 @@
 // Compute answers kept in Postgres by the version of the data they read:
 // shared by every worker and instance, checked against the changes recorded
 // by migrations 0012 and 0015 since the snapshot of their input.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
+import { interval, KEPT_TIMING, type KeptTiming } from '../../compute/kept-upkeep.js';
 
 /** The store's bound (stated in the README): the least recently used answers go first. */
-export const KEPT_LIMITS = { answers: 20_000, bytes: 64 * 1024 * 1024 };
+const KEPT_LIMITS = { answers: 20_000, bytes: 64 * 1024 * 1024 };
 
-/** The kept answers' clocks (stated in the README); tests pass shorter ones. */
-export interface KeptTiming {
-  /** A used answer is touched (re-checked and moved to a snapshot of now) at most this often. */
-  touchAfterMs: number;
-  /** An answer unused this long is dropped, so that the change log behind it can be pruned. */
-  unusedForMs: number;
-  /**
-   * The pruning horizon trails the oldest running transaction by this much:
-   * a run whose input was read more recently can always keep its answer.
-   */
-  changesGraceMs: number;
-}
-
-export const KEPT_TIMING: KeptTiming = { touchAfterMs: 60_000, unusedForMs: 3_600_000, changesGraceMs: 5 * 60_000 };
-
-const interval = (ms: number) => sql`make_interval(secs => ${ms / 1000})`;
 
 /** What an answer depends on: its input's snapshot, and the products, customers or days it read. */
 export interface AnswerVersion {
@@ -51,6 +36,61 @@ export async function findKeptAnswer(db: Db, key: string, timing: Pick<KeptTimin
   return row.answer;
 }
 
+/** A kept answer as a request that accepts staleness (Cache-Control: max-stale) may get it. */
+export type KeptLookup = { answer: string; stale: false } | { answer: string; stale: true; ageSeconds: number };
+
+/**
+ * findKeptAnswer for a request that can use a slightly older answer: the
+ * kept answer if it is still good (`stale: false`), else the kept answer if
+ * the first change it misses was committed at most `maxStaleSeconds` ago
+ * (null: any staleness) and `stillServes` holds (`stale: true`), else null.
+ *
+ * A change is dated by its record (data_changes.at: when its transaction
+ * began, never later than its commit), so an answer is never judged fresher
+ * than it is. An answer below the pruned horizon is never served: a change
+ * it misses may be gone from the log. Its age counts from when it was last
+ * known good: stored, or re-checked and moved to a later snapshot by a touch
+ * (RFC 9111 counts a validation like a fresh response). A stale answer is
+ * not touched: it is no longer good at any later snapshot.
+ */
+export async function findKeptOrStaleAnswer(
+  db: Db,
+  key: string,
+  maxStaleSeconds: number | null,
+  stillServes: SQL = sql`true`,
+  timing: Pick<KeptTiming, 'touchAfterMs'> = KEPT_TIMING,
+): Promise<KeptLookup | null> {
+  const recentEnough = maxStaleSeconds === null ? sql`true` : sql`m.first_missing >= now() - ${interval(maxStaleSeconds * 1000)}`;
+  // The changes it misses, as compute_result_valid (migration 0015) finds them; the earliest one dates its staleness.
+  const [row] = await queryRows<{ answer: string; snapshot: string; valid: boolean; servable: boolean; touch: boolean; now: string; age: number }>(
+    db,
+    sql`select k.answer, k.snapshot, compute_result_valid(k) as valid,
+               coalesce(k.snapshot_xmin >= h.pruned_below and m.first_missing is not null and ${recentEnough} and ${stillServes}, false) as servable,
+               k.last_used < now() - ${interval(timing.touchAfterMs)} as touch, pg_current_snapshot()::text as now,
+               greatest(0, floor(extract(epoch from now() - k.last_used)))::int as age
+        from compute_results k
+        cross join data_changes_horizon h
+        cross join lateral (
+          select min(c.at) as first_missing
+          from data_changes c
+          where c.tx >= k.snapshot_xmin
+            and not pg_visible_in_snapshot(c.tx::text::xid8, k.snapshot::pg_snapshot)
+            and (c.everything
+                 or c.product_id = any (k.products)
+                 or c.customer_id = any (k.customers)
+                 or c.day between k.first_day and k.last_day)
+        ) m
+        where k.key = ${key}`,
+  );
+  if (!row) return null;
+  if (row.valid) {
+    if (row.touch) void touchKeptAnswer(db, key, row.snapshot, row.now).catch(() => undefined);
+    return { answer: row.answer, stale: false };
+  }
+  if (!row.servable) return null;
+  return { answer: row.answer, stale: true, ageSeconds: row.age };
+}
+
 /**
  * Moves the answer kept under `key` from snapshot `validated` to `now` (a
  * later snapshot it was found good at), in one statement that checks, on
@@ -58,7 +98,7 @@ export async function findKeptAnswer(db: Db, key: string, timing: Pick<KeptTimin
  * store may have replaced it), that `now` covers it, and that it is still
  * good. Returns whether it moved.
  */
-export async function touchKeptAnswer(db: Db, key: string, validated: string, now: string): Promise<boolean> {
+async function touchKeptAnswer(db: Db, key: string, validated: string, now: string): Promise<boolean> {
   const rows = await queryRows<{ key: string }>(
     db,
     sql`update compute_results k
@@ -114,48 +154,4 @@ export async function keepAnswer(
     )
     delete from compute_results where key in (select key from ranked where n > ${limits.answers} or bytes > ${limits.bytes})`);
   return kept.length > 0;
-}
-
-/**
- * Background upkeep: drops answers unused for `unusedForMs`, then raises the
- * horizon and prunes the change records below it. The horizon is the least
- * of the kept answers' xmins and the oldest running transaction as sampled
- * `changesGraceMs` ago (each run takes a sample), never lower than before: a
- * kept answer, or a run whose input was read since, needs no record below
- * it. Returns how many answers and change records went.
- */
-export async function pruneKeptAnswers(
-  db: Db,
-  timing: Pick<KeptTiming, 'unusedForMs' | 'changesGraceMs'> = KEPT_TIMING,
-): Promise<{ answers: number; changes: number }> {
-  return db.transaction(async (tx) => {
-    // First, and in a statement of its own: keepAnswer's FOR SHARE waits from
-    // here on, and what it kept before is seen by the statements below.
-    await tx.execute(sql`select 1 from data_changes_horizon for update`);
-    const [gone] = await queryRows<{ n: number }>(
-      tx,
-      sql`with gone as (delete from compute_results where last_used < now() - ${interval(timing.unusedForMs)} returning 1)
-          select count(*)::int as n from gone`,
-    );
-    // Dated after its snapshot was taken (clock_timestamp, not the
-    // transaction's start): any snapshot taken later has an xmin at least this.
-    await tx.execute(sql`
-      insert into data_changes_xmin_samples (at, running_xmin) values (clock_timestamp(), pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
-      on conflict (at) do update set running_xmin = least(data_changes_xmin_samples.running_xmin, excluded.running_xmin)`);
-    const oldEnough = sql`at <= clock_timestamp() - ${interval(timing.changesGraceMs)}`;
-    await tx.execute(sql`
-      update data_changes_horizon h
-         set pruned_below = greatest(h.pruned_below,
-                                     least((select min(snapshot_xmin) from compute_results),
-                                           coalesce((select max(running_xmin) from data_changes_xmin_samples where ${oldEnough}), h.pruned_below)))`);
-    // The newest sample old enough is the next run's floor; older ones are of no more use.
-    await tx.execute(sql`
-      delete from data_changes_xmin_samples where at < (select max(at) from data_changes_xmin_samples where ${oldEnough})`);
-    const [pruned] = await queryRows<{ n: number }>(
-      tx,
-      sql`with pruned as (delete from data_changes where tx < (select pruned_below from data_changes_horizon) returning 1)
-          select count(*)::int as n from pruned`,
-    );
-    return { answers: gone?.n ?? 0, changes: pruned?.n ?? 0 };
-  });
 }

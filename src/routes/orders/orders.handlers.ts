@@ -1,14 +1,15 @@
 // What each order route does: the repository's outcomes made answers.
 import type { Context, TypedResponse } from 'hono';
-import { PROBLEM_CONTENT_TYPE, problemText } from '../../http/errors.js';
-import { exactJson, jsonText } from '../../http/exact-json.js';
+import { problemText } from '../../http/errors.js';
+import { exactJson } from '../../http/exact-json.js';
 import { HttpProblem, notFound, titleFor, type FieldError } from '../../http/problem.js';
 import { fingerprintOf } from '../../idempotency/idempotency.repository.js';
 import { idempotentWrites, type StoredResponse } from '../../idempotency/idempotent.js';
 import type { AppDeps, AppEnv, AppRouteHandler } from '../../lib/types.js';
 import { ORDER_TRANSITIONS, type OrderStatus } from '../../domain/order-status.js';
 import { etagOf, ifMatchHolds, noneMatchHits } from '../../http/etag.js';
-import { MAX_INT, MAX_ORDER_ID } from '../../http/params.js';
+import { MAX_INT } from '../../domain/numbers.js';
+import { MAX_ORDER_ID } from '../../http/params.js';
 import {
   changeOrderStatus,
   findOrder,
@@ -20,6 +21,7 @@ import {
 import type * as routes from './orders.routes.js';
 import type { CreateOrderInput, OrderBody } from './orders.schemas.js';
 import { MAX_ORDER_TOTAL_CENTS } from '../../domain/money.js';
+import { sendStored } from '../../idempotency/send-stored.js';
 
 function unknownReferences(input: CreateOrderInput, customerFound: boolean, found: ReadonlySet<number>): HttpProblem {
   const errors: FieldError[] = [];
@@ -35,6 +37,15 @@ function unknownReferences(input: CreateOrderInput, customerFound: boolean, foun
     ...(missingProducts.length ? [`product${missingProducts.length > 1 ? 's' : ''} ${missingProducts.join(', ')}`] : []),
   ];
   return new HttpProblem(422, titleFor(422), `unknown ${parts.join(' and ')}`, { errors });
+}
+
+function archivedProducts(input: CreateOrderInput, ids: readonly number[]): HttpProblem {
+  const archived = new Set(ids);
+  const errors: FieldError[] = [];
+  input.items.forEach((item, i) => {
+    if (archived.has(item.product_id)) errors.push({ path: `items.${i}.product_id`, message: `product ${item.product_id} is archived` });
+  });
+  return new HttpProblem(422, titleFor(422), `product${ids.length > 1 ? 's' : ''} ${ids.join(', ')} ${ids.length > 1 ? 'are' : 'is'} archived and not sold`, { errors });
 }
 
 function insufficientStock(shortages: Shortage[]): HttpProblem {
@@ -63,6 +74,12 @@ function placementProblem(input: CreateOrderInput, outcome: Exclude<PlaceOutcome
   switch (outcome.kind) {
     case 'unknown_references':
       return unknownReferences(input, outcome.customerFound, outcome.productsFound);
+    case 'customer_erased':
+      return new HttpProblem(422, titleFor(422), `customer ${input.customer_id} was erased and cannot place orders`, {
+        errors: [{ path: 'customer_id', message: 'this customer was erased' }],
+      });
+    case 'archived_products':
+      return archivedProducts(input, outcome.productIds);
     case 'total_too_large':
       return totalTooLarge();
     case 'insufficient_stock':
@@ -96,19 +113,8 @@ const orderLocation = (id: number) => `/api/orders/${id}`;
 type SentOrder<S extends 200 | 201> = Response & TypedResponse<OrderBody, S, 'json'>;
 
 /** A stored response as it was first sent: status, bytes, the order's ETag, and Location for a 201. */
-function send<S extends 200 | 201>(c: Context<AppEnv>, response: StoredResponse, replayed: boolean): SentOrder<S> {
-  const headers: Record<string, string> = {};
-  if (response.status < 400) {
-    const order = JSON.parse(response.body) as OrderBody;
-    headers['content-type'] = 'application/json';
-    headers.etag = etagOf(order);
-    if (response.status === 201) headers.location = orderLocation(order.id);
-  } else {
-    headers['content-type'] = PROBLEM_CONTENT_TYPE;
-  }
-  if (replayed) headers['idempotent-replayed'] = 'true';
-  return jsonText(c, response.body, response.status as S, headers) as unknown as SentOrder<S>;
-}
+const send = <S extends 200 | 201>(c: Context<AppEnv>, response: StoredResponse, replayed: boolean) =>
+  sendStored<OrderBody>(c, response, replayed, { etag: etagOf, location: orderLocation }) as unknown as SentOrder<S>;
 
 export function orderHandlers({ database, reads, logger }: Pick<AppDeps, 'database' | 'reads' | 'logger'>) {
   const idempotent = idempotentWrites(database.db, logger);

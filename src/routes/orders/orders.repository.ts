@@ -1,19 +1,21 @@
 // Orders in the database: reading one, and placing one with its stock.
 // Returns values and outcomes; knows nothing of HTTP (orders.handlers.ts).
 import { asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Database, Db } from '../../db/client.js';
+import { queryRows, type Database, type Db } from '../../db/client.js';
 import { sqlStateOf } from '../../db/errors.js';
-import { outcomeTransaction, Rollback } from '../../db/outcome-transaction.js';
+import { outcomeStatement, outcomeTransaction, Rollback } from '../../db/outcome-transaction.js';
 import { prepared } from '../../db/prepared.js';
-import { customers, orderItems, orders, products } from '../../db/schema.js';
-import { orderTotalCents } from '../../domain/money.js';
+import { orderItems, orders, products } from '../../db/schema.js';
+import { MAX_ORDER_TOTAL_CENTS } from '../../domain/money.js';
 import { mayMove, restocks, type OrderStatus } from '../../domain/order-status.js';
-import { MAX_INT } from '../../http/params.js';
+import type { ProductStatus } from '../../domain/product-status.js';
+import { MAX_INT } from '../../domain/numbers.js';
 import type { CreateOrderInput, OrderBody } from './orders.schemas.js';
 
-const orderById = (db: Db) =>
-  prepared(db, 'order_by_id', (db, name) =>
-    db
+/** The order with its lines, by line_no; `locked`: its row locked FOR UPDATE (the status change's own read). */
+const orderById = (db: Db, locked: boolean) =>
+  prepared(db, locked ? 'order_by_id_for_update' : 'order_by_id', (db, name) => {
+    const query = db
       .select({
         id: orders.id,
         customerId: orders.customerId,
@@ -29,37 +31,44 @@ const orderById = (db: Db) =>
       .leftJoin(orderItems, eq(orderItems.orderId, orders.id))
       .leftJoin(products, eq(products.id, orderItems.productId))
       .where(eq(orders.id, sql.placeholder('id')))
-      .orderBy(asc(orderItems.lineNo))
-      .prepare(name),
-  );
+      .orderBy(asc(orderItems.lineNo));
+    return (locked ? query.for('update', { of: orders }) : query).prepare(name);
+  });
 
 /** An order with its lines (by line_no) and derived totals, or null. */
-export async function findOrder(db: Db, id: number): Promise<OrderBody | null> {
-  const rows = await orderById(db).execute({ id });
+export async function findOrder(db: Db, id: number, { locked = false } = {}): Promise<OrderBody | null> {
+  const rows = await orderById(db, locked).execute({ id });
   const head = rows[0];
   if (!head) return null;
-  const items = rows
+  const lines = rows
     .filter((r) => r.lineNo !== null)
-    .map((r) => ({
-      line_no: r.lineNo!,
-      product_id: r.productId!,
-      name: r.name ?? '',
-      quantity: r.quantity!,
-      unit_price_cents: r.unitPriceCents!,
-      line_total_cents: r.quantity! * r.unitPriceCents!,
-    }));
+    .map((r) => ({ lineNo: r.lineNo!, productId: r.productId!, name: r.name ?? '', quantity: r.quantity!, unitPriceCents: r.unitPriceCents! }));
+  return orderBody({ id: head.id, customerId: head.customerId, createdAt: head.createdAt.toISOString(), status: head.status }, lines);
+}
+
+/** An order as the API shows it: its lines with their totals, and the order's total (GET, and a placement's 201). */
+function orderBody(
+  head: { id: number; customerId: number; createdAt: string; status: OrderStatus },
+  lines: { lineNo: number; productId: number; name: string; quantity: number; unitPriceCents: number }[],
+): OrderBody {
+  const items = lines.map((l) => ({
+    line_no: l.lineNo,
+    product_id: l.productId,
+    name: l.name,
+    quantity: l.quantity,
+    unit_price_cents: l.unitPriceCents,
+    line_total_cents: l.quantity * l.unitPriceCents,
+  }));
   return {
     id: head.id,
     customer_id: head.customerId,
-    created_at: head.createdAt.toISOString(),
+    created_at: head.createdAt,
     status: head.status,
     total_cents: items.reduce((sum, item) => sum + item.line_total_cents, 0),
     items,
   };
 }
 
-/** Tries at drawing an order id that no hand-loaded row holds already. */
-const ID_ATTEMPTS = 5;
 /** sequence_generator_limit_exceeded: nextval past the sequence's maximum. */
 const SEQUENCE_EXHAUSTED = '2200H';
 
@@ -72,23 +81,11 @@ export interface Shortage {
 export type PlaceOutcome =
   | { kind: 'placed'; order: OrderBody }
   | { kind: 'unknown_references'; customerFound: boolean; productsFound: ReadonlySet<number> }
+  | { kind: 'archived_products'; productIds: number[] }
+  | { kind: 'customer_erased' }
   | { kind: 'total_too_large' }
   | { kind: 'insufficient_stock'; shortages: Shortage[] }
   | { kind: 'ids_exhausted' };
-
-/** Units asked for per product, repeated lines summed, by product id. */
-function unitsByProduct(items: CreateOrderInput['items']): Map<number, number> {
-  const units = new Map<number, number>();
-  for (const { product_id, quantity } of items) units.set(product_id, (units.get(product_id) ?? 0) + quantity);
-  return new Map([...units].sort(([a], [b]) => a - b));
-}
-
-function shortagesOf(rows: { id: number; stock: number }[], units: Map<number, number>): Shortage[] {
-  return rows
-    .filter((p) => units.get(p.id)! > p.stock)
-    .sort((a, b) => a.id - b.id)
-    .map((p) => ({ product_id: p.id, requested: units.get(p.id)!, available: p.stock }));
-}
 
 /**
  * Locks the products' rows in id order, as every writer of stock takes them,
@@ -96,10 +93,10 @@ function shortagesOf(rows: { id: number; stock: number }[], units: Map<number, n
  * and returns their stock. NO KEY UPDATE, the lock the stock update needs,
  * leaves the key-share locks of concurrent order_items inserts be.
  */
-async function lockStock(tx: Db, ids: number[]): Promise<{ id: number; stock: number }[]> {
+async function lockStock(tx: Db, ids: number[]): Promise<{ id: number; stock: number; status: ProductStatus }[]> {
   if (!ids.length) return [];
   return tx
-    .select({ id: products.id, stock: products.stock })
+    .select({ id: products.id, stock: products.stock, status: products.status })
     .from(products)
     .where(inArray(products.id, ids))
     .orderBy(asc(products.id))
@@ -119,89 +116,81 @@ async function addToStock(tx: Db, deltas: ReadonlyMap<number, number>): Promise<
     where ${products.id} = d.id`);
 }
 
-/**
- * A new order id. The sequence may lag behind ids loaded by hand; a collision
- * moves it past the largest id taken and draws again, inside the transaction
- * (ON CONFLICT keeps the transaction usable, setval is not rolled back).
- */
-async function insertOrder(tx: Db, customerId: number): Promise<number> {
-  for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
-    let row: { id: number } | undefined;
-    try {
-      [row] = await tx
-        .insert(orders)
-        .values({ customerId, status: 'pending', createdAt: sql`now()` })
-        .onConflictDoNothing({ target: orders.id })
-        .returning({ id: orders.id });
-    } catch (err) {
-      // The sequence stops at 2^53 - 1 (ids stay exact in JSON): no order can be placed any more.
-      if (sqlStateOf(err) === SEQUENCE_EXHAUSTED) throw new Rollback<PlaceOutcome>({ kind: 'ids_exhausted' });
-      throw err;
-    }
-    if (row) return row.id;
-    await tx.execute(
-      sql`select setval('orders_id_seq', greatest((select max(id) from orders), (select last_value from orders_id_seq)))`,
-    );
-  }
-  throw new Error(`no free order id after ${ID_ATTEMPTS} attempts`);
+interface PlacedRow {
+  outcome: Exclude<PlaceOutcome['kind'], 'ids_exhausted'>;
+  order_id: string | null;
+  created_at: string | null;
+  detail: unknown;
 }
 
+/** An int4[] as Postgres' array text: the values are validated integers, so the text is exact. */
+const intArray = (values: readonly number[]) => `{${values.join(',')}}`;
+
 /**
- * Places an order in one transaction: checks the customer and products and
- * their stock as committed, stores the order `pending` with each line at the
- * product's current price, then locks the products in id order, checks their
- * stock again under the lock (short: everything rolled back) and takes it.
- * `beforeCommit` runs in the same transaction with the order, so that
- * whatever it writes commits with the order or not at all.
+ * Places an order in one statement: the database function place_order
+ * (migrations/0019) checks the customer and products and their stock as
+ * committed, then again with the products locked in id order, and only then
+ * stores the order `pending` with each line at the product's price and takes
+ * the stock; a refusal writes nothing. One round trip instead of nine: on
+ * this machine the round trips were most of what an order cost the server.
  *
- * The stock locks come last so that they are held for two statements and the
- * commit: orders for one popular product queue on its row, and the shorter
- * that queue moves, the more of them go through.
+ * `beforeCommit` runs in the same transaction with the order, so that
+ * whatever it writes commits with the order or not at all; without it the
+ * statement is its own transaction.
  */
 export async function placeOrder(
   database: Database,
   input: CreateOrderInput,
   beforeCommit?: (tx: Db, order: OrderBody) => Promise<void>,
 ): Promise<PlaceOutcome> {
-  const units = unitsByProduct(input.items);
-  const productIds = [...units.keys()];
-  return outcomeTransaction(database, async (tx): Promise<PlaceOutcome> => {
-    const [customer] = await tx.select({ id: customers.id }).from(customers).where(eq(customers.id, input.customer_id));
-    const current = await tx
-      .select({ id: products.id, priceCents: products.priceCents, stock: products.stock })
-      .from(products)
-      .where(inArray(products.id, productIds));
-    const prices = new Map(current.map((p) => [p.id, p.priceCents]));
-    if (!customer || prices.size < productIds.length) {
-      return { kind: 'unknown_references', customerFound: !!customer, productsFound: new Set(prices.keys()) };
+  const place = async (db: Db): Promise<PlaceOutcome> => {
+    let row: PlacedRow | undefined;
+    try {
+      [row] = await queryRows<PlacedRow>(
+        db,
+        sql`select outcome, order_id::text as order_id,
+              to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, detail
+            from place_order(${input.customer_id}::int, ${intArray(input.items.map((i) => i.product_id))}::int[],
+              ${intArray(input.items.map((i) => i.quantity))}::int[], ${MAX_ORDER_TOTAL_CENTS}::bigint)`,
+      );
+    } catch (err) {
+      // The sequence stops at 2^53 - 1 (ids stay exact in JSON): no order can be placed any more.
+      // Thrown, so that a transaction around it rolls back rather than commit after an error.
+      if (sqlStateOf(err) === SEQUENCE_EXHAUSTED) throw new Rollback<PlaceOutcome>({ kind: 'ids_exhausted' });
+      throw err;
     }
-    const lines = input.items.map((item) => ({ quantity: item.quantity, unitPriceCents: prices.get(item.product_id)! }));
-    if (orderTotalCents(lines) === null) return { kind: 'total_too_large' };
-    // Already short in committed data: refused here, cheaply, without waiting
-    // for locks (once a product sells out, most orders for it end here).
-    const shortNow = shortagesOf(current, units);
-    if (shortNow.length) return { kind: 'insufficient_stock', shortages: shortNow };
+    if (!row) throw new Error('place_order returned no row');
+    const outcome = placeOutcomeOf(input, row);
+    if (outcome.kind === 'placed') await beforeCommit?.(db, outcome.order);
+    return outcome;
+  };
+  return beforeCommit ? outcomeTransaction(database, place) : outcomeStatement(() => place(database.db));
+}
 
-    const orderId = await insertOrder(tx, input.customer_id);
-    await tx.insert(orderItems).values(
-      input.items.map((item, i) => ({
-        orderId,
-        lineNo: i + 1,
-        productId: item.product_id,
-        quantity: item.quantity,
-        unitPriceCents: prices.get(item.product_id)!,
-      })),
-    );
-    const order = await findOrder(tx, orderId);
-    if (!order) throw new Error(`order ${orderId} vanished inside its own transaction`);
-
-    const shortages = shortagesOf(await lockStock(tx, productIds), units);
-    if (shortages.length) throw new Rollback<PlaceOutcome>({ kind: 'insufficient_stock', shortages });
-    await addToStock(tx, new Map([...units].map(([id, quantity]) => [id, -quantity])));
-
-    await beforeCommit?.(tx, order);
-    return { kind: 'placed', order };
-  });
+/** place_order's row as an outcome; a placed order as GET /api/orders/:id shows it. */
+function placeOutcomeOf(input: CreateOrderInput, row: PlacedRow): PlaceOutcome {
+  switch (row.outcome) {
+    case 'placed': {
+      const priced = row.detail as Record<string, [name: string, unitPriceCents: number]>;
+      const lines = input.items.map((item, i) => {
+        const [name, unitPriceCents] = priced[String(item.product_id)]!;
+        return { lineNo: i + 1, productId: item.product_id, name, quantity: item.quantity, unitPriceCents };
+      });
+      const head = { id: Number(row.order_id), customerId: input.customer_id, createdAt: row.created_at!, status: 'pending' as const };
+      return { kind: 'placed', order: orderBody(head, lines) };
+    }
+    case 'unknown_references': {
+      const { customer_found, products_found } = row.detail as { customer_found: boolean; products_found: number[] };
+      return { kind: 'unknown_references', customerFound: customer_found, productsFound: new Set(products_found) };
+    }
+    case 'archived_products':
+      return { kind: 'archived_products', productIds: row.detail as number[] };
+    case 'insufficient_stock':
+      return { kind: 'insufficient_stock', shortages: row.detail as Shortage[] };
+    case 'customer_erased':
+    case 'total_too_large':
+      return { kind: row.outcome };
+  }
 }
 
 export type StatusOutcome =
@@ -229,13 +218,12 @@ export async function changeOrderStatus(
   beforeCommit?: (tx: Db, order: OrderBody) => Promise<void>,
 ): Promise<StatusOutcome> {
   return outcomeTransaction(database, async (tx): Promise<StatusOutcome> => {
-    const [locked] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, id)).for('update');
-    if (!locked) return { kind: 'not_found' };
-    const current = await findOrder(tx, id);
+    // Read with its row locked, in one statement: what it shows is what the change starts from.
+    const current = await findOrder(tx, id, { locked: true });
     if (!current) return { kind: 'not_found' };
     if (!precondition(current)) return { kind: 'precondition_failed' };
-    if (locked.status === to) return { kind: 'unchanged', order: current };
-    if (!mayMove(locked.status, to)) return { kind: 'not_allowed', current: locked.status };
+    if (current.status === to) return { kind: 'unchanged', order: current };
+    if (!mayMove(current.status, to)) return { kind: 'not_allowed', current: current.status };
 
     if (restocks(to)) {
       const units = new Map<number, number>();

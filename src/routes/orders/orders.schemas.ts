@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ORDER_STATUSES, TARGET_STATUSES } from '../../domain/order-status.js';
-import { MAX_INT } from '../../http/params.js';
+import { MAX_INT } from '../../domain/numbers.js';
 
 export const orderStatusSchema = z.enum(ORDER_STATUSES);
 
@@ -26,7 +26,7 @@ export const orderSchema = z
 
 export type OrderBody = z.infer<typeof orderSchema>;
 
-export const MAX_ORDER_LINES = 100;
+const MAX_ORDER_LINES = 100;
 
 export const createOrderSchema = z
   .strictObject({
@@ -54,5 +54,3 @@ export const orderStatusPatchSchema = z
       'pending -> paid or cancelled; paid -> shipped, cancelled or refunded; shipped -> refunded. Cancelling puts the stock back.',
     example: { status: 'paid' },
   });
-
-export type OrderStatusPatch = z.infer<typeof orderStatusPatchSchema>;

@@ -4,7 +4,7 @@ import type { AppDeps } from '../../lib/types.js';
 import { productHandlers } from './products.handlers.js';
 import * as routes from './products.routes.js';
 
-/** GET /api/products, /api/products/{id}, /api/categories; PATCH /api/products/{id}. */
+/** GET /api/products, /api/products/{id}, /api/categories; POST /api/products; PATCH /api/products/{id}. */
 export function productsRouter(deps: AppDeps) {
   const handlers = productHandlers(deps);
   const router = createRouter();
@@ -13,5 +13,6 @@ export function productsRouter(deps: AppDeps) {
     .openapi(routes.list, handlers.list)
     .openapi(routes.get, handlers.get)
     .openapi(routes.categories, handlers.categories)
-    .openapi(routes.patch, handlers.patch);
+    .openapi(routes.patch, handlers.patch)
+    .openapi(routes.create, handlers.create);
 }

@@ -2,10 +2,13 @@
 // knows nothing of HTTP (products.handlers.ts maps outcomes to answers).
 import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Database, Db } from '../../db/client.js';
+import { sqlStateOf } from '../../db/errors.js';
+import { insertWithNewId } from '../../db/new-ids.js';
+import { outcomeTransaction, Rollback } from '../../db/outcome-transaction.js';
 import { prepared } from '../../db/prepared.js';
 import { products } from '../../db/schema.js';
 import type { CursorField, CursorValue } from '../../http/cursor.js';
-import type { ProductBody, ProductListQuery, ProductPatch, ProductSort } from './products.schemas.js';
+import type { CreateProductInput, ProductBody, ProductListQuery, ProductPatch, ProductSort } from './products.schemas.js';
 
 const productColumns = {
   id: products.id,
@@ -15,11 +18,12 @@ const productColumns = {
   priceCents: products.priceCents,
   stock: products.stock,
   tags: products.tags,
+  status: products.status,
   createdAt: products.createdAt,
 };
 
 /** A product as the API shows it (everything but `extra`), inferred from the schema. */
-export type ProductRow = Omit<typeof products.$inferSelect, 'extra'>;
+export type ProductRow = Omit<typeof products.$inferSelect, 'extra' | 'createdByApi'>;
 
 export function toProductBody(row: ProductRow): ProductBody {
   return {
@@ -30,6 +34,7 @@ export function toProductBody(row: ProductRow): ProductBody {
     price_cents: row.priceCents,
     stock: row.stock,
     tags: row.tags,
+    status: row.status,
     created_at: row.createdAt.toISOString(),
   };
 }
@@ -107,6 +112,11 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
 /** Each filter: its condition (with placeholders) and the value it binds, when the query uses it. */
 const FILTERS = {
+  // `any` lists every product: no condition at all.
+  status: {
+    condition: eq(products.status, sql.placeholder('status')),
+    value: (q: ProductListQuery) => (q.status === 'any' ? undefined : q.status),
+  },
   category: {
     condition: eq(products.category, sql.placeholder('category')),
     value: (q: ProductListQuery) => q.category?.toLowerCase(),
@@ -184,6 +194,8 @@ const categoriesStatement = (db: Db) =>
     db
       .select({ category: products.category, product_count: sql<number>`count(*)::int` })
       .from(products)
+      // Archived products are not on sale: a category left with none is not listed.
+      .where(eq(products.status, 'active'))
       .groupBy(products.category)
       .orderBy(products.category)
       .prepare(name),
@@ -221,9 +233,73 @@ export async function patchProduct(
         priceCents: patch.price_cents,
         stock: patch.stock,
         tags: patch.tags,
+        status: patch.status,
       })
       .where(eq(products.id, id))
       .returning(productColumns);
     return updated ? { kind: 'updated', product: toProductBody(updated) } : { kind: 'not_found' };
+  });
+}
+
+export type CreateOutcome = { kind: 'created'; product: ProductBody } | { kind: 'duplicate_sku'; holder: number | null };
+
+/** unique_violation */
+const UNIQUE_VIOLATION = '23505';
+const SKU_CONSTRAINT = 'products_sku_unique';
+
+function violatedConstraint(err: unknown): string | undefined {
+  for (let e = err; e != null; e = (e as { cause?: unknown }).cause) {
+    const constraint = (e as { constraint?: unknown }).constraint;
+    if (typeof constraint === 'string') return constraint;
+  }
+  return undefined;
+}
+
+/**
+ * Adds a product, active, with a new id (db/new-ids.ts) and marked as the
+ * API's, so that a later legacy import leaves it alone. A sku another
+ * product holds is an outcome: found by a read first, and, when a concurrent
+ * insert of the same sku commits between that read and the insert, by the
+ * unique index (the whole transaction rolls back). `beforeCommit` runs in the
+ * same transaction with the new product.
+ */
+export async function createProduct(
+  database: Database,
+  input: CreateProductInput,
+  beforeCommit?: (tx: Db, product: ProductBody) => Promise<void>,
+): Promise<CreateOutcome> {
+  return outcomeTransaction(database, async (tx): Promise<CreateOutcome> => {
+    const [holder] = await tx.select({ id: products.id }).from(products).where(eq(products.sku, input.sku));
+    if (holder) return { kind: 'duplicate_sku', holder: holder.id };
+    let row: ProductRow;
+    try {
+      row = await insertWithNewId(tx, { table: 'products', idColumn: 'id', sequence: 'products_api_id_seq' }, async (id) => {
+        const [inserted] = await tx
+          .insert(products)
+          .values({
+            id,
+            sku: input.sku,
+            name: input.name,
+            category: input.category,
+            priceCents: input.price_cents,
+            stock: input.stock,
+            tags: input.tags,
+            status: 'active',
+            createdByApi: true,
+            createdAt: sql`now()`,
+          })
+          .onConflictDoNothing({ target: products.id })
+          .returning(productColumns);
+        return inserted;
+      });
+    } catch (err) {
+      if (sqlStateOf(err) === UNIQUE_VIOLATION && violatedConstraint(err) === SKU_CONSTRAINT) {
+        throw new Rollback<CreateOutcome>({ kind: 'duplicate_sku', holder: null });
+      }
+      throw err;
+    }
+    const product = toProductBody(row);
+    await beforeCommit?.(tx, product);
+    return { kind: 'created', product };
   });
 }

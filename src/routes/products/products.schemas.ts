@@ -1,11 +1,16 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_PRICE_CENTS } from '../../domain/money.js';
+import { PRODUCT_STATUSES } from '../../domain/product-status.js';
 import { MAX_TAG_CHARS, MAX_TAGS, MAX_TEXT_CHARS } from '../../domain/text.js';
 import { bodyText } from '../../http/fields.js';
-import { cursorParam, intParam, limitParam, MAX_INT, queryText } from '../../http/params.js';
+import { MAX_INT } from '../../domain/numbers.js';
+import { cursorParam, intParam, limitParam, queryText } from '../../http/params.js';
 
-export const PRODUCT_SORTS = ['id', 'name', 'price', '-price', 'created_at', '-created_at'] as const;
+const PRODUCT_SORTS = ['id', 'name', 'price', '-price', 'created_at', '-created_at'] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
+
+/** What the list's `status` filter accepts: a status, or `any`. */
+const PRODUCT_LIST_STATUSES = [...PRODUCT_STATUSES, 'any'] as const;
 
 export const productSchema = z
   .object({
@@ -16,6 +21,7 @@ export const productSchema = z
     price_cents: z.number().int(),
     stock: z.number().int(),
     tags: z.array(z.string()),
+    status: z.enum(PRODUCT_STATUSES).openapi({ description: 'archived: not sold, left out of lists and categories; its history stays' }),
     created_at: z.string().openapi({ format: 'date-time' }),
   })
   .openapi('Product');
@@ -34,6 +40,11 @@ export const productListQuery = z.strictObject({
     .optional()
     .default('id')
     .openapi({ description: 'name sorts by Unicode code point (the "C" collation), whatever the database locale; ties by id' }),
+  status: z
+    .enum(PRODUCT_LIST_STATUSES)
+    .optional()
+    .default('active')
+    .openapi({ description: 'Which products to list: active (the default), archived, or any' }),
   limit: limitParam(100, 20),
   cursor: cursorParam,
 });
@@ -50,19 +61,49 @@ export const categoryListSchema = z
   })
   .openapi('CategoryList');
 
-// The import's text limits, so that an imported product and a patched one
-// obey the same rules.
+// The import's text limits, so that an imported product, a new one and a
+// patched one obey the same rules.
+const productFields = {
+  sku: bodyText(MAX_TEXT_CHARS),
+  name: bodyText(MAX_TEXT_CHARS),
+  // Stored lower-cased: the category filter and GET /api/categories match that way.
+  category: bodyText(MAX_TEXT_CHARS).toLowerCase(),
+  price_cents: z.int().min(0).max(MAX_PRICE_CENTS),
+  stock: z.int().min(0).max(MAX_INT),
+  tags: z.array(bodyText(MAX_TAG_CHARS)).max(MAX_TAGS),
+  status: z.enum(PRODUCT_STATUSES),
+};
+
 export const productPatchSchema = z
   .strictObject({
-    name: bodyText(MAX_TEXT_CHARS),
-    // Stored lower-cased: the category filter and GET /api/categories match that way.
-    category: bodyText(MAX_TEXT_CHARS).toLowerCase(),
-    price_cents: z.int().min(0).max(MAX_PRICE_CENTS),
-    stock: z.int().min(0).max(MAX_INT),
-    tags: z.array(bodyText(MAX_TAG_CHARS)).max(MAX_TAGS),
+    name: productFields.name,
+    category: productFields.category,
+    price_cents: productFields.price_cents,
+    stock: productFields.stock,
+    tags: productFields.tags,
+    status: productFields.status,
   })
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'at least one field is required' })
   .openapi('ProductPatch', { minProperties: 1, example: { price_cents: 1299, stock: 40 } });
 
 export type ProductPatch = z.infer<typeof productPatchSchema>;
+
+/** The category of a new product that names none. */
+const DEFAULT_CATEGORY = 'uncategorized';
+
+// A new product is always active; `status` is not among its fields.
+export const createProductSchema = z
+  .strictObject({
+    sku: productFields.sku,
+    name: productFields.name,
+    category: productFields.category.optional().default(DEFAULT_CATEGORY),
+    price_cents: productFields.price_cents,
+    stock: productFields.stock.optional().default(0),
+    tags: productFields.tags.optional().default([]),
+  })
+  .openapi('NewProduct', {
+    example: { sku: 'MUG-BLUE', name: 'Blue mug', category: 'kitchen', price_cents: 1299, stock: 40, tags: ['ceramic'] },
+  });
+
+export type CreateProductInput = z.infer<typeof createProductSchema>;

@@ -6,25 +6,8 @@ import * as routes from './queue-stats.routes.js';
 /** GET /api/queue-stats. */
 export function queueStatsRouter({ gate }: Pick<AppDeps, 'gate'>) {
   const queueStats: AppRouteHandler<typeof routes.queueStats> = async (c) => {
-    const s = await gate.stats();
-    return exactJson(c, 
-      {
-        concurrency: s.concurrency,
-        active: s.active,
-        pending: s.pending,
-        queue_limit: s.queue_limit,
-        completed: s.completed,
-        failed: s.failed,
-        timed_out: s.timed_out,
-        rejected: s.rejected,
-        peak_active: s.peak_active,
-        peak_pending: s.peak_pending,
-        cache_hits: s.cache_hits,
-        cache_misses: s.cache_misses,
-        cache_shared: s.cache_shared,
-      },
-      200,
-    );
+    // The schema's fields, in its order: the gate (or, in a worker, its primary) keeps exactly these.
+    return exactJson(c, routes.queueStatsSchema.parse(await gate.stats()), 200);
   };
   return createRouter().openapi(routes.queueStats, queueStats);
 }

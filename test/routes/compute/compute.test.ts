@@ -313,9 +313,11 @@ describe(`GET /api/queue-stats (${driverName})`, () => {
       failed: 0,
       timed_out: 0,
       rejected: 0,
+      abandoned: 0,
       peak_active: 1,
       peak_pending: 0,
       cache_hits: body.cache_hits,
+      cache_stale: 0,
       cache_misses: body.cache_misses,
       cache_shared: 0,
     });

@@ -64,6 +64,7 @@ describe(`GET /api/customers/:id (${driverName})`, () => {
       created_at: '2023-05-01T08:30:00.000Z',
       order_count: 12,
       total_spent_cents: revenue,
+      erased_at: null,
     });
   });
 

@@ -6,7 +6,7 @@ import { bearer, createTestApp, getJson, TEST_READ_TOKEN, type TestApp } from '.
 import { driverName } from '../../helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from '../../helpers/fixtures.js';
 
-// PATCH /api/orders/:id moves an order along its life (api.md). Each test
+// PATCH /api/orders/:id moves an order along its life (docs/http-api.md). Each test
 // works on products and orders of its own id range.
 
 let t: TestApp;

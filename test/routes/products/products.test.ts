@@ -67,6 +67,7 @@ describe(`GET /api/products (${driverName})`, () => {
         price_cents: 1250,
         stock: 1,
         tags: ['sale', 'new'],
+        status: 'active',
         created_at: '2024-01-02T00:00:00.000Z',
       },
       expect.objectContaining({ id: 2 }),

@@ -1,0 +1,2 @@
+ALTER TABLE "idempotency_keys" ADD COLUMN "customer_id" integer;--> statement-breakpoint
+CREATE INDEX "idempotency_keys_customer_id_idx" ON "idempotency_keys" USING btree ("customer_id") WHERE "idempotency_keys"."customer_id" is not null;

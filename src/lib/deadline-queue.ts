@@ -1,0 +1,75 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+
+/** How a task's wait for its turn ends early, and with what. */
+export interface TurnOptions {
+  /** performance.now() by which the task must have started; past it the wait ends with expired(). */
+  deadline: number;
+  /** Ends the wait with aborted(reason) (the client left, the server stops); not looked at once the task started. */
+  signal?: AbortSignal;
+  /** The error for a wait past its deadline. */
+  expired(): unknown;
+  /** The error for a wait ended by `signal`, given its reason; by default the reason itself. */
+  aborted?(reason: unknown): unknown;
+}
+
+/**
+ * A p-limit queue whose tasks give up their place when their deadline passes
+ * or their signal aborts: the caller gets its error then, not when the turn
+ * would have come. Such a waiter is only marked as dropped (p-limit has no
+ * way to take one out of its queue); when its turn comes it returns at once
+ * without running anything, so it holds no slot. The compute gate waits for
+ * its Python slots this way, and the compute handlers for their input reads.
+ */
+export class DeadlineQueue {
+  private readonly limit: LimitFunction;
+  private waitingCount = 0;
+
+  constructor(concurrency: number) {
+    this.limit = pLimit(concurrency);
+  }
+
+  /** Tasks still waiting for their turn (the dropped ones no longer count, though p-limit still holds their place). */
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
+  /**
+   * Runs `task` when a slot is free, if that is before `deadline` and
+   * `signal` has not aborted; resolves or rejects as the task does. A free
+   * slot is taken in a microtask, before even a deadline of now fires.
+   */
+  run<T>(task: () => Promise<T>, options: TurnOptions): Promise<T> {
+    const { signal } = options;
+    const aborted = options.aborted ?? ((reason: unknown) => reason);
+    if (signal?.aborted) return Promise.reject(aborted(signal.reason));
+    return new Promise<T>((resolve, reject) => {
+      let turn: 'waiting' | 'taken' | 'dropped' = 'waiting';
+      // `timeout` must stay referenced by onEnd for as long as the wait lasts:
+      // AbortSignal.any holds its sources weakly, and a timeout signal that is
+      // garbage-collected never fires (Node 20), so the wait would never expire.
+      // (Whole milliseconds, which AbortSignal.timeout requires; rounded up, never to end a wait early.)
+      const timeout = AbortSignal.timeout(Math.max(0, Math.ceil(options.deadline - performance.now())));
+      const ends = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      const onEnd = () => {
+        if (turn !== 'waiting') return;
+        turn = 'dropped';
+        this.waitingCount--;
+        reject(timeout.aborted ? options.expired() : aborted(ends.reason));
+      };
+      ends.addEventListener('abort', onEnd, { once: true });
+      this.waitingCount++;
+      this.limit(async () => {
+        if (turn !== 'waiting') return;
+        turn = 'taken';
+        this.waitingCount--;
+        ends.removeEventListener('abort', onEnd);
+        resolve(await task());
+      }).catch(reject);
+    });
+  }
+
+  /** Forgets the places of every task not yet started (those given up by their signals first). */
+  clearQueue(): void {
+    this.limit.clearQueue();
+  }
+}

@@ -1,0 +1,121 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { DeadlineQueue } from '../../src/lib/deadline-queue.js';
+
+// The queue the compute gate waits in for a Python slot, and the compute
+// handlers for an input read: a waiter leaves at its deadline or when its
+// signal aborts, and its turn, when it comes, runs nothing.
+
+/** A task that runs until release() is called, and says whether it started. */
+function held<T>(value: T) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const task = { started: false, release, run: async () => {
+    task.started = true;
+    await released;
+    return value;
+  } };
+  return task;
+}
+
+const far = () => performance.now() + 60_000;
+const expired = () => new Error('expired');
+
+describe('DeadlineQueue', () => {
+  it('runs at most `concurrency` tasks at once, the others in their order as slots free', async () => {
+    const queue = new DeadlineQueue(1);
+    const first = held('a');
+    const second = held('b');
+    const a = queue.run(first.run, { deadline: far(), expired });
+    const b = queue.run(second.run, { deadline: far(), expired });
+    await expect.poll(() => first.started).toBe(true);
+    expect([second.started, queue.waiting]).toEqual([false, 1]);
+    first.release();
+    expect(await a).toBe('a');
+    await expect.poll(() => second.started).toBe(true);
+    expect(queue.waiting).toBe(0);
+    second.release();
+    expect(await b).toBe('b');
+  });
+
+  it('takes a free slot even when the deadline is now (in a microtask, before the deadline fires)', async () => {
+    const queue = new DeadlineQueue(1);
+    expect(await queue.run(async () => 'ran', { deadline: performance.now() - 1, expired })).toBe('ran');
+  });
+
+  it('rejects a waiter at its deadline with expired(), and never runs it: the next one gets the slot', async () => {
+    const queue = new DeadlineQueue(1);
+    const blocker = held('blocker');
+    const running = queue.run(blocker.run, { deadline: far(), expired });
+    let lateRan = false;
+    const late = queue.run(async () => (lateRan = true), { deadline: performance.now() + 20, expired });
+    const next = queue.run(async () => 'next', { deadline: far(), expired });
+    await expect(late).rejects.toThrow('expired');
+    expect(queue.waiting).toBe(1);
+    blocker.release();
+    await running;
+    expect(await next).toBe('next');
+    expect(lateRan).toBe(false);
+  });
+
+  it('rejects a waiter when its signal aborts, with aborted(reason) or else the reason itself', async () => {
+    const queue = new DeadlineQueue(1);
+    const blocker = held(undefined);
+    const running = queue.run(blocker.run, { deadline: far(), expired });
+    const mapped = new AbortController();
+    const plain = new AbortController();
+    const gone = queue.run(async () => 'ran', { deadline: far(), signal: mapped.signal, expired, aborted: (reason) => new Error(`gone: ${String(reason)}`) });
+    const left = queue.run(async () => 'ran', { deadline: far(), signal: plain.signal, expired });
+    mapped.abort('client');
+    plain.abort(new Error('left'));
+    await expect(gone).rejects.toThrow('gone: client');
+    await expect(left).rejects.toThrow('left');
+    expect(queue.waiting).toBe(0);
+    blocker.release();
+    await running;
+  });
+
+  it('rejects at once, queueing nothing, when the signal has already aborted', async () => {
+    const queue = new DeadlineQueue(1);
+    let ran = false;
+    const promise = queue.run(async () => (ran = true), { deadline: far(), signal: AbortSignal.abort('before'), expired });
+    expect(queue.waiting).toBe(0);
+    await expect(promise).rejects.toBe('before');
+    expect(ran).toBe(false);
+  });
+
+  it('no longer looks at the signal or the deadline once the task started', async () => {
+    const queue = new DeadlineQueue(1);
+    const controller = new AbortController();
+    const task = held('done');
+    const promise = queue.run(task.run, { deadline: performance.now() + 10, signal: controller.signal, expired });
+    await expect.poll(() => task.started).toBe(true);
+    controller.abort();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    task.release();
+    expect(await promise).toBe('done');
+  });
+
+  it('passes on the task’s own failure', async () => {
+    const queue = new DeadlineQueue(1);
+    await expect(queue.run(() => Promise.reject(new Error('query failed')), { deadline: far(), expired })).rejects.toThrow('query failed');
+  });
+
+  // AbortSignal.any holds its sources weakly: a deadline signal that only the
+  // combined one held would be collected, and never fire.
+  it('still expires a waiter after a garbage collection', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const queue = new DeadlineQueue(1);
+    const blocker = held(undefined);
+    const running = queue.run(blocker.run, { deadline: far(), expired });
+    const late = queue.run(async () => 'ran', { deadline: performance.now() + 50, signal: new AbortController().signal, expired });
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    await expect(late).rejects.toThrow('expired');
+    blocker.release();
+    await running;
+  });
+});
