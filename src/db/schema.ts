@@ -258,6 +258,12 @@ export const computeResults = pgTable(
     snapshotXmin: bigint('snapshot_xmin', { mode: 'number' }).notNull(),
     products: integer('products').array(),
     customers: integer('customers').array(),
+    /**
+     * Recommendations: P and the products the answer lists. An added purchase
+     * of any other product by a customer who never bought P only lowers that
+     * product's score, so it moves the answer only when it is one of these.
+     */
+    listed: integer('listed').array(),
     firstDay: date('first_day', { mode: 'string' }),
     lastDay: date('last_day', { mode: 'string' }),
     /** The answer's JSON text, as it was first sent. */
@@ -282,6 +288,8 @@ export const dataChanges = pgTable(
     customerId: integer('customer_id'),
     day: date('day', { mode: 'string' }),
     everything: boolean('everything').notNull().default(false),
+    /** The record is a purchase added (never one taken away, a rename or a status): see compute_results.listed. */
+    purchaseAdded: boolean('purchase_added').notNull().default(false),
     /** When the changing transaction began (never later than its commit); pruning does not go by it. */
     at: timestamp('at', { withTimezone: true, precision: 3, mode: 'date' }).notNull().defaultNow(),
   },

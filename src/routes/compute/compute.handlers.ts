@@ -86,7 +86,9 @@ export function computeHandlers({ database, reads, gate, config, logger }: Pick<
         product_id: id,
         data: data.map((r) => ({ product_id: r.product_id, name: names.get(r.product_id) ?? '', score: r.score, customers: r.customers })),
       };
-      return { answer: stringifyExact(body), version: { snapshot, products, customers } };
+      // An added purchase of a product it does not list, by a customer not among P's buyers, cannot move it (migration 0022).
+      const listed = [id, ...data.map((r) => r.product_id)];
+      return { answer: stringifyExact(body), version: { snapshot, products, customers, listed } };
     });
     return sendAnswer<typeof recommendationsSchema>(c, sent);
   };

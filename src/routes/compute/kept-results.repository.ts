@@ -1,6 +1,6 @@
 // Compute answers kept in Postgres by the version of the data they read:
 // shared by every worker and instance, checked against the changes recorded
-// by migrations 0012 and 0015 since the snapshot of their input.
+// by migrations 0012, 0015 and 0022 since the snapshot of their input.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
 import { interval, KEPT_TIMING, type KeptTiming } from '../../compute/kept-upkeep.js';
@@ -14,6 +14,8 @@ export interface AnswerVersion {
   snapshot: string;
   products?: readonly number[];
   customers?: readonly number[];
+  /** Recommendations: P and the products listed (an added purchase of any other product cannot move the answer). */
+  listed?: readonly number[];
   firstDay?: string;
   lastDay?: string;
 }
@@ -61,7 +63,7 @@ export async function findKeptOrStaleAnswer(
   timing: Pick<KeptTiming, 'touchAfterMs'> = KEPT_TIMING,
 ): Promise<KeptLookup | null> {
   const recentEnough = maxStaleSeconds === null ? sql`true` : sql`m.first_missing >= now() - ${interval(maxStaleSeconds * 1000)}`;
-  // The changes it misses, as compute_result_valid (migration 0015) finds them; the earliest one dates its staleness.
+  // The changes it misses, as compute_result_valid finds them (data_change_moves, migration 0022); the earliest one dates its staleness.
   const [row] = await queryRows<{ answer: string; snapshot: string; valid: boolean; servable: boolean; touch: boolean; now: string; age: number }>(
     db,
     sql`select k.answer, k.snapshot, compute_result_valid(k) as valid,
@@ -75,10 +77,7 @@ export async function findKeptOrStaleAnswer(
           from data_changes c
           where c.tx >= k.snapshot_xmin
             and not pg_visible_in_snapshot(c.tx::text::xid8, k.snapshot::pg_snapshot)
-            and (c.everything
-                 or c.product_id = any (k.products)
-                 or c.customer_id = any (k.customers)
-                 or c.day between k.first_day and k.last_day)
+            and data_change_moves(c, k)
         ) m
         where k.key = ${key}`,
   );
@@ -134,14 +133,14 @@ export async function keepAnswer(
     db,
     sql`
     with horizon as (select h.pruned_below from data_changes_horizon h for share)
-    insert into compute_results (key, endpoint, snapshot, snapshot_xmin, products, customers, first_day, last_day, answer, bytes)
+    insert into compute_results (key, endpoint, snapshot, snapshot_xmin, products, customers, listed, first_day, last_day, answer, bytes)
     select ${key}, ${endpoint}, ${version.snapshot}, ${xmin},
-           ${intArray(version.products)}::int[], ${intArray(version.customers)}::int[],
+           ${intArray(version.products)}::int[], ${intArray(version.customers)}::int[], ${intArray(version.listed)}::int[],
            ${version.firstDay ?? null}::date, ${version.lastDay ?? null}::date, ${answer}, ${Buffer.byteLength(answer)}
     from horizon where ${xmin} >= horizon.pruned_below
     on conflict (key) do update set
       snapshot = excluded.snapshot, snapshot_xmin = excluded.snapshot_xmin, products = excluded.products,
-      customers = excluded.customers, first_day = excluded.first_day, last_day = excluded.last_day,
+      customers = excluded.customers, listed = excluded.listed, first_day = excluded.first_day, last_day = excluded.last_day,
       answer = excluded.answer, bytes = excluded.bytes, last_used = now()
     where snapshot_covers(excluded.snapshot::pg_snapshot, compute_results.snapshot::pg_snapshot)
     returning key`,

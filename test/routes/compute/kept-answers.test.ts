@@ -84,6 +84,40 @@ describe(`kept compute answers (${driverName})`, () => {
     expect((await ask(t, '/api/products/1/recommendations')).cacheStatus).toBe('shop-api; fwd=miss; stored');
   });
 
+  it('keeps recommendations across a purchase of a product they do not list by a customer who never bought the product, and drops them when it is taken away', async () => {
+    await insertCustomers(t.database.db, [{ id: 21 }]);
+    const listedBy = async (path: string) => (JSON.parse((await ask(t, path, FRESH)).body) as { data: { product_id: number }[] }).data.map((r) => r.product_id);
+    // Product 1's first two products (whatever the tests before left): with limit=1 only the first is listed.
+    const [top, unlisted] = await listedBy('/api/products/1/recommendations?limit=2');
+    expect(unlisted).toBeDefined();
+    await ask(t, '/api/products/1/recommendations?limit=1');
+    await ask(t, '/api/products/1/recommendations?limit=2');
+    const place = async (productId: number) => {
+      const res = await t.app.request('/api/orders', {
+        method: 'POST',
+        headers: { ...bearer(), 'content-type': 'application/json' },
+        body: JSON.stringify({ customer_id: 21, items: [{ product_id: productId, quantity: 1 }] }),
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { id: number }).id;
+    };
+    // Customer 21 never bought product 1: their purchase of the unlisted product only lowers its score.
+    const order = await place(unlisted!);
+    const kept = await ask(t, '/api/products/1/recommendations?limit=1');
+    expect(kept.cacheStatus).toBe('shop-api; hit');
+    expect(kept.body).toBe((await ask(t, '/api/products/1/recommendations?limit=1', FRESH)).body);
+    // The answer that lists it moves.
+    expect((await ask(t, '/api/products/1/recommendations?limit=2')).cacheStatus).toBe('shop-api; fwd=miss; stored');
+    // A purchase taken away can raise a product into the list: cancelled with psql, the answer computes afresh.
+    await t.database.db.execute(sql`update orders set status = 'cancelled' where id = ${order}`);
+    const moved = await ask(t, '/api/products/1/recommendations?limit=1');
+    expect(moved.cacheStatus).toBe('shop-api; fwd=miss; stored');
+    expect(moved.body).toBe((await ask(t, '/api/products/1/recommendations?limit=1', FRESH)).body);
+    // And a purchase of the listed product, by anyone, moves it.
+    await place(top!);
+    expect((await ask(t, '/api/products/1/recommendations?limit=1')).cacheStatus).toBe('shop-api; fwd=miss; stored');
+  });
+
   it('keeps answers through stock and price changes, and drops them for a rename of a product they name', async () => {
     await ask(t, '/api/products/1/recommendations');
     const patch = (id: number, body: unknown) =>
@@ -387,7 +421,8 @@ describe(`kept answers against fresh runs, whatever changes (${driverName})`, ()
   });
 
   const PRODUCTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const CUSTOMERS = [1, 2, 3, 4];
+  // More customers than the few orders have buyers: many purchases are by someone outside C(P).
+  const CUSTOMERS = [1, 2, 3, 4, 5, 6];
   const DAYS = ['2024-03-01', '2024-03-02', '2024-03-03', '2024-03-04'];
   const STATUSES = ['pending', 'paid', 'shipped', 'cancelled', 'refunded'] as const;
 
@@ -561,7 +596,13 @@ describe(`kept answers against fresh runs, whatever changes (${driverName})`, ()
     let hits = 0;
     let asked = 0;
     // Every product's recommendations and a forecast over every day (so a stale kept answer anywhere shows), and one more question.
-    const everywhere = [...PRODUCTS.map((p) => `/api/products/${p}/recommendations?limit=5`), '/api/forecast?until=2024-03-04&history=4&days=2'];
+    // (Two with limit=2 too: most products they read are then unlisted, which added purchases leave alone.)
+    const everywhere = [
+      ...PRODUCTS.map((p) => `/api/products/${p}/recommendations?limit=5`),
+      '/api/products/1/recommendations?limit=2',
+      '/api/products/2/recommendations?limit=2',
+      '/api/forecast?until=2024-03-04&history=4&days=2',
+    ];
     // Every body served exactly for a question: a stale answer must be one of them.
     const seen = new Map<string, Set<string>>();
     let staleServed = 0;
