@@ -2,11 +2,14 @@
 
 Input (one JSON document on stdin):
   {"product_id": P, "limit": L,
-   "pairs": [[customer_id, product_id], ...],   purchases, any order, repeats allowed
-                                                (of P, and of the products that may be
-                                                listed: archived ones are left out)
-   "sizes": [[product_id, |C(X)|], ...]}        for every product X != P in pairs
+   "buyers": |C(P)|,                               distinct customers who bought P
+   "candidates": [[X, |C(X)|, |C(P) & C(X)|], ...]} every product X != P that may be
+                                                   listed (archived ones are left out)
+                                                   with at least one customer in common
 Output (stdout): {"data": [{"product_id", "score", "customers"}, ...]}
+
+Postgres counts the customers where the purchases are (Node passes the counts
+in); this script scores, orders and cuts, as the algorithm defines.
 
 Standard library only: the gate runs this with `python -S -E`.
 """
@@ -16,25 +19,14 @@ import math
 import sys
 
 
-def recommend(product_id, limit, pairs, sizes):
-    buyers_of = {}
-    for customer, product in pairs:
-        buyers_of.setdefault(product, set()).add(customer)
-    target = buyers_of.get(product_id, set())
-    if not target:
+def recommend(product_id, limit, buyers, candidates):
+    if buyers == 0:
         return []
-    size_of = {product: count for product, count in sizes}
     rows = []
-    for product, buyers in buyers_of.items():
-        if product == product_id:
-            continue
-        shared = len(target & buyers)
-        if shared == 0:
-            continue
-        size = size_of.get(product)
-        if size is None or size < shared:
-            raise ValueError("no consistent customer count for product %r" % (product,))
-        score = shared / math.sqrt(len(target) * size)
+    for product, size, shared in candidates:
+        if product == product_id or shared < 1 or size < shared or buyers < shared:
+            raise ValueError("inconsistent customer counts for product %r" % (product,))
+        score = shared / math.sqrt(buyers * size)
         rows.append((round(score, 6), shared, product))
     # Ordered on the rounded score, the one a client sees, so that products
     # whose scores are equal on paper are not split by floating-point noise.
@@ -50,8 +42,8 @@ def main():
     data = recommend(
         int(request["product_id"]),
         int(request["limit"]),
-        request["pairs"],
-        request["sizes"],
+        int(request["buyers"]),
+        request["candidates"],
     )
     sys.stdout.write(json.dumps({"data": data}, separators=(",", ":")))
 

@@ -1,5 +1,5 @@
 // Behind a transaction pooler shop-api sends no startup parameters (client.ts):
-// the sessions' time limits and jit = off come from the database role
+// the sessions' time limits, jit = off and random_page_cost come from the database role
 // instead, set once with ALTER ROLE. Checked at start, so that a role
 // without them is said out loud rather than found out by a statement that
 // runs for ever.
@@ -11,6 +11,7 @@ const ROLE_SETTINGS = {
   statement_timeout: `${DEFAULT_TIMEOUTS.statementMs / 1000}s`,
   idle_in_transaction_session_timeout: `${IDLE_IN_TRANSACTION_MS / 1000}s`,
   jit: 'off',
+  random_page_cost: '1.1',
 } as const;
 
 type Setting = keyof typeof ROLE_SETTINGS;
@@ -20,6 +21,7 @@ const EXPECTED: Record<Setting, string> = {
   statement_timeout: String(DEFAULT_TIMEOUTS.statementMs),
   idle_in_transaction_session_timeout: String(IDLE_IN_TRANSACTION_MS),
   jit: 'off',
+  random_page_cost: '1.1',
 };
 
 /** The commands that give `role` (an identifier, quoted as needed) those settings. */
@@ -39,7 +41,7 @@ export async function checkRoleSettings(db: Db): Promise<RoleSettingsCheck> {
   const rows = await queryRows<{ name: Setting; setting: string; role: string }>(
     db,
     sql`select name, setting, quote_ident(current_user) as role from pg_settings
-         where name in ('statement_timeout', 'idle_in_transaction_session_timeout', 'jit')`,
+         where name in ('statement_timeout', 'idle_in_transaction_session_timeout', 'jit', 'random_page_cost')`,
   );
   const wrong: RoleSettingsCheck['wrong'] = {};
   for (const row of rows) if (row.setting !== EXPECTED[row.name]) wrong[row.name] = row.setting;

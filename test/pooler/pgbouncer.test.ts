@@ -247,7 +247,7 @@ describe('DATABASE_POOL_MODE=transaction through pgbouncer (a server pool of 5)'
       const warning = await bare.waitForLine((l) => String(l.msg).startsWith('DATABASE_POOL_MODE=transaction: the database role lacks'));
       expect(warning).toMatchObject({
         level: 40,
-        found: { statement_timeout: '0', idle_in_transaction_session_timeout: '0', jit: 'on' },
+        found: { statement_timeout: '0', idle_in_transaction_session_timeout: '0', jit: 'on', random_page_cost: '4' },
         run: alterRoleCommands('bare'),
       });
     } finally {

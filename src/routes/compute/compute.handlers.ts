@@ -69,15 +69,13 @@ export function computeHandlers({ database, reads, gate, config, logger }: Pick<
       // Read first and let the connection go: nothing is held while the request waits for a slot.
       const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site), signal));
       if (!input) throw notFound(`product ${id} not found`);
-      const { pairs, sizes, archived, snapshot } = input;
+      const { buyers, candidates, archived, snapshot } = input;
       // It read the purchases of P's buyers: they, P, and the products they bought are what can change it
       // (archived ones too: bringing one back lists it, and its status change is recorded like a rename).
-      // Taken now: the input's arrays (the bulk of a queued request's memory) are not needed past gate.run's JSON of them.
-      const products = [...new Set([id, ...pairs.map(([, product]) => product), ...archived])];
-      const customers = [...new Set(pairs.map(([customer]) => customer))];
+      const products = [id, ...candidates.map(([product]) => product), ...archived];
       const { data } = await gate.run(
         'recommendations',
-        { product_id: id, limit, pairs, sizes },
+        { product_id: id, limit, buyers: buyers.length, candidates },
         { signal, logger: c.get('logger'), deadline, onlyIfFree: background },
       );
       // No signal from here on: the script ran, and its answer is kept whoever is still waiting.
@@ -88,7 +86,7 @@ export function computeHandlers({ database, reads, gate, config, logger }: Pick<
       };
       // An added purchase of a product it does not list, by a customer not among P's buyers, cannot move it (migration 0022).
       const listed = [id, ...data.map((r) => r.product_id)];
-      return { answer: stringifyExact(body), version: { snapshot, products, customers, listed } };
+      return { answer: stringifyExact(body), version: { snapshot, products, customers: buyers, listed } };
     });
     return sendAnswer<typeof recommendationsSchema>(c, sent);
   };

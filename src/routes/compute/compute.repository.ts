@@ -8,13 +8,16 @@ import type { Cents } from '../../domain/money.js';
 import { salesByPeriodWithSnapshot } from '../stats/stats.repository.js';
 
 export interface RecommendationInput {
-  /** Distinct (customer, product) purchases of every customer who bought the product. */
-  pairs: [number, number][];
-  /** |C(X)|: distinct buyers of every other product in `pairs`. */
-  sizes: [number, number][];
+  /** C(P): the distinct customers with a purchase of the product. */
+  buyers: number[];
+  /**
+   * [X, |C(X)|, |C(P) ∩ C(X)|] for every active product X other than P that
+   * one of P's buyers bought: what the script scores, orders and cuts.
+   */
+  candidates: [number, number, number][];
   /**
    * Archived products (never listed) that P's buyers bought: left out of
-   * `pairs`, but the answer still depends on them (bringing one back lists it).
+   * `candidates`, but the answer still depends on them (bringing one back lists it).
    */
   archived: number[];
   /** The snapshot it was read at (pg_snapshot text), for keeping the answer (kept-results.repository.ts). */
@@ -33,9 +36,14 @@ export async function recommendationInput(db: Db, productId: number, site: ReadS
   return readRecommendationInput(db, productId);
 }
 
-/** recommendationInput without the refresh first (exported for the tests of the recount on the spot). */
+/**
+ * recommendationInput without the refresh first (exported for the tests of the recount on the spot).
+ * Postgres counts the shared customers where the purchases are: a product's
+ * few hundred candidates cross the wire and the script's stdin rather than
+ * its buyers' thousands of purchases (npm run bench:compute-miss).
+ */
 export async function readRecommendationInput(db: Db, productId: number): Promise<RecommendationInput | null> {
-  const [row] = await queryRows<{ found: boolean; pairs: [number, number][]; sizes: [number, number][]; archived: number[]; snapshot: string }>(
+  const [row] = await queryRows<{ found: boolean; buyers: number[]; candidates: [number, number, number][]; archived: number[]; snapshot: string }>(
     db,
     sql`
       with buyers as (
@@ -44,45 +52,37 @@ export async function readRecommendationInput(db: Db, productId: number): Promis
         join orders o on o.id = oi.order_id
         where oi.product_id = ${productId} and o.status in ${PURCHASE}
       ),
-      pairs as (
-        select distinct o.customer_id, oi.product_id
+      shared as (
+        select oi.product_id, count(distinct o.customer_id)::int as shared
         from buyers b
         join orders o on o.customer_id = b.customer_id and o.status in ${PURCHASE}
         join order_items oi on oi.order_id = o.id
+        where oi.product_id <> ${productId}
+        group by oi.product_id
       ),
       -- Archived products are never listed: out before the script ranks and cuts at the limit.
-      -- P itself stays, archived or not: its buyers are what the answer is about.
-      listed as (
-        select p.customer_id, p.product_id
-        from pairs p
-        where p.product_id = ${productId}
-           or exists (select 1 from products x where x.id = p.product_id and x.status = 'active')
-      ),
       candidates as (
-        select distinct product_id from listed where product_id <> ${productId}
-      ),
-      sizes as (
-        select c.product_id,
-               case when exists (select 1 from product_buyers_stale s where s.product_id = c.product_id)
+        select s.product_id, s.shared, x.status = 'active' as active,
+               case when exists (select 1 from product_buyers_stale st where st.product_id = s.product_id)
                  then (select count(distinct o.customer_id)::int
                        from order_items oi
                        join orders o on o.id = oi.order_id and o.status in ${PURCHASE}
-                       where oi.product_id = c.product_id)
-                 else coalesce((select b.buyers from product_buyers b where b.product_id = c.product_id), 0)
+                       where oi.product_id = s.product_id)
+                 else coalesce((select b.buyers from product_buyers b where b.product_id = s.product_id), 0)
                end as customers
-        from candidates c
+        from shared s
+        join products x on x.id = s.product_id
       )
       select
         exists (select 1 from products where id = ${productId}) as found,
-        coalesce((select json_agg(json_build_array(customer_id, product_id)) from listed), '[]'::json) as pairs,
-        coalesce((select json_agg(json_build_array(product_id, customers)) from sizes), '[]'::json) as sizes,
-        coalesce((select json_agg(distinct product_id) from pairs
-                  where product_id not in (select product_id from listed)), '[]'::json) as archived,
+        coalesce((select json_agg(customer_id) from buyers), '[]'::json) as buyers,
+        coalesce((select json_agg(json_build_array(product_id, customers, shared)) from candidates where active), '[]'::json) as candidates,
+        coalesce((select json_agg(product_id) from candidates where not active), '[]'::json) as archived,
         pg_current_snapshot()::text as snapshot
     `,
   );
   if (!row?.found) return null;
-  return { pairs: row.pairs, sizes: row.sizes, archived: row.archived, snapshot: row.snapshot };
+  return { buyers: row.buyers, candidates: row.candidates, archived: row.archived, snapshot: row.snapshot };
 }
 
 /** A condition that holds while the product exists (a stale answer for it serves only then). */

@@ -9,8 +9,9 @@ describe('python/recommendations.py, run directly', () => {
     const run = runScriptDirect('recommendations', {
       product_id: 1,
       limit: 2,
-      pairs: [[1, 1], [2, 1], [1, 2], [2, 2], [1, 3], [2, 5], [2, 5]],
-      sizes: [[2, 2], [3, 3], [5, 1]],
+      // C(1) = {1, 2}; product 2 bought by both (of 2 buyers), 3 by customer 1 (of 3), 5 by customer 2 (of 1).
+      buyers: 2,
+      candidates: [[2, 2, 2], [3, 3, 1], [5, 1, 1]],
     });
     expect(run.status).toBe(0);
     // 2: 2/sqrt(2*2) = 1; 5: 1/sqrt(2*1) = 0.7071067..; 3: 1/sqrt(2*3) = 0.4082482..
@@ -29,8 +30,8 @@ describe('python/recommendations.py, run directly', () => {
     const run = runScriptDirect('recommendations', {
       product_id: 1,
       limit: 5,
-      pairs: [[1, 1], [2, 1], [3, 1], [1, 10], [1, 20], [2, 20], [3, 20]],
-      sizes: [[10, 1], [20, 9]],
+      buyers: 3,
+      candidates: [[10, 1, 1], [20, 9, 3]],
     });
     expect(run.json()).toEqual({
       data: [
@@ -41,15 +42,16 @@ describe('python/recommendations.py, run directly', () => {
   });
 
   it('gives [] when nobody bought the product', () => {
-    const run = runScriptDirect('recommendations', { product_id: 9, limit: 5, pairs: [], sizes: [] });
+    const run = runScriptDirect('recommendations', { product_id: 9, limit: 5, buyers: 0, candidates: [] });
     expect(run.json()).toEqual({ data: [] });
   });
 
   it('exits non-zero on input it cannot use', () => {
     expect(runScriptDirect('recommendations', { limit: 5 }).status).not.toBe(0);
-    // A shared customer count larger than the product's buyers is inconsistent.
-    const bad = runScriptDirect('recommendations', { product_id: 1, limit: 5, pairs: [[1, 1], [1, 2]], sizes: [] });
-    expect(bad.status).not.toBe(0);
+    // A shared customer count larger than either product's buyers is inconsistent, and so is none at all.
+    for (const candidates of [[[2, 1, 2]], [[2, 5, 3]], [[2, 5, 0]], [[1, 2, 1]]]) {
+      expect(runScriptDirect('recommendations', { product_id: 1, limit: 5, buyers: 2, candidates }).status, JSON.stringify(candidates)).not.toBe(0);
+    }
   });
 });
 
