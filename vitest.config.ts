@@ -58,7 +58,7 @@ export default defineConfig({
           name: 'process',
           include: PROCESS,
           // Builds dist/, which the tests that start the server run (the production command).
-          globalSetup: ['test/global-setup.ts'],
+          globalSetup: ['test/global-setup.ts', 'test/pglite-template.ts'],
         },
       },
       {
@@ -67,7 +67,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...ELSEWHERE, ...UNIT, ...PROCESS],
-          globalSetup: ['test/global-setup.ts'],
+          globalSetup: ['test/global-setup.ts', 'test/pglite-template.ts'],
         },
       },
     ],

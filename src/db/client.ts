@@ -40,6 +40,8 @@ export interface DatabaseOptions {
   url?: string;
   /** PGlite's directory, or 'memory://' for a throw-away database. */
   dataDir?: string;
+  /** PGlite only: start from this data directory (a tar, as PGlite's dumpDataDir() makes) instead of an empty one. */
+  loadDataDir?: Blob;
   poolMax?: number;
   logger?: Pick<Logger, 'error' | 'warn'>;
   /** Overrides of the postgres timeouts (tests shorten them). */
@@ -74,7 +76,7 @@ export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 10_000, statement
 export const IDLE_IN_TRANSACTION_MS = 30_000;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? './.data');
+  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir ?? './.data', options.loadDataDir);
 }
 
 /**
@@ -245,7 +247,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   // Loaded only when used: PGlite costs about 40 MB of RSS in a process on Postgres.
   const [{ loadPglite, needsInitdb, initdbApart }, { drizzle: drizzlePglite }] = await Promise.all([
@@ -253,10 +255,11 @@ async function openPglite(dataDir: string): Promise<Database> {
     import('drizzle-orm/pglite'),
   ]);
   // A new data folder is made apart, so that initdb's memory never stays in this process.
-  if (needsInitdb(dataDir)) await initdbApart(dataDir);
+  if (!loadDataDir && needsInitdb(dataDir)) await initdbApart(dataDir);
   const { PGlite, types, options } = await loadPglite();
   const client = await PGlite.create(dataDir, {
     ...options,
+    ...(loadDataDir ? { loadDataDir } : {}),
     // As pg is set up above, so that both drivers hand the app the same values.
     parsers: { [types.INT8]: exactInteger, [types.NUMERIC]: parseNumeric },
   });

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { inject } from 'vitest';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { openDatabase, queryRows, type Database } from '../../src/db/client.js';
@@ -28,10 +30,23 @@ export interface TestDatabaseOptions {
   icuLocale?: string;
 }
 
+let template: Promise<Blob | undefined> | undefined;
+
+/** The migrated, empty PGlite data directory test/pglite-template.ts made for this run, if it made one. */
+function pgliteTemplate(): Promise<Blob | undefined> {
+  template ??= (async () => {
+    // Outside a vitest run with that setup (a script, another config), there is none.
+    const file = inject('pgliteTemplate');
+    return file ? new Blob([await readFile(file)]) : undefined;
+  })();
+  return template;
+}
+
 /** A fresh, migrated, empty database. */
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   if (!TEST_DATABASE_URL) {
-    const database = await openDatabase({ dataDir: 'memory://' });
+    const database = await openDatabase({ dataDir: 'memory://', loadDataDir: await pgliteTemplate() });
+    // Nothing to do when it starts from the migrated template; everything without one.
     await migrateDatabase(database);
     return { database, url: undefined, drop: () => database.close() };
   }

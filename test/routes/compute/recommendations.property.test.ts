@@ -21,7 +21,7 @@ interface World {
   orders: { customer: number; status: OrderStatus; products: number[] }[];
 }
 
-/** compute.md's recommendations for `product`, from the world as given. */
+/** The recommendations docs/compute.md defines for `product`, from the world as given. */
 function expected(world: World, product: number, limit: number) {
   const buyersOf = new Map<number, Set<number>>();
   for (const order of world.orders) {
