@@ -57,8 +57,9 @@ export default defineConfig({
         test: {
           name: 'process',
           include: PROCESS,
-          // Builds dist/, which the tests that start the server run (the production command).
-          globalSetup: ['test/global-setup.ts', 'test/pglite-template.ts'],
+          // Builds dist/, which the tests that start the server run (the production command);
+          // then, on PGlite, a migrated database and a started server's folder for the tests to copy.
+          globalSetup: ['test/global-setup.ts', 'test/pglite-template.ts', 'test/pglite-server-template.ts'],
         },
       },
       {

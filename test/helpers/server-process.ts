@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import { createEmptyPostgresDatabase, TEST_DATABASE_URL } from './database.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -132,7 +133,10 @@ export class ServerProcess {
 
 /**
  * Where a spawned server keeps its data: an empty Postgres database of its
- * own (TEST_DATABASE_URL set) or a PGlite folder; `cleanup` gets what removes it.
+ * own (TEST_DATABASE_URL set) or a PGlite folder, a copy of the one
+ * test/pglite-server-template.ts made when the run has it (a second start:
+ * the first, with initdb and the sample's import, is tested apart);
+ * `cleanup` gets what removes it.
  */
 export async function serverStorage(cleanup: (remove: () => Promise<unknown>) => void): Promise<Record<string, string>> {
   if (TEST_DATABASE_URL) {
@@ -142,5 +146,7 @@ export async function serverStorage(cleanup: (remove: () => Promise<unknown>) =>
   }
   const dir = await mkdtemp(join(tmpdir(), 'shop-api-server-'));
   cleanup(() => rm(dir, { recursive: true, force: true }));
+  const template = inject('pgliteServerDir');
+  if (template) await cp(template, dir, { recursive: true });
   return { DATA_DIR: dir };
 }
