@@ -52,6 +52,12 @@ describe('python/recommendations.py, run directly', () => {
     for (const candidates of [[[2, 1, 2]], [[2, 5, 3]], [[2, 5, 0]], [[1, 2, 1]]]) {
       expect(runScriptDirect('recommendations', { product_id: 1, limit: 5, buyers: 2, candidates }).status, JSON.stringify(candidates)).not.toBe(0);
     }
+    // What is not one JSON document: nothing, trailing text, NaN.
+    for (const raw of ['', '{"product_id":1,"limit":5,"buyers":0,"candidates":[]} x', '{"product_id":1,"limit":5,"buyers":2,"candidates":[[2,NaN,1]]}']) {
+      expect(runScriptDirect('recommendations', { raw }).status, raw).not.toBe(0);
+    }
+    // White space around the document is JSON.
+    expect(runScriptDirect('recommendations', { raw: ' \n{"product_id":1,"limit":5,"buyers":0,"candidates":[]}\n ' }).stdout).toBe('{"data":[]}');
   });
 });
 
