@@ -19,10 +19,11 @@ import { childEnvironment } from '../src/compute/child-env.js';
 import { resolvePython } from '../src/compute/interpreter.js';
 import { runScript } from '../src/compute/run-script.js';
 import { SCRIPTS } from '../src/compute/scripts.js';
-import { productNames, readRecommendationInput } from '../src/routes/compute/compute.repository.js';
+import { productNames, readRecommendationInput, recommendationScriptInput, recommendationVersion } from '../src/routes/compute/compute.repository.js';
 import { keepAnswer } from '../src/routes/compute/kept-results.repository.js';
 import { Cleanup } from './cleanup.js';
 import { adminUrlFrom, createBenchDatabase, vacuumAnalyze } from './database.js';
+import { positiveInt } from './options.js';
 import { runTool, tsxCommand } from './processes.js';
 
 const HELP = `Usage: npm run bench:compute-miss -- [options]
@@ -43,13 +44,6 @@ const LIMITS = { timeoutMs: 30_000, maxStdoutBytes: 1024 * 1024, maxStderrBytes:
 const PARTS = ['refresh', 'input query', 'encode', 'script', 'parse', 'names', 'store'] as const;
 type Part = (typeof PARTS)[number];
 
-function positive(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 const ms = (n: number) => n.toFixed(1);
 
@@ -62,9 +56,10 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const orders = positive('orders', values.orders, 100_000);
-  const misses = positive('misses', values.misses, 60);
-  const seed = positive('seed', values.seed, 1);
+  // The limits npm run bench's own options have.
+  const orders = positiveInt('orders', values.orders, 10_000_000) ?? 100_000;
+  const misses = positiveInt('misses', values.misses, 10_000) ?? 60;
+  const seed = positiveInt('seed', values.seed, 2 ** 31 - 1) ?? 1;
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const cleanup = new Cleanup();
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -113,7 +108,7 @@ async function main(): Promise<void> {
       const input = await readRecommendationInput(db, productId);
       if (!input) throw new Error(`product ${productId} vanished`);
       lap('input query');
-      const text = JSON.stringify({ product_id: productId, limit: 5, buyers: input.buyers.length, candidates: input.candidates });
+      const text = JSON.stringify(recommendationScriptInput(productId, 5, input));
       inputBytes += Buffer.byteLength(text);
       lap('encode');
       const ran = await runScript(launch, childEnv, SCRIPTS.recommendations.path, text, LIMITS);
@@ -124,12 +119,8 @@ async function main(): Promise<void> {
       const names = await productNames(db, data.map((r) => r.product_id));
       lap('names');
       const answer = JSON.stringify({ product_id: productId, data: data.map((r) => ({ ...r, name: names.get(r.product_id) ?? '' })) });
-      await keepAnswer(db, `miss-parts?product=${productId}&n=${n}`, 'recommendations', answer, {
-        snapshot: input.snapshot,
-        products: [productId, ...input.candidates.map(([p]) => p), ...input.archived],
-        customers: input.buyers,
-        listed: [productId, ...data.map((r) => r.product_id)],
-      });
+      const version = recommendationVersion(productId, input, data.map((r) => r.product_id));
+      await keepAnswer(db, `miss-parts?product=${productId}&n=${n}`, 'recommendations', answer, version);
       lap('store');
     }
 

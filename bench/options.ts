@@ -49,7 +49,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function positiveInt(name: string, raw: string | undefined, max: number, min = 1): number | undefined {
+export function positiveInt(name: string, raw: string | undefined, max: number, min = 1): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);

@@ -40,18 +40,22 @@ class _Strict:
         raise ValueError("not JSON: %s" % name)
 
 
+# JSON's white space (RFC 8259), as json.loads skips it: not str.strip()'s.
+_WHITESPACE = " \t\n\r"
+
+
 def parse(text):
     """One JSON document, as json.loads reads it."""
     if make_scanner is None:
         import json
 
         return json.loads(text)
-    start = len(text) - len(text.lstrip())
+    start = len(text) - len(text.lstrip(_WHITESPACE))
     try:
         value, end = make_scanner(_Strict())(text, start)
     except StopIteration:
         raise ValueError("not a JSON document") from None
-    if text[end:].strip():
+    if text[end:].strip(_WHITESPACE):
         raise ValueError("extra data after the JSON document")
     return value
 

@@ -35,7 +35,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   server.signalGroup('SIGTERM');
   const { code } = await server.exited;
-  if (code !== 0) throw new Error(`the template server exited with ${code}`);
+  if (code !== 0) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`the template server exited with ${code}`);
+  }
   project.provide('pgliteServerDir', dir);
   return () => rm(dir, { recursive: true, force: true });
 }

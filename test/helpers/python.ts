@@ -15,11 +15,12 @@ export const scriptPath = (name: 'recommendations' | 'forecast') =>
   fileURLToPath(new URL(`../../python/${name}.py`, import.meta.url));
 
 /** Runs a compute script directly, JSON in on stdin, as the gate does. */
-/** Runs a script as the gate does, with `input` as JSON (or, given `{ raw }`, that text as it is). */
-export function runScriptDirect(name: 'recommendations' | 'forecast', input: unknown) {
-  const raw = typeof input === 'object' && input !== null && 'raw' in input ? String((input as { raw: unknown }).raw) : undefined;
+export const runScriptDirect = (name: 'recommendations' | 'forecast', input: unknown) => runScriptOnText(name, JSON.stringify(input));
+
+/** Runs a compute script with `text` on stdin as it is (for input that is not JSON). */
+export function runScriptOnText(name: 'recommendations' | 'forecast', text: string) {
   const result = spawnSync(REAL_PYTHON, ['-S', '-E', scriptPath(name)], {
-    input: raw ?? JSON.stringify(input),
+    input: text,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
   });

@@ -7,7 +7,7 @@ import { notFound } from '../../http/problem.js';
 import type { KeptOutcome } from '../../compute/gate.js';
 import { DeadlineQueue } from '../../lib/deadline-queue.js';
 import type { AppDeps, AppEnv, AppRouteHandler } from '../../lib/types.js';
-import { dailyRevenue, productExists, productNames, recommendationInput } from './compute.repository.js';
+import { dailyRevenue, productExists, productNames, recommendationInput, recommendationScriptInput, recommendationVersion } from './compute.repository.js';
 import type * as routes from './compute.routes.js';
 import type { forecastSchema, recommendationsSchema } from './compute.schemas.js';
 import { CACHE_STATUS, keptAnswers, maxStaleOf, wantsFresh, type Acceptance } from './kept-answers.js';
@@ -69,24 +69,19 @@ export function computeHandlers({ database, reads, gate, config, logger }: Pick<
       // Read first and let the connection go: nothing is held while the request waits for a slot.
       const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site), signal));
       if (!input) throw notFound(`product ${id} not found`);
-      const { buyers, candidates, archived, snapshot } = input;
-      // It read the purchases of P's buyers: they, P, and the products they bought are what can change it
-      // (archived ones too: bringing one back lists it, and its status change is recorded like a rename).
-      const products = [id, ...candidates.map(([product]) => product), ...archived];
-      const { data } = await gate.run(
-        'recommendations',
-        { product_id: id, limit, buyers: buyers.length, candidates },
-        { signal, logger: c.get('logger'), deadline, onlyIfFree: background },
-      );
+      const { data } = await gate.run('recommendations', recommendationScriptInput(id, limit, input), {
+        signal,
+        logger: c.get('logger'),
+        deadline,
+        onlyIfFree: background,
+      });
       // No signal from here on: the script ran, and its answer is kept whoever is still waiting.
       const names = await reads.run(after, (db) => productNames(db, data.map((r) => r.product_id)));
       const body: z.infer<typeof recommendationsSchema> = {
         product_id: id,
         data: data.map((r) => ({ product_id: r.product_id, name: names.get(r.product_id) ?? '', score: r.score, customers: r.customers })),
       };
-      // An added purchase of a product it does not list, by a customer not among P's buyers, cannot move it (migration 0022).
-      const listed = [id, ...data.map((r) => r.product_id)];
-      return { answer: stringifyExact(body), version: { snapshot, products, customers: buyers, listed } };
+      return { answer: stringifyExact(body), version: recommendationVersion(id, input, data.map((r) => r.product_id)) };
     });
     return sendAnswer<typeof recommendationsSchema>(c, sent);
   };

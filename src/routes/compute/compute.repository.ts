@@ -6,6 +6,7 @@ import { PURCHASE_SQL as PURCHASE } from '../../db/status-sql.js';
 import type { ReadSite } from '../../db/replicas.js';
 import type { Cents } from '../../domain/money.js';
 import { salesByPeriodWithSnapshot } from '../stats/stats.repository.js';
+import type { AnswerVersion } from './kept-results.repository.js';
 
 export interface RecommendationInput {
   /** C(P): the distinct customers with a purchase of the product. */
@@ -84,6 +85,27 @@ export async function readRecommendationInput(db: Db, productId: number): Promis
   if (!row?.found) return null;
   return { buyers: row.buyers, candidates: row.candidates, archived: row.archived, snapshot: row.snapshot };
 }
+
+/** What recommendations.py reads: |C(P)| and the candidates' counts (docs/compute.md). */
+export const recommendationScriptInput = (productId: number, limit: number, input: RecommendationInput) => ({
+  product_id: productId,
+  limit,
+  buyers: input.buyers.length,
+  candidates: input.candidates,
+});
+
+/**
+ * What a recommendations answer depends on (kept-results.repository.ts): P's
+ * buyers, P and every product they bought (archived ones too: bringing one
+ * back lists it), and, of those, P and the ones `listed`, which alone an
+ * added purchase by someone else can move (migration 0022).
+ */
+export const recommendationVersion = (productId: number, input: RecommendationInput, listed: readonly number[]): AnswerVersion => ({
+  snapshot: input.snapshot,
+  products: [productId, ...input.candidates.map(([product]) => product), ...input.archived],
+  customers: input.buyers,
+  listed: [productId, ...listed],
+});
 
 /** A condition that holds while the product exists (a stale answer for it serves only then). */
 export const productExists = (productId: number): SQL => sql`exists (select 1 from products where id = ${productId})`;

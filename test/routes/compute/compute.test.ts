@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, getJson, type TestApp } from '../../helpers/app.js';
 import { driverName } from '../../helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts, type OrderFixture } from '../../helpers/fixtures.js';
-import { runScriptDirect } from '../../helpers/python.js';
+import { runScriptDirect, runScriptOnText } from '../../helpers/python.js';
 
 describe('python/recommendations.py, run directly', () => {
   it('scores by cosine, rounds to 6 places and keeps the first `limit`', () => {
@@ -52,12 +52,13 @@ describe('python/recommendations.py, run directly', () => {
     for (const candidates of [[[2, 1, 2]], [[2, 5, 3]], [[2, 5, 0]], [[1, 2, 1]]]) {
       expect(runScriptDirect('recommendations', { product_id: 1, limit: 5, buyers: 2, candidates }).status, JSON.stringify(candidates)).not.toBe(0);
     }
-    // What is not one JSON document: nothing, trailing text, NaN.
-    for (const raw of ['', '{"product_id":1,"limit":5,"buyers":0,"candidates":[]} x', '{"product_id":1,"limit":5,"buyers":2,"candidates":[[2,NaN,1]]}']) {
-      expect(runScriptDirect('recommendations', { raw }).status, raw).not.toBe(0);
+    // What is not one JSON document: nothing, trailing text, NaN, white space JSON does not have (a vertical tab).
+    const empty = '{"product_id":1,"limit":5,"buyers":0,"candidates":[]}';
+    for (const raw of ['', `${empty} x`, '{"product_id":1,"limit":5,"buyers":2,"candidates":[[2,NaN,1]]}', `\u000b${empty}`]) {
+      expect(runScriptOnText('recommendations', raw).status, raw).not.toBe(0);
     }
     // White space around the document is JSON.
-    expect(runScriptDirect('recommendations', { raw: ' \n{"product_id":1,"limit":5,"buyers":0,"candidates":[]}\n ' }).stdout).toBe('{"data":[]}');
+    expect(runScriptOnText('recommendations', ' \n{"product_id":1,"limit":5,"buyers":0,"candidates":[]}\n ').stdout).toBe('{"data":[]}');
   });
 });
 
