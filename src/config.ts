@@ -77,6 +77,9 @@ const configSchema = z.object({
   // Slow or stalled clients cannot hold a connection: a request's headers and
   // body must have arrived within this (checked every second).
   REQUEST_RECEIVE_TIMEOUT_MS: withDefault(integer(1_000, 3_600_000), 30_000),
+  // A stopping process answers what it holds within this, then exits 1 regardless;
+  // above the compute cut-off's margin (src/start/shutdown.ts), so that scripts are cut short first.
+  SHUTDOWN_TIMEOUT_MS: withDefault(integer(2_000, 3_600_000), 10_000),
   // Not settings of the server: handed on to compute scripts (src/compute/child-env.ts).
   PATH: optional(z.string()),
   LANG: optional(z.string()),

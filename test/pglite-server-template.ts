@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ServerProcess } from './helpers/server-process.js';
+import { sharedTemplate } from './pglite-template.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,6 +25,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('pgliteServerDir', '');
     return async () => undefined;
   }
+  // The migrated template (test/pglite-template.ts, the next setup) is made meanwhile, in this process.
+  sharedTemplate();
   const dir = await mkdtemp(join(tmpdir(), 'shop-api-server-template-'));
   // Bounded: a start that never says it listens must fail the run, not hang it.
   const starting = ServerProcess.start({ DATA_DIR: dir, API_TOKEN: 'template-token', LOG_LEVEL: 'info' });

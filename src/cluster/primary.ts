@@ -11,7 +11,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { createComputeGate } from '../compute/create.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { COMPUTE_CUTOFF_MARGIN_MS, SHUTDOWN_DEADLINE_MS } from '../start/shutdown.js';
+import { COMPUTE_CUTOFF_MARGIN_MS } from '../start/shutdown.js';
 import { checkPooledSessions, openMaintenance, prepareDatabase, refuseToStart, sayWhyNot, startBackgroundRefresh, writeTokens } from '../start/steps.js';
 import { gateService } from './gate-service.js';
 import { isShopMessage } from './ipc.js';
@@ -109,10 +109,10 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
       gate.killAll();
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS + 1_000);
+    }, config.SHUTDOWN_TIMEOUT_MS + 1_000);
     deadline.unref();
     // As a single process does: scripts still running just before the deadline are cut short.
-    setTimeout(() => gate.killAll(), SHUTDOWN_DEADLINE_MS - COMPUTE_CUTOFF_MARGIN_MS).unref();
+    setTimeout(() => gate.killAll(), config.SHUTDOWN_TIMEOUT_MS - COMPUTE_CUTOFF_MARGIN_MS).unref();
     // Workers that got the signal themselves (sent to the group) are stopping already; telling them again is harmless.
     // The message reaches a worker that serves, the signal one still starting (which then exits at once).
     for (const worker of Object.values(cluster.workers ?? {})) {

@@ -37,7 +37,7 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
 
   const handlers = countHandlers(app.fetch);
   const server = listen(config, logger, handlers.fetch, primary);
-  const shutdown = prepareShutdown({ server, handlers, gate, localGate, stores, logger });
+  const shutdown = prepareShutdown({ server, handlers, gate, localGate, stores, logger, deadlineMs: config.SHUTDOWN_TIMEOUT_MS });
   stopIfCannotListen(server, config, primary, () => void shutdown('cannot listen', 1));
 
   process.off('SIGTERM', stopStarting);

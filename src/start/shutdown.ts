@@ -1,13 +1,12 @@
 // How one server process stops: no new connections, the requests in flight
 // answered, queued compute requests turned away, then the database closed,
-// all within SHUTDOWN_DEADLINE_MS.
+// all within SHUTDOWN_TIMEOUT_MS (10 s unless configured).
 import type { Server, ServerResponse } from 'node:http';
 import type { ComputeGate, Gate } from '../compute/gate.js';
 import type { Logger } from '../logger.js';
 import type { HandlersInFlight } from './listen.js';
 import { closeStores, type Stores } from './stores.js';
 
-export const SHUTDOWN_DEADLINE_MS = 10_000;
 /** Scripts still running this long before the deadline are killed, so that their requests get a 504 in time. */
 export const COMPUTE_CUTOFF_MARGIN_MS = 1_500;
 
@@ -19,17 +18,19 @@ export interface RunningInstance {
   localGate: ComputeGate | undefined;
   stores: Stores;
   logger: Logger;
+  /** SHUTDOWN_TIMEOUT_MS: how long a shutdown may take before the process exits 1 regardless. */
+  deadlineMs: number;
 }
 
 /** Returns the shutdown of `instance`: the first call stops the process (exit `code`), later ones do nothing. */
 export function prepareShutdown(instance: RunningInstance): (signal: string, code?: 0 | 1) => Promise<void> {
-  const { server, handlers, gate, localGate, stores, logger } = instance;
+  const { server, handlers, gate, localGate, stores, logger, deadlineMs } = instance;
   let stopping = false;
   const closeOnAnswer = answerWithConnectionClose(server, () => stopping);
   return async (signal, code = 0) => {
     if (stopping) return;
     stopping = true;
-    armDeadlines(logger, localGate);
+    armDeadlines(logger, localGate, deadlineMs);
     // Stop accepting (new connections are refused), let requests in flight finish.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Logged once the listening socket is closed: from this line on, connections are refused.
@@ -70,13 +71,13 @@ function answerWithConnectionClose(server: Server, stopping: () => boolean): () 
 }
 
 /** The timers that bound a shutdown: the scripts' cut-off, then the exit (1) whatever is left. */
-function armDeadlines(logger: Logger, localGate: ComputeGate | undefined): void {
+function armDeadlines(logger: Logger, localGate: ComputeGate | undefined, deadlineMs: number): void {
   const deadline = setTimeout(() => {
     logger.error('shutdown deadline passed; exiting');
     // No Python process may outlive the server.
     localGate?.killAll();
     process.exit(1);
-  }, SHUTDOWN_DEADLINE_MS);
+  }, deadlineMs);
   deadline.unref();
   // Scripts get until their own timeout, but not past the deadline: those
   // still running a moment before it are killed so that their requests are
@@ -86,6 +87,6 @@ function armDeadlines(logger: Logger, localGate: ComputeGate | undefined): void 
     if (!localGate) return;
     logger.warn('compute scripts still running at the shutdown deadline; killing them');
     localGate.killAll();
-  }, SHUTDOWN_DEADLINE_MS - COMPUTE_CUTOFF_MARGIN_MS);
+  }, deadlineMs - COMPUTE_CUTOFF_MARGIN_MS);
   computeCutoff.unref();
 }

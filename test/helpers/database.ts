@@ -33,7 +33,7 @@ export interface TestDatabaseOptions {
 let template: Promise<Blob | undefined> | undefined;
 
 /** The migrated, empty PGlite data directory test/pglite-template.ts made for this run, if it made one. */
-function pgliteTemplate(): Promise<Blob | undefined> {
+export function pgliteTemplate(): Promise<Blob | undefined> {
   template ??= (async () => {
     // Outside a vitest run with that setup (a script, another config), there is none.
     const file = inject('pgliteTemplate');

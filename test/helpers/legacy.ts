@@ -7,7 +7,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { openDatabase, queryRows, type Database, type Db } from '../../src/db/client.js';
 import { importLegacyFolder, type ImportOptions, type RejectedRecord } from '../../src/legacy/import.js';
-import { createEmptyPostgresDatabase, createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './database.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
+import { createEmptyPostgresDatabase, createTestDatabase, pgliteTemplate, TEST_DATABASE_URL, type TestDatabase } from './database.js';
 
 export type Rec = Record<string, unknown>;
 /** File contents: elements of the array, or raw text written as is. */
@@ -206,6 +207,9 @@ export function spawnSeed(args: string[], env: Record<string, string>, script = 
  * A database that a CLI process and the test can both reach: an empty
  * Postgres database of its own, or (on PGlite) a data directory that only
  * one process may have open at a time, so `open` it only while no CLI runs.
+ * With `migrated`, it starts with every migration applied (on PGlite from
+ * the run's migrated template: no initdb in the first CLI run); without,
+ * it is empty, as an operator's first import finds it.
  */
 export interface SharedDatabase {
   env: Record<string, string>;
@@ -213,21 +217,29 @@ export interface SharedDatabase {
   drop(): Promise<void>;
 }
 
-export async function sharedDatabase(): Promise<SharedDatabase> {
+export async function sharedDatabase({ migrated = false } = {}): Promise<SharedDatabase> {
+  let shared: SharedDatabase;
+  let first: () => Promise<Database>;
   if (TEST_DATABASE_URL) {
     const pgDb = await createEmptyPostgresDatabase();
-    return {
-      env: { DATABASE_URL: pgDb.url },
-      open: () => openDatabase({ url: pgDb.url, poolMax: 2 }),
-      drop: () => pgDb.drop(),
-    };
+    const open = () => openDatabase({ url: pgDb.url, poolMax: 2 });
+    shared = { env: { DATABASE_URL: pgDb.url }, open, drop: () => pgDb.drop() };
+    first = open;
+  } else {
+    const dataDir = await tempDir('pglite-');
+    shared = { env: { DATA_DIR: dataDir }, open: () => openDatabase({ dataDir }), drop: () => rm(dataDir, { recursive: true, force: true }) };
+    // The template, unpacked into the folder (nothing to migrate then; everything without one).
+    first = async () => openDatabase({ dataDir, loadDataDir: await pgliteTemplate() });
   }
-  const dataDir = await tempDir('pglite-');
-  return {
-    env: { DATA_DIR: dataDir },
-    open: () => openDatabase({ dataDir }),
-    drop: () => rm(dataDir, { recursive: true, force: true }),
-  };
+  if (migrated) {
+    const database = await first();
+    try {
+      await migrateDatabase(database);
+    } finally {
+      await database.close();
+    }
+  }
+  return shared;
 }
 
 /**

@@ -1,14 +1,11 @@
 import net from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bearer, createTestApp, getJson, type TestApp } from '../helpers/app.js';
 import { createEmptyPostgresDatabase, driverName, TEST_DATABASE_URL } from '../helpers/database.js';
 import { insertCustomers, insertOrders, insertProducts } from '../helpers/fixtures.js';
-import { ServerProcess } from '../helpers/server-process.js';
+import { ServerProcess, serverStorage } from '../helpers/server-process.js';
 
 // What clients send that is not what it seems: text that is not Unicode,
 // bodies that never finish, searches whose client has left.
@@ -135,24 +132,15 @@ describe(`bodies as sent, ids as written (${driverName})`, () => {
 describe(`slow and vanished clients, on the real server (${driverName})`, () => {
   const RECEIVE_MS = 3_000;
   let server: ServerProcess;
-  let cleanup: () => Promise<unknown>;
+  const cleanups: (() => Promise<unknown>)[] = [];
   beforeAll(async () => {
-    let storage: Record<string, string>;
-    if (TEST_DATABASE_URL) {
-      const db = await createEmptyPostgresDatabase();
-      storage = { DATABASE_URL: db.url };
-      cleanup = db.drop;
-    } else {
-      const dir = await mkdtemp(join(tmpdir(), 'shop-api-input-'));
-      storage = { DATA_DIR: dir };
-      cleanup = () => rm(dir, { recursive: true, force: true });
-    }
+    const storage = await serverStorage((remove) => cleanups.push(remove));
     // The cut-off made short, so that the test does not wait the default 30 s.
     server = await ServerProcess.start({ ...storage, API_TOKEN: 'slow-client-token', LOG_LEVEL: 'info', REQUEST_RECEIVE_TIMEOUT_MS: String(RECEIVE_MS) });
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
-    await cleanup?.();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
   /** Opens a socket, writes `head`, then one byte of `trickle` every `everyMs`; resolves with how long until the server closed it. */

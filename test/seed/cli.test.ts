@@ -25,7 +25,8 @@ const SLOW = 120_000;
 
 let shared: SharedDatabase;
 beforeAll(async () => {
-  shared = await sharedDatabase();
+  // Migrated: the import into an empty database, migrations and all, is the dry-run test's own (below).
+  shared = await sharedDatabase({ migrated: true });
 });
 afterAll(async () => {
   await shared?.drop();

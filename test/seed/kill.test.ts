@@ -6,11 +6,11 @@ import { removeTempDirs, rows, runSeed, sharedDatabase, spawnSeed, tempDir, type
 
 // Big enough that the import is still running well after its first progress line (printed after a
 // second); PGlite imports several times slower, so it needs less.
-const orders = driverName === 'pglite' ? 25_000 : 100_000;
+const orders = driverName === 'pglite' ? 12_000 : 100_000;
 let shared: SharedDatabase;
 let dir: string;
 beforeAll(async () => {
-  shared = await sharedDatabase();
+  shared = await sharedDatabase({ migrated: true });
   dir = await tempDir();
   await generateLegacyFolder(dir, { orders, seed: 'kill-test', until: new Date('2026-01-01T00:00:00Z') });
 }, 120_000);

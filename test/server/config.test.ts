@@ -61,6 +61,9 @@ describe(`configuration read at start (${driverName})`, () => {
       'LOG_LEVEL',
     ]);
     expect(problems({ API_TOKEN: 'has space' })[0]).toMatch(/^API_TOKEN/);
+    // Below the compute cut-off's margin (1.5 s) a shutdown could not cut scripts short before its deadline.
+    expect(problems({ SHUTDOWN_TIMEOUT_MS: '1500' })[0]).toMatch(/^SHUTDOWN_TIMEOUT_MS/);
+    expect(parseConfig({ SHUTDOWN_TIMEOUT_MS: '30000' }).SHUTDOWN_TIMEOUT_MS).toBe(30_000);
     expect(problems({ API_TOKEN: 'a,,b' })[0]).toMatch(/^API_TOKEN/);
     expect(problems({ API_READ_TOKEN: 'ok,' })[0]).toMatch(/^API_READ_TOKEN/);
     expect(problems({ HOST: '0.0.0.0' })[0]).toMatch(/^API_TOKEN: must be set when HOST \(0\.0\.0\.0\)/);

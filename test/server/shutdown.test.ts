@@ -198,15 +198,19 @@ describe(`graceful shutdown of the real server (${driverName})`, () => {
     console.info(`SIGTERM to exit: ${seconds.toFixed(2)} s (${driverName})`);
   }, SERVER_TEST_TIMEOUT_MS);
 
-  it('on SIGTERM cuts short a script still running at the deadline: its request gets 504 (timed out), exit 0', async () => {
+  it('on SIGTERM cuts short a script still running at the deadline (SHUTDOWN_TIMEOUT_MS): its request gets 504 (timed out), exit 0', async () => {
     const latch = await PythonLatch.create();
-    const server = await startServer({ PYTHON_BIN: latch.wrapper, LOG_LEVEL: 'info' });
+    // A deadline shorter than the default's 10 s, so that the test does not wait for it: scripts are cut 1.5 s before it.
+    const server = await startServer({ PYTHON_BIN: latch.wrapper, LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '3000' });
     latch.holding = true;
     const inFlight = get(server.port, '/api/forecast?days=2&history=7');
     await latch.started(1);
+    const signalled = performance.now();
     server.child.kill('SIGTERM');
     // Never released: the script runs on until the shutdown cuts it short, before the deadline.
     const answered = await inFlight;
+    // Cut at the configured deadline less the margin (1.5 s), not the default's (8.5 s).
+    expect(performance.now() - signalled).toBeLessThan(8_000);
     expect(answered.status).toBe(504);
     expect(answered.headers['content-type']).toBe('application/problem+json');
     expect(JSON.parse(answered.body)).toMatchObject({ status: 504 });
