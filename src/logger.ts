@@ -36,7 +36,7 @@ const REQUEST_LINE_END = ',"msg":"request"}\n';
  * SIGKILL (or the OOM killer) loses what is buffered: at most the last
  * second, or 4 KB, of request lines.
  */
-export function batchedRequestLines(fd = 1): DestinationStream & { flush(): void } {
+export function batchedRequestLines(fd = 1): DestinationStream & { flush(): void; end(): Promise<void> } {
   const out = pino.destination({ dest: fd, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
   return {
     write(line: string) {
@@ -44,6 +44,13 @@ export function batchedRequestLines(fd = 1): DestinationStream & { flush(): void
       if (!line.endsWith(REQUEST_LINE_END)) out.flush();
     },
     flush: () => out.flush(),
+    // Writes what waits, stops the periodic flush and closes `fd` (not stdout
+    // or stderr): for whoever opened the file, so that no timer writes to it later.
+    end: () =>
+      new Promise<void>((resolve) => {
+        out.once('close', () => resolve());
+        out.end();
+      }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -53,9 +53,9 @@ describe('batchedRequestLines', () => {
 
   it('holds request lines until 4 KB wait, and writes any other line at once with what waited', async () => {
     const file = path.join(dir, 'out.log');
-    const fd = openSync(file, 'w');
+    const destination = batchedRequestLines(openSync(file, 'w'));
     try {
-      const logger = createLogger('info', batchedRequestLines(fd));
+      const logger = createLogger('info', destination);
       const read = () => readFileSync(file, 'utf8');
       logger.info({ reqId: 'a', method: 'GET', path: '/x', status: 200, ms: 1 }, 'request');
       logger.info({ reqId: 'b', method: 'GET', path: '/x', status: 200, ms: 1 }, 'request');
@@ -75,8 +75,8 @@ describe('batchedRequestLines', () => {
       expect(after.length - before).toBeGreaterThanOrEqual(LOG_BATCH_BYTES);
       logger.flush();
     } finally {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      closeSync(fd);
+      // Closes the file and stops the periodic flush, which would otherwise write to a closed descriptor later.
+      await destination.end();
     }
   });
 });
