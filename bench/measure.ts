@@ -20,7 +20,7 @@ import type { RunResult } from './report-types.js';
 import { ProcessSampler } from './sampler.js';
 import type { Scenario } from './scenarios.js';
 import type { TargetSpec } from './targets.js';
-import { asksCompute, readsAnswers, requestSequence, RunState, spansClasses, type Dataset, type Mix } from './workload.js';
+import { asksCompute, computePartOf, readsAnswers, requestSequence, RunState, spansClasses, type Dataset, type Mix } from './workload.js';
 
 /** Seconds autocannon waits for a response: above the servers' own 10 s limits, so those show as their status codes. */
 export const CLIENT_TIMEOUT_S = 30;
@@ -81,12 +81,16 @@ export async function measureRun(
   }
   if (scenario.spawnsPython) await pythonSettled(server, target, ctx, 'the warm-up', notes);
   let keptFill: RunResult['keptFill'];
-  if (scenario.keptAnswers) {
+  // The mix's compute questions may all have been dropped (endpoints missing): nothing to fill then.
+  const fillMix = scenario.keptAnswers?.computeOnly ? computePartOf(mix) : mix;
+  if (scenario.keptAnswers && fillMix.length > 0) {
     if (!(await forgetKeptAnswers(ctx.databaseUrl))) notes.push(`${target.name}: no kept compute answers to clear (no compute_results table)`);
     // A replica that has not replayed the clearing would still hold them.
     if (target.replica && ctx.ownPostgres) await ctx.ownPostgres.caughtUp();
-    const fillRequests = options.quick ? Math.min(500, scenario.keptAnswers.fillRequests) : scenario.keptAnswers.fillRequests;
-    progress.log(`${label} ${target.name}: filling the empty store of kept answers with ${fillRequests.toLocaleString('en-US')} unmeasured requests`);
+    // A tenth in a quick run (a smoke test), at most 500.
+    const fillRequests = options.quick ? Math.min(500, Math.ceil(scenario.keptAnswers.fillRequests / 10)) : scenario.keptAnswers.fillRequests;
+    const what = scenario.keptAnswers.computeOnly ? 'compute questions' : 'requests';
+    progress.log(`${label} ${target.name}: filling the empty store of kept answers with ${fillRequests.toLocaleString('en-US')} unmeasured ${what}`);
     const fillState = new RunState();
     const fill = await runLoad({
       baseUrl: server.baseUrl,
@@ -94,7 +98,7 @@ export async function measureRun(
       durationS,
       amount: fillRequests,
       timeoutS: CLIENT_TIMEOUT_S,
-      next: requestSequence(mix, ctx.data, seed + 700, fillState, sequence),
+      next: requestSequence(fillMix, ctx.data, seed + 700, fillState, sequence),
       token: apiToken,
       followResponses: true,
     });

@@ -8,7 +8,8 @@ same data and machine. Creates a database shop_bench_* (dropped at the end),
 generates and imports a legacy folder, starts the servers, runs the scenarios.
 
 Options:
-  --scenario NAME    all (default) | ${SCENARIO_NAMES.join(' | ')}
+  --scenario NAMES   all (default), or one or more of these, comma-separated (run in the order below):
+                     ${SCENARIO_NAMES.join(', ')}
   --connections N    concurrent connections (default 100; --quick: 10)
   --duration S       seconds per measured run (default: legacy-load 30, others 20; --quick: 2)
   --orders N         orders in the generated legacy data (default 100000; --quick: 2000)
@@ -28,8 +29,11 @@ Admin connection: BENCH_DATABASE_URL, else DATABASE_URL, else
 postgres://postgres@127.0.0.1:5432/postgres (not used for shop-api with --replica or --pooler).
 `;
 
+/** The scenarios asked for: all of them, or these (in any order: they run in SCENARIO_NAMES' order). */
+export type ScenarioSelection = 'all' | ScenarioName[];
+
 export interface BenchOptions {
-  scenario: ScenarioName | 'all';
+  scenario: ScenarioSelection;
   connections: number;
   /** Seconds per measured run; null: each scenario's default. */
   duration: number | null;
@@ -84,14 +88,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
   }
   if (values.help) return null;
 
-  const scenario = values.scenario ?? 'all';
-  if (scenario !== 'all' && !(SCENARIO_NAMES as readonly string[]).includes(scenario)) {
-    throw new UsageError(`--scenario must be all or one of ${SCENARIO_NAMES.join(', ')}, got "${scenario}"`);
-  }
+  const scenario = scenarioSelection(values.scenario ?? 'all');
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out must not be empty');
   const quick = values.quick;
   return {
-    scenario: scenario as ScenarioName | 'all',
+    scenario,
     connections: positiveInt('connections', values.connections, 10_000) ?? (quick ? 10 : 100),
     duration: positiveInt('duration', values.duration, 3600) ?? (quick ? 2 : null),
     orders: positiveInt('orders', values.orders, 10_000_000) ?? (quick ? 2000 : 100_000),
@@ -104,6 +105,20 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     pooler: values.pooler,
   };
 }
+
+function scenarioSelection(raw: string): ScenarioSelection {
+  if (raw === 'all') return 'all';
+  const names = raw.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(`--scenario must be all or a comma-separated list of ${SCENARIO_NAMES.join(', ')}; "${name}" is none of them`);
+    }
+  }
+  return [...new Set(names as ScenarioName[])];
+}
+
+/** What a run's files and chart are named after: all, or the scenarios asked for (a+b). */
+export const selectionLabel = (selection: ScenarioSelection): string => (selection === 'all' ? 'all' : selection.join('+'));
 
 /** Seconds of measurement for one scenario. */
 export function durationFor(options: BenchOptions, scenario: ScenarioName): number {

@@ -150,7 +150,7 @@ export function computeSection(scenarios: ScenarioResult[]): string[] {
   ];
 }
 
-/** compute-repeat's unmeasured fill of the empty store: the cold start, every question asked for the first time. */
+/** The unmeasured fill of the empty store (compute-repeat, the mixed ones): the cold start, every question asked for the first time. */
 function fillSection(scenarios: ScenarioResult[]): string[] {
   const rows: string[] = [];
   for (const s of scenarios) {

@@ -77,7 +77,8 @@ export interface ScenarioResult {
 }
 
 export interface BenchReport {
-  scenario: ScenarioName | 'all';
+  /** all, or the scenarios asked for (a+b). */
+  scenario: string;
   startedAt: string;
   finishedAt: string;
   options: Record<string, unknown>;

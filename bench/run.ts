@@ -9,7 +9,7 @@ import { Cleanup } from './cleanup.js';
 import { PostgresWatch } from './cpu.js';
 import { adminUrlFrom, connectionLimit, createBenchDatabase, readDataset, topUpStock, vacuumAnalyze } from './database.js';
 import { CLIENT_TIMEOUT_S, measureRun, type MeasureContext } from './measure.js';
-import { durationFor, type BenchOptions } from './options.js';
+import { durationFor, selectionLabel, type BenchOptions } from './options.js';
 import { connectionsNeeded, startOwnPostgres, type OwnPostgres } from './own-postgres.js';
 import { checkPoolerPrerequisites, startPooler, type PoolerUrls } from './pooler.js';
 import { missingEndpoints, waitForProcesses } from './probe.js';
@@ -256,7 +256,7 @@ export async function runBench(options: BenchOptions, ctx: RunContext): Promise<
   for (const [i, result] of results.entries()) result.comparisons = comparisonsOf((scenarios[i] as Scenario).baselines, result, results);
 
   return {
-    scenario: options.scenario,
+    scenario: selectionLabel(options.scenario),
     startedAt,
     finishedAt: new Date().toISOString(),
     options: {

@@ -367,8 +367,11 @@ export type Mix = ReadonlyArray<readonly [EndpointKey, number]>;
 /** Whether a run of this mix must hand answers to the requests' `after`. */
 export const readsAnswers = (mix: Mix) => mix.some(([key]) => ENDPOINTS[key].readsAnswers === true);
 
-/** Whether a mix asks compute questions (whose answers may be kept). */
-export const asksCompute = (mix: Mix) => mix.some(([key]) => ENDPOINTS[key].class === 'compute');
+/** The part of a mix that asks compute questions (whose answers may be kept). */
+export const computePartOf = (mix: Mix): Mix => mix.filter(([key]) => ENDPOINTS[key].class === 'compute');
+
+/** Whether a mix asks compute questions. */
+export const asksCompute = (mix: Mix) => computePartOf(mix).length > 0;
 
 /** Whether a mix holds requests of more than one class: its runs are reported per class. */
 export const spansClasses = (mix: Mix) => new Set(mix.map(([key]) => ENDPOINTS[key].class)).size > 1;

@@ -151,11 +151,15 @@ describe('options', () => {
     expect(durationFor(full!, 'point-read')).toBe(20);
     expect(parseBenchArgs(['--quick', '--out', '/tmp/x'])).toMatchObject({ connections: 10, duration: 2, orders: 2000, out: '/tmp/x' });
     expect(parseBenchArgs(['--help'])).toBeNull();
+    expect(parseBenchArgs(['--scenario', 'mixed,legacy-load,mixed'])).toMatchObject({ scenario: ['mixed', 'legacy-load'] });
+    expect(parseBenchArgs(['--scenario', 'point-read'])).toMatchObject({ scenario: ['point-read'] });
   });
 
   it('rejects unknown flags, scenarios and bad numbers', () => {
     expect(() => parseBenchArgs(['--nope'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['--scenario', 'fast'])).toThrow(/--scenario/);
+    expect(() => parseBenchArgs(['--scenario', 'mixed,fast'])).toThrow(/"fast" is none of them/);
+    expect(() => parseBenchArgs(['--scenario', 'mixed,'])).toThrow(/"" is none of them/);
     expect(() => parseBenchArgs(['--connections', '0'])).toThrow(/--connections/);
     expect(() => parseBenchArgs(['--duration', '1.5'])).toThrow(/--duration/);
   });
@@ -165,10 +169,14 @@ describe('options', () => {
     expect(plan('point-read')).toEqual(['ceiling (ceiling)', 'point-read (floor, shop-api)']);
     expect(plan('legacy-load')).toEqual(['point-read (floor)', 'legacy-load (legacy, shop-api)']);
     expect(plan('list-read-compressed')).toEqual(['ceiling (ceiling)', 'point-read (floor)', 'list-read (floor, shop-api)', 'list-read-compressed (shop-api)']);
-    expect(plan('mixed-max-stale')).toEqual(['ceiling (ceiling)', 'point-read (floor)', 'mixed-max-stale (shop-api)']);
+    expect(plan('mixed-exact')).toEqual(['ceiling (ceiling)', 'point-read (floor)', 'mixed-exact (shop-api)']);
+    // Several, in run order whatever the order asked: mixed is divided by legacy-load, its reads' p99 by point-read's.
+    expect(plan(['mixed', 'point-read', 'legacy-load'])).toEqual([
+      'ceiling (ceiling)', 'legacy-load (legacy, shop-api)', 'point-read (floor, shop-api)', 'mixed (shop-api)',
+    ]);
     expect(scenariosFor('all').map((s) => s.name)).toEqual([
       'ceiling', 'legacy-load', 'point-read', 'list-read', 'list-read-compressed', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'orders', 'mixed',
-      'mixed-max-stale',
+      'mixed-exact',
     ]);
     expect(scenariosFor('all').find((s) => s.name === 'point-read')?.targets).toEqual(['floor', 'shop-api']);
   });
