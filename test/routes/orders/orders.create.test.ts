@@ -289,6 +289,25 @@ describe(`POST /api/orders (${driverName})`, () => {
     expect(at.body.total_cents).toBe(Number.MAX_SAFE_INTEGER);
   });
 
+  it('refuses an order that breaks several rules for the first of them: an archived product, then the total, then the stock', async () => {
+    // 2101: archived; 2102: short of stock; 2103: dear enough to pass the limit with 4,194,305 units.
+    await insertProducts(t.database.db, [{ id: 2101, stock: 5 }, { id: 2102, stock: 1 }, { id: 2103, priceCents: 2147483647, stock: 10 }]);
+    await t.database.db.execute(sql`update products set status = 'archived' where id = 2101`);
+    const orders = await orderCount();
+    const short = { product_id: 2102, quantity: 2 };
+    const dear = { product_id: 2103, quantity: 4194305 };
+    const all = await postOrder({ customer_id: 1, items: [short, dear, { product_id: 2101, quantity: 1 }] });
+    expect([all.status, all.body.detail]).toEqual([422, 'product 2101 is archived and not sold']);
+    const totalAndStock = await postOrder({ customer_id: 1, items: [short, dear] });
+    expect([totalAndStock.status, totalAndStock.body.detail]).toEqual([422, "the order's total would exceed 9007199254740991 cents"]);
+    const stockOnly = await postOrder({ customer_id: 1, items: [short, { product_id: 2103, quantity: 1 }] });
+    expect(stockOnly.status).toBe(409);
+    expect(stockOnly.body.detail).toContain('2102');
+    expect(stockOnly.body.detail).not.toContain('2103');
+    expect(await stockOf(2101, 2102, 2103)).toEqual([5, 1, 10]);
+    expect(await orderCount()).toBe(orders);
+  });
+
   it('sells exactly the stock to 200 concurrent orders: 50 created, 150 refused, none below zero', async () => {
     await insertProducts(t.database.db, [
       { id: 801, stock: 50, priceCents: 100 },
