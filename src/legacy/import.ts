@@ -8,7 +8,7 @@ import { orderImporter } from './orders.js';
 import { productImporter } from './products.js';
 import { readJsonArray } from './read.js';
 import { DEFAULT_BATCH_SIZE, isRecord, legacyJson, plainJson, type LegacyFile, type RejectReason } from './records.js';
-import { sqlClient } from './sql.js';
+import { sqlClient, type SqlClient } from './sql.js';
 
 export interface FileCounts {
   read: number;
@@ -100,12 +100,32 @@ export async function importLegacyFolder(
         await sql.query('select sales_refresh(), product_buyers_refresh()');
       }
       await sql.query(options.dryRun ? 'rollback' : 'commit');
+      if (!options.dryRun) await analyzeImported(sql, options);
       return { files, duration_ms: Date.now() - started, committed: !options.dryRun, schema_migrations: schemaMigrations };
     } catch (err) {
       await sql.query('rollback').catch(() => undefined);
       throw err;
     }
   });
+}
+
+// What an import fills, and the derived tables its refresh rewrites.
+const IMPORTED_TABLES = ['products', 'customers', 'orders', 'order_items', 'sales_daily', 'product_buyers'];
+
+/**
+ * Fresh planner statistics for what was just loaded. Without them Postgres
+ * plans for the sizes it last saw (nothing, on a new database) until
+ * autovacuum gets round to it, or never where autovacuum is off: the
+ * recommendations input for a popular product then probes every purchase
+ * once per buyer (0.8 s instead of 50 ms at 20,000 orders). After the
+ * commit, so a failure here loses nothing: it is a warning.
+ */
+async function analyzeImported(sql: SqlClient, options: ImportOptions): Promise<void> {
+  try {
+    await sql.query(`analyze ${IMPORTED_TABLES.join(', ')}`);
+  } catch (err) {
+    options.onWarning?.(`the import is committed, but refreshing the planner's statistics (ANALYZE) failed: ${(err as Error).message}`);
+  }
 }
 
 async function importFile(

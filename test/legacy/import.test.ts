@@ -109,6 +109,34 @@ describe(`import runs (${driverName})`, () => {
     expect(await rows(t.database.db, daily)).toEqual(await rows(t.database.db, fromOrders));
   });
 
+  it('leaves the planner statistics current for every table it filled (ANALYZE), and a dry run analyses nothing', async () => {
+    const tables = ['products', 'customers', 'orders', 'order_items', 'sales_daily', 'product_buyers'];
+    // What the planner believes each table holds (-1: never analysed), against what it holds.
+    const believed = async () =>
+      Object.fromEntries(
+        (await rows<{ relname: string; reltuples: number }>(t.database.db, `select relname, reltuples::int as reltuples from pg_class where relname in (${tables.map((n) => `'${n}'`).join(', ')})`)).map(
+          (r) => [r.relname, r.reltuples],
+        ),
+      );
+    const counted = async () => {
+      const entries = await Promise.all(tables.map(async (n) => [n, (await rows<{ n: number }>(t.database.db, `select count(*)::int as n from ${n}`))[0]!.n] as const));
+      return Object.fromEntries(entries);
+    };
+    const many = {
+      products: Array.from({ length: 7 }, (_, i) => product(i + 1)),
+      customers: Array.from({ length: 5 }, (_, i) => customer(i + 1)),
+      orders: Array.from({ length: 11 }, (_, i) => order(i + 1, { customer_id: (i % 5) + 1, items: [{ product_id: (i % 7) + 1, quantity: 1, unit_price: 9.99 }] })),
+    };
+    await importFiles(t.database, many, { dryRun: true });
+    const beforeDryRun = await believed();
+    await importFiles(t.database, many, { dryRun: true });
+    expect(await believed()).toEqual(beforeDryRun);
+    await importFiles(t.database, many);
+    const held = await counted();
+    expect(held).toMatchObject({ products: 7, customers: 5, orders: 11, order_items: 11 });
+    expect(await believed()).toEqual(held);
+  });
+
   it('counts an order whose only change is one line as updated', async () => {
     await importFiles(t.database, files);
     const orders = [order(1, { items: [{ product_id: 1, quantity: 2, unit_price: 9.98 }, { product_id: 2, quantity: 1, unit_price: 1 }] })];
