@@ -228,7 +228,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   mixed: {
     name: 'mixed',
     description:
-      "A shop's traffic: reads (product, list, customer, order) with 9% POST /api/orders of 1-3 lines, 7% PATCH /api/orders/:id paying, shipping, cancelling or refunding the orders it placed, about 1% compute (recommendations with a shop's skew, forecasts), a share the machine's 4 Python processes can keep up with, about 2% order-queue pages (GET /api/orders) and about 2% of the shop's own writes (products added, archived and brought back; customers registered and corrected). The storefront's GETs (product, list, customer and order pages, recommendations) send Cache-Control: max-stale=60: a kept compute answer up to 60 s behind a change will do; the back office (status changes, forecasts, its queue) sends none. Each server starts with no kept answer, then 1,000 unmeasured compute questions of the same traffic (another seed) fill the store: a shop open for a while. Reported per request class too. After the run, a sample of its compute questions is asked again without max-stale, with and without Cache-Control: no-cache.",
+      "A shop's traffic: reads (product, list, customer, order) with 9% POST /api/orders of 1-3 lines, 7% PATCH /api/orders/:id paying, shipping, cancelling or refunding the orders it placed, about 1% compute (recommendations with a shop's skew, forecasts), a share the machine's 4 Python processes can keep up with, about 2% order-queue pages (GET /api/orders) and about 2% of the shop's own writes (products added, archived and brought back; customers registered and corrected). The storefront's GETs (product, list, customer and order pages, recommendations) send Cache-Control: max-stale=60: a kept compute answer up to 60 s behind a change will do; the back office (status changes, forecasts, its queue) sends none. Each server starts with no kept answer, then 3,000 unmeasured compute questions of the same traffic (another seed) fill the store: a shop open for a while. Reported per request class too. After the run, a sample of its compute questions is asked again without max-stale, with and without Cache-Control: no-cache.",
     targets: ['shop-api'],
     mix: MIXED_MIX,
     required: ['create-order'],
@@ -237,7 +237,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     spawnsPython: true,
     checksKeptAnswers: true,
     writes: true,
-    keptAnswers: { fillRequests: 1000, computeOnly: true },
+    keptAnswers: { fillRequests: 3000, computeOnly: true },
   },
   'mixed-exact': {
     name: 'mixed-exact',
@@ -250,7 +250,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     spawnsPython: true,
     checksKeptAnswers: true,
     writes: true,
-    keptAnswers: { fillRequests: 1000, computeOnly: true },
+    keptAnswers: { fillRequests: 3000, computeOnly: true },
   },
 };
 
