@@ -7,10 +7,13 @@ export interface RefreshedCounts {
   sales_days: number;
   /** Products whose count of buyers was recounted (migration 0006). */
   product_buyers: number;
+  /** Customers whose bought products were recomputed (migration 0025). */
+  customer_purchases: number;
 }
 
 /**
- * Brings the derived tables (daily sales sums, buyers per product) up to date
+ * Brings the derived tables (daily sales sums, buyers per product, products
+ * per customer) up to date
  * without the per-statement time limit of API requests: after data was loaded
  * by other means the first refresh may cover years. The server runs it at
  * start; requests refresh what changed since, which is usually nothing.
@@ -20,9 +23,9 @@ export async function refreshDerivedData(database: Database): Promise<RefreshedC
     await tx.execute(sql`set local statement_timeout = 0`);
     const [row] = await queryRows<RefreshedCounts>(
       tx,
-      sql`select sales_refresh() as sales_days, product_buyers_refresh() as product_buyers`,
+      sql`select sales_refresh() as sales_days, product_buyers_refresh() as product_buyers, customer_purchases_refresh() as customer_purchases`,
     );
-    return row ?? { sales_days: 0, product_buyers: 0 };
+    return row ?? { sales_days: 0, product_buyers: 0, customer_purchases: 0 };
   });
 }
 

@@ -233,6 +233,37 @@ export const productBuyersStale = pgTable(
   ],
 );
 
+// Which products each customer has bought (a pair per customer and product
+// with at least one purchase), for the recommendations' shared customers: a
+// product's buyers, then what each of them bought, through two indexes
+// instead of every order of every buyer and its lines. Derived like
+// product_buyers: the triggers of migration 0025 mark the customers a change
+// touches, customer_purchases_refresh() recomputes their pairs.
+export const customerPurchases = pgTable(
+  'customer_purchases',
+  {
+    customerId: integer('customer_id').notNull(),
+    productId: integer('product_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'customer_purchases_pkey', columns: [t.productId, t.customerId] }),
+    index('customer_purchases_customer_product_idx').on(t.customerId, t.productId),
+  ],
+);
+
+export const customerPurchasesStale = pgTable(
+  'customer_purchases_stale',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    customerId: integer('customer_id').notNull(),
+    tx: bigint('tx', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    index('customer_purchases_stale_tx_customer_idx').on(t.tx, t.customerId),
+    index('customer_purchases_stale_customer_idx').on(t.customerId),
+  ],
+);
+
 // Secrets of the deployment, made once by whichever instance starts first and
 // shared by all (the key that seals list cursors): nothing to configure, and
 // they survive restarts. Never sent to clients or logged.

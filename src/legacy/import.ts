@@ -96,8 +96,8 @@ export async function importLegacyFolder(
         files[importer.file] = await importFile(importer as FileImporter<unknown, unknown>, dir, options);
       }
       if (!options.dryRun) {
-        // The derived tables (daily sales sums, buyers per product) for everything this import touched.
-        await sql.query('select sales_refresh(), product_buyers_refresh()');
+        // The derived tables (daily sales sums, buyers per product, products per customer) for everything this import touched.
+        await sql.query('select sales_refresh(), product_buyers_refresh(), customer_purchases_refresh()');
       }
       await sql.query(options.dryRun ? 'rollback' : 'commit');
       if (!options.dryRun) await analyzeImported(sql, options);
@@ -110,7 +110,7 @@ export async function importLegacyFolder(
 }
 
 // What an import fills, and the derived tables its refresh rewrites.
-const IMPORTED_TABLES = ['products', 'customers', 'orders', 'order_items', 'sales_daily', 'product_buyers'];
+const IMPORTED_TABLES = ['products', 'customers', 'orders', 'order_items', 'sales_daily', 'product_buyers', 'customer_purchases'];
 
 /**
  * Fresh planner statistics for what was just loaded. Without them Postgres

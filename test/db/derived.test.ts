@@ -11,7 +11,8 @@ import { insertCustomers, insertOrders, insertProducts } from '../helpers/fixtur
 import { numRuns } from '../helpers/runs.js';
 
 // GET /api/stats/sales reads daily sums, and the recommendations read buyers
-// per product, both kept by triggers (migrations 0003 and 0006). These tests
+// per product and the products each customer bought, all kept by triggers
+// (migrations 0003, 0006 and 0025). These tests
 // change the data behind the API's back, as psql or another program would,
 // and compare every answer with the same figures computed straight from
 // orders and order_items.
@@ -84,14 +85,51 @@ async function expectedBuyers(db: Db): Promise<Map<number, number>> {
   return new Map(rows.map((r) => [r.product_id, r.buyers]));
 }
 
-/** Every candidate's size in the recommendations' input equals its buyers counted from the tables. */
+/** Each product's distinct customers with a purchase (orders pending, paid or shipped), from the tables. */
+async function expectedCustomers(db: Db): Promise<Map<number, Set<number>>> {
+  const rows = await queryRows<{ customer_id: number; product_id: number }>(
+    db,
+    sql`select distinct o.customer_id, oi.product_id
+        from order_items oi join orders o on o.id = oi.order_id
+        where o.status in ('pending', 'paid', 'shipped') order by 1, 2`,
+  );
+  const byProduct = new Map<number, Set<number>>();
+  for (const r of rows) byProduct.set(r.product_id, (byProduct.get(r.product_id) ?? new Set()).add(r.customer_id));
+  return byProduct;
+}
+
+const ascending = (values: Iterable<number>) => [...values].sort((a, b) => a - b);
+
+/**
+ * The recommendations' input, product by product, equals what the tables
+ * give: its buyers, and for every candidate its buyers and the customers it
+ * shares; the candidates (archived ones apart) are exactly the products that
+ * share a customer. With the refresh first (the default), customer_purchases
+ * holds exactly the tables' pairs afterwards.
+ */
 async function expectBuyersMatchTables(db: Db, read = recommendationInput) {
   const buyers = await expectedBuyers(db);
+  const customers = await expectedCustomers(db);
+  const none = new Set<number>();
   for (const id of PRODUCTS) {
     const input = await read(db, id);
     expect(input).not.toBeNull();
-    for (const [product, size] of input!.candidates) expect(size, `buyers of ${product}`).toBe(buyers.get(product) ?? 0);
+    const mine = customers.get(id) ?? none;
+    for (const [product, size, shared] of input!.candidates) {
+      expect(size, `buyers of ${product}`).toBe(buyers.get(product) ?? 0);
+      const both = [...(customers.get(product) ?? none)].filter((c) => mine.has(c)).length;
+      expect(shared, `customers of ${id} who bought ${product}`).toBe(both);
+    }
     expect(input!.buyers.length).toBe(buyers.get(id) ?? 0);
+    expect(ascending(input!.buyers), `buyers of ${id}`).toEqual(ascending(mine));
+    const sharing = [...customers].filter(([product, set]) => product !== id && [...set].some((c) => mine.has(c))).map(([product]) => product);
+    expect(ascending([...input!.candidates.map(([product]) => product), ...input!.archived]), `products sharing a customer with ${id}`).toEqual(ascending(sharing));
+  }
+  if (read === recommendationInput) {
+    const table = await queryRows<{ customer_id: number; product_id: number }>(db, sql`select customer_id, product_id from customer_purchases order by 1, 2`);
+    const pairs = [...customers].flatMap(([product, set]) => [...set].map((customer) => ({ customer_id: customer, product_id: product })));
+    pairs.sort((a, b) => a.customer_id - b.customer_id || a.product_id - b.product_id);
+    expect(table).toEqual(pairs);
   }
 }
 
@@ -304,10 +342,11 @@ describe(`sales statistics and buyers per product stay exact when the data chang
   });
 
   it('is empty again after the lines are truncated', async () => {
-    await t.database.db.execute(sql`select sales_refresh(), product_buyers_refresh()`);
+    await t.database.db.execute(sql`select sales_refresh(), product_buyers_refresh(), customer_purchases_refresh()`);
     await t.database.db.execute(sql`truncate order_items`);
     // Emptied by the truncate itself, before any refresh.
     expect(await queryRows(t.database.db, sql`select * from product_buyers`)).toEqual([]);
+    expect(await queryRows(t.database.db, sql`select * from customer_purchases`)).toEqual([]);
     expect(await queryRows(t.database.db, sql`select * from sales_daily`)).toEqual([]);
     await expectStatsMatchTables(t);
     await expectBuyersMatchTables(t.database.db);
@@ -325,7 +364,7 @@ describe(`the background refresh (${driverName})`, () => {
     // A purchase marks its products; nothing asks for recommendations.
     await insertOrders(db, [{ id, customerId: 1, status: 'paid', createdAt: at('2024-06-02', 8), items: [{ productId: 3, quantity: 1, unitPriceCents: 5 }] }]);
     const stale = async () =>
-      (await queryRows<{ n: number }>(db, sql`select (select count(*) from product_buyers_stale) + (select count(*) from sales_stale_days) as n`))[0]!.n;
+      (await queryRows<{ n: number }>(db, sql`select (select count(*) from product_buyers_stale) + (select count(*) from sales_stale_days) + (select count(*) from customer_purchases_stale) as n`))[0]!.n;
     expect(await stale()).toBeGreaterThan(0);
     const logger = quietLogger();
     const refresh = startDerivedRefresh(t.database, logger, 10);

@@ -39,7 +39,16 @@ describe(`order statuses in the database's SQL match src/domain (${driverName})`
     'sales_by_period_read',
     'data_changes_orders_deleted',
   ];
-  const purchaseFunctions = ['product_buyers_orders_updated', 'product_buyers_refresh'];
+  const purchaseFunctions = [
+    'product_buyers_orders_updated',
+    'product_buyers_refresh',
+    'customer_purchases_lines_inserted',
+    'customer_purchases_lines_updated',
+    'customer_purchases_lines_deleted',
+    'customer_purchases_orders_updated',
+    'customer_purchases_orders_deleted',
+    'customer_purchases_refresh',
+  ];
 
   it.each(revenueFunctions)('%s uses the revenue statuses, and only them', async (name) => {
     const lists = statusLists(await functionSource(name));

@@ -98,6 +98,7 @@ describe(`import runs (${driverName})`, () => {
     await importFiles(t.database, files);
     expect(await rows(t.database.db, 'select * from sales_stale_days')).toEqual([]);
     expect(await rows(t.database.db, 'select * from product_buyers_stale')).toEqual([]);
+    expect(await rows(t.database.db, 'select * from customer_purchases_stale')).toEqual([]);
     expect(await rows(t.database.db, daily)).toEqual(await rows(t.database.db, fromOrders));
     expect((await rows(t.database.db, daily)).length).toBeGreaterThan(0);
     // A rerun that moves an order to another day and cancels another.
@@ -106,11 +107,12 @@ describe(`import runs (${driverName})`, () => {
     });
     expect(await rows(t.database.db, 'select * from sales_stale_days')).toEqual([]);
     expect(await rows(t.database.db, 'select * from product_buyers_stale')).toEqual([]);
+    expect(await rows(t.database.db, 'select * from customer_purchases_stale')).toEqual([]);
     expect(await rows(t.database.db, daily)).toEqual(await rows(t.database.db, fromOrders));
   });
 
   it('leaves the planner statistics current for every table it filled (ANALYZE), and a dry run analyses nothing', async () => {
-    const tables = ['products', 'customers', 'orders', 'order_items', 'sales_daily', 'product_buyers'];
+    const tables = ['products', 'customers', 'orders', 'order_items', 'sales_daily', 'product_buyers', 'customer_purchases'];
     // What the planner believes each table holds (-1: never analysed), against what it holds.
     const believed = async () =>
       Object.fromEntries(

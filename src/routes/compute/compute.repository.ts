@@ -27,13 +27,14 @@ export interface RecommendationInput {
 
 /**
  * What the recommendation script needs, or null when the product does not
- * exist. Buyers per product come from product_buyers (migration 0006), first
+ * exist. Buyers per product come from product_buyers (migration 0006) and
+ * what each customer bought from customer_purchases (0024), both first
  * brought up to date; the input itself is one statement (one snapshot), which
- * recounts on the spot any product marked stale after that refresh.
+ * reads from the orders any product or customer marked stale after that refresh.
  */
 export async function recommendationInput(db: Db, productId: number, site: ReadSite = 'primary'): Promise<RecommendationInput | null> {
   // A replica cannot write; the read below recounts what is marked stale anyway.
-  if (site === 'primary') await db.execute(sql`select product_buyers_refresh()`);
+  if (site === 'primary') await db.execute(sql`select product_buyers_refresh(), customer_purchases_refresh()`);
   return readRecommendationInput(db, productId);
 }
 
@@ -47,19 +48,41 @@ export async function readRecommendationInput(db: Db, productId: number): Promis
   const [row] = await queryRows<{ found: boolean; buyers: number[]; candidates: [number, number, number][]; archived: number[]; snapshot: string }>(
     db,
     sql`
-      with buyers as (
-        select distinct o.customer_id
-        from order_items oi
-        join orders o on o.id = oi.order_id
-        where oi.product_id = ${productId} and o.status in ${PURCHASE}
+      with
+      -- P's buyers, from customer_purchases (migration 0024), or read from the
+      -- orders for a customer marked stale since the refresh.
+      buyers as (
+        select cp.customer_id
+        from customer_purchases cp
+        where cp.product_id = ${productId}
+          and not exists (select 1 from customer_purchases_stale s where s.customer_id = cp.customer_id)
+        union
+        select o.customer_id
+        from (select distinct customer_id from customer_purchases_stale) s
+        join orders o on o.customer_id = s.customer_id and o.status in ${PURCHASE}
+        join order_items oi on oi.order_id = o.id and oi.product_id = ${productId}
+      ),
+      -- What each of them bought, the same way.
+      bought as (
+        select x.product_id
+        from buyers b
+        join customer_purchases x on x.customer_id = b.customer_id
+        where not exists (select 1 from customer_purchases_stale s where s.customer_id = b.customer_id)
+        union all
+        select p.product_id
+        from (
+          select distinct o.customer_id, oi.product_id
+          from buyers b
+          join orders o on o.customer_id = b.customer_id and o.status in ${PURCHASE}
+          join order_items oi on oi.order_id = o.id
+          where exists (select 1 from customer_purchases_stale s where s.customer_id = b.customer_id)
+        ) p
       ),
       shared as (
-        select oi.product_id, count(distinct o.customer_id)::int as shared
-        from buyers b
-        join orders o on o.customer_id = b.customer_id and o.status in ${PURCHASE}
-        join order_items oi on oi.order_id = o.id
-        where oi.product_id <> ${productId}
-        group by oi.product_id
+        select product_id, count(*)::int as shared
+        from bought
+        where product_id <> ${productId}
+        group by product_id
       ),
       -- Archived products are never listed: out before the script ranks and cuts at the limit.
       candidates as (
