@@ -103,7 +103,7 @@ async function main(): Promise<void> {
         times.get(part)!.push(now - at.t);
         at.t = now;
       };
-      await db.execute(sql`select product_buyers_refresh(), customer_purchases_refresh()`);
+      await db.execute(sql`select customer_purchases_refresh(), product_buyers_refresh()`);
       lap('refresh');
       const input = await readRecommendationInput(db, productId);
       if (!input) throw new Error(`product ${productId} vanished`);

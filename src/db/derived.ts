@@ -21,9 +21,10 @@ export interface RefreshedCounts {
 export async function refreshDerivedData(database: Database): Promise<RefreshedCounts> {
   return database.transaction(async (tx) => {
     await tx.execute(sql`set local statement_timeout = 0`);
+    // Products per customer first: the buyers per product are counted from them (migration 0026).
     const [row] = await queryRows<RefreshedCounts>(
       tx,
-      sql`select sales_refresh() as sales_days, product_buyers_refresh() as product_buyers, customer_purchases_refresh() as customer_purchases`,
+      sql`select sales_refresh() as sales_days, customer_purchases_refresh() as customer_purchases, product_buyers_refresh() as product_buyers`,
     );
     return row ?? { sales_days: 0, product_buyers: 0, customer_purchases: 0 };
   });

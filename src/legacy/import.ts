@@ -97,7 +97,7 @@ export async function importLegacyFolder(
       }
       if (!options.dryRun) {
         // The derived tables (daily sales sums, buyers per product, products per customer) for everything this import touched.
-        await sql.query('select sales_refresh(), product_buyers_refresh(), customer_purchases_refresh()');
+        await sql.query('select sales_refresh(), customer_purchases_refresh(), product_buyers_refresh()');
       }
       await sql.query(options.dryRun ? 'rollback' : 'commit');
       if (!options.dryRun) await analyzeImported(sql, options);

@@ -270,6 +270,27 @@ describe(`sales statistics and buyers per product stay exact when the data chang
     await expectBuyersMatchTables(db);
   });
 
+  it('counts buyers per product exactly while the customers that moved them are still marked (each refresh alone, in either order)', async () => {
+    const db = t.database.db;
+    // A new customer, so that the counts below must change.
+    await insertCustomers(db, [{ id: 4 }]);
+    for (const order of [['product', 'customer'], ['customer', 'product']] as const) {
+      const id = nextOrderId++;
+      await insertOrders(db, [
+        { id, customerId: 4, status: 'paid', createdAt: at('2024-06-02', 9), items: [{ productId: 3, quantity: 1, unitPriceCents: 1 }, { productId: 4, quantity: 1, unitPriceCents: 1 }] },
+      ]);
+      // product_buyers counts from customer_purchases (migration 0026): with customer 4 still marked, it must read that customer from the orders.
+      for (const which of order) {
+        await db.execute(which === 'product' ? sql`select product_buyers_refresh()` : sql`select customer_purchases_refresh()`);
+        await expectBuyersMatchTables(db, readRecommendationInput);
+      }
+      await db.execute(sql`update orders set status = 'refunded' where id = ${id}`);
+      await db.execute(sql`select product_buyers_refresh()`);
+      await expectBuyersMatchTables(db, readRecommendationInput);
+    }
+    await expectBuyersMatchTables(db);
+  });
+
   it('moves the history of a product that changes category', async () => {
     const db = t.database.db;
     const id = nextOrderId++;
@@ -342,7 +363,7 @@ describe(`sales statistics and buyers per product stay exact when the data chang
   });
 
   it('is empty again after the lines are truncated', async () => {
-    await t.database.db.execute(sql`select sales_refresh(), product_buyers_refresh(), customer_purchases_refresh()`);
+    await t.database.db.execute(sql`select sales_refresh(), customer_purchases_refresh(), product_buyers_refresh()`);
     await t.database.db.execute(sql`truncate order_items`);
     // Emptied by the truncate itself, before any refresh.
     expect(await queryRows(t.database.db, sql`select * from product_buyers`)).toEqual([]);

@@ -35,7 +35,7 @@ export interface RecommendationInput {
  */
 export async function recommendationInput(db: Db, productId: number, site: ReadSite = 'primary'): Promise<RecommendationInput | null> {
   // A replica cannot write; the read below recounts what is marked stale anyway.
-  if (site === 'primary') await db.execute(sql`select product_buyers_refresh(), customer_purchases_refresh()`);
+  if (site === 'primary') await db.execute(sql`select customer_purchases_refresh(), product_buyers_refresh()`);
   return readRecommendationInput(db, productId);
 }
 
