@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { openDatabase, queryRows } from '../src/db/client.js';
 import { childEnvironment } from '../src/compute/child-env.js';
+import { refreshRecommendationTables } from '../src/db/derived.js';
 import { resolvePython } from '../src/compute/interpreter.js';
 import { runScript } from '../src/compute/run-script.js';
 import { SCRIPTS } from '../src/compute/scripts.js';
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
         times.get(part)!.push(now - at.t);
         at.t = now;
       };
-      await db.execute(sql`select customer_purchases_refresh(), product_buyers_refresh()`);
+      await refreshRecommendationTables(db);
       lap('refresh');
       const input = await readRecommendationInput(db, productId);
       if (!input) throw new Error(`product ${productId} vanished`);

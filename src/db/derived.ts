@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { queryRows, type Database } from './client.js';
+import { queryRows, type Database, type Db } from './client.js';
 
 export interface RefreshedCounts {
   /** Days of the sales sums recomputed (migration 0003). */
@@ -9,6 +9,27 @@ export interface RefreshedCounts {
   product_buyers: number;
   /** Customers whose bought products were recomputed (migration 0025). */
   customer_purchases: number;
+}
+
+/**
+ * Brings every derived table up to date inside the caller's transaction (the
+ * importer's, or refreshDerivedData's). Products per customer come before
+ * buyers per product, which are counted from them (migration 0026).
+ */
+export async function refreshDerivedTables(db: Db): Promise<RefreshedCounts> {
+  const [row] = await queryRows<RefreshedCounts>(
+    db,
+    sql`select sales_refresh() as sales_days, customer_purchases_refresh() as customer_purchases, product_buyers_refresh() as product_buyers`,
+  );
+  return row ?? { sales_days: 0, product_buyers: 0, customer_purchases: 0 };
+}
+
+/**
+ * The two tables the recommendations' input reads (migrations 0006, 0024),
+ * in the order refreshDerivedTables gives them.
+ */
+export async function refreshRecommendationTables(db: Db): Promise<void> {
+  await db.execute(sql`select customer_purchases_refresh(), product_buyers_refresh()`);
 }
 
 /**
@@ -21,12 +42,7 @@ export interface RefreshedCounts {
 export async function refreshDerivedData(database: Database): Promise<RefreshedCounts> {
   return database.transaction(async (tx) => {
     await tx.execute(sql`set local statement_timeout = 0`);
-    // Products per customer first: the buyers per product are counted from them (migration 0026).
-    const [row] = await queryRows<RefreshedCounts>(
-      tx,
-      sql`select sales_refresh() as sales_days, customer_purchases_refresh() as customer_purchases, product_buyers_refresh() as product_buyers`,
-    );
-    return row ?? { sales_days: 0, product_buyers: 0, customer_purchases: 0 };
+    return refreshDerivedTables(tx);
   });
 }
 

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from '../db/client.js';
+import { refreshDerivedTables } from '../db/derived.js';
 import { migrateInTransaction } from '../db/migrate.js';
 import { customerImporter } from './customers.js';
 import type { FileImporter, WriteCounts } from './file-importer.js';
@@ -97,7 +98,7 @@ export async function importLegacyFolder(
       }
       if (!options.dryRun) {
         // The derived tables (daily sales sums, buyers per product, products per customer) for everything this import touched.
-        await sql.query('select sales_refresh(), customer_purchases_refresh(), product_buyers_refresh()');
+        await refreshDerivedTables(db);
       }
       await sql.query(options.dryRun ? 'rollback' : 'commit');
       if (!options.dryRun) await analyzeImported(sql, options);

@@ -1,6 +1,7 @@
 // What the compute scripts read from the database (docs/compute.md); values only.
 import { inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { refreshRecommendationTables } from '../../db/derived.js';
 import { prepared } from '../../db/prepared.js';
 import { products } from '../../db/schema.js';
 import { PURCHASE_SQL as PURCHASE } from '../../db/status-sql.js';
@@ -35,7 +36,7 @@ export interface RecommendationInput {
  */
 export async function recommendationInput(db: Db, productId: number, site: ReadSite = 'primary'): Promise<RecommendationInput | null> {
   // A replica cannot write; the read below recounts what is marked stale anyway.
-  if (site === 'primary') await db.execute(sql`select customer_purchases_refresh(), product_buyers_refresh()`);
+  if (site === 'primary') await refreshRecommendationTables(db);
   return readRecommendationInput(db, productId);
 }
 
