@@ -68,6 +68,17 @@ async function startWorkers(env: Record<string, string> = {}) {
 
 const workerPids = (server: ServerProcess) => [...new Set(server.lines.filter((l) => l.msg === 'worker listening').map((l) => Number(l.pid)))];
 
+/**
+ * The two workers' pids once both have said they listen. The primary's own
+ * 'listening' line (what start() waits for) comes when both workers have told
+ * it over IPC, but each worker writes its line to the shared stdout itself,
+ * so a worker's line may still be on its way when start() returns.
+ */
+async function bothWorkerPids(server: ServerProcess): Promise<number[]> {
+  await vi.waitFor(() => expect(workerPids(server)).toHaveLength(2), { timeout: 10_000, interval: 20 });
+  return workerPids(server);
+}
+
 /** How long a request may take under this test's load before it counts as left unanswered. */
 const ANSWER_BOUND_MS = 15_000;
 
@@ -105,7 +116,7 @@ describe('WORKERS=2', () => {
   it('keeps COMPUTE_CONCURRENCY for the whole machine under a storm, and reports the machine in queue-stats and /metrics', async () => {
     const server = await startWorkers({ PYTHON_BIN: python, COMPUTE_CONCURRENCY: String(CONCURRENCY) });
     try {
-      expect(workerPids(server)).toHaveLength(2);
+      expect(await bothWorkerPids(server)).toHaveLength(2);
       const answers = await Promise.all(
         Array.from({ length: 80 }, (_, i) =>
           // no-cache: every request runs its script, so the storm is the gate's.
@@ -201,7 +212,7 @@ describe('WORKERS=2', () => {
 
   it('replaces a worker that dies, and stops every process with one SIGTERM, exit 0', async () => {
     const server = await startWorkers();
-    const [first, second] = workerPids(server);
+    const [first, second] = await bothWorkerPids(server);
     process.kill(first!, 'SIGKILL');
     await server.waitForLine((l) => l.msg === 'worker listening' && Number(l.pid) !== first && Number(l.pid) !== second);
     const pids = workerPids(server).filter((pid) => pid !== first);
