@@ -46,7 +46,11 @@ export function consistency(reads: Reads, ignoredRoutes: ReadonlySet<string>): M
     }
     await next();
     if (!safe && c.res.status < 300) {
-      c.header(CONSISTENCY_HEADER, tokenOf(await reads.position()));
+      const token = tokenOf(await reads.position());
+      // On the answer's own headers: c.header() on a finished answer copies it
+      // into a new one, which makes @hono/node-server build a full WHATWG
+      // Response (a stream for its body) for every write.
+      c.res.headers.set(CONSISTENCY_HEADER, token);
     }
   };
 }

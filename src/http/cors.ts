@@ -47,6 +47,8 @@ export function corsFor(origins: readonly string[]): MiddlewareHandler<AppEnv> {
     const origin = c.req.header('origin');
     if (origin && allowed.has(origin.toLowerCase())) return handle(c, next);
     await next();
-    c.header('vary', 'Origin', { append: true });
+    // On the answer's own headers (as consistency.ts does): c.header() on a
+    // finished answer would rebuild it as a full WHATWG Response.
+    c.res.headers.append('vary', 'Origin');
   };
 }

@@ -109,3 +109,55 @@ describe(`HEAD on the wire (${driverName})`, () => {
     }
   });
 });
+
+describe(`JSON request bodies on the wire (${driverName})`, () => {
+  const write = (body: string | ReadableStream<Uint8Array> | undefined, headers: Record<string, string> = {}) =>
+    fetch(`${server.baseUrl}/api/customers`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer wire-token', ...headers },
+      body,
+      // A stream is sent chunked (no Content-Length).
+      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    } as RequestInit);
+  const chunked = (...parts: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+        controller.close();
+      },
+    });
+  const json = { 'content-type': 'application/json' };
+
+  it('takes a body with a Content-Length and a chunked one alike, and answers each write with its token', async () => {
+    const stated = await write(JSON.stringify({ email: 'stated@example.com', name: 'Stated' }), json);
+    const streamed = await write(chunked('{"email": "streamed@example.com",', ' "name": "Streamed"}'), json);
+    for (const [res, email] of [[stated, 'stated@example.com'], [streamed, 'streamed@example.com']] as const) {
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as { email: string }).email).toBe(email);
+      expect(res.headers.get('consistency-token')).toMatch(/^wal-[0-9a-f]{16}$/);
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('answers 413 past 1 MiB, whether the length is stated or the body is chunked', async () => {
+    const huge = JSON.stringify({ email: 'huge@example.com', name: 'x'.repeat(1024 * KIB) });
+    for (const res of [await write(huge, json), await write(chunked(huge.slice(0, 600 * KIB), huge.slice(600 * KIB)), json)]) {
+      expect(res.status).toBe(413);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect((await write(JSON.stringify({ email: 'huge@example.com', name: 'Under' }), json)).status).toBe(201);
+  });
+
+  it('answers 400 "a JSON body is required" for a write with no body, and 415 for a body that is not JSON', async () => {
+    const none = await write(undefined);
+    expect(none.status).toBe(400);
+    expect(((await none.json()) as { detail: string }).detail).toBe('a JSON body is required');
+    // Neither Content-Length nor Transfer-Encoding: no body at all (fetch would state a length of 0).
+    const bare = parse((await raw('POST /api/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wire-token\r\nConnection: close\r\n\r\n')).answer);
+    expect(bare.status).toBe(400);
+    expect((JSON.parse(bare.body) as { detail: string }).detail).toBe('a JSON body is required');
+    // A string body comes with fetch's text/plain.
+    expect((await write('email=a', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await write(chunked('not json'), { 'content-type': 'text/plain' })).status).toBe(415);
+  });
+});
