@@ -21,6 +21,12 @@ export default tseslint.config(
     // never the other way round.
     files: ['src/**'],
     rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through src/config.ts.' },
+        // Hono's `c.var` copies every variable of the request into a new object at each use.
+        { object: 'c', property: 'var', message: "Use c.get('name'): c.var builds an object of all the request's variables each time." },
+      ],
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: ['**/seed/**', '**/bench/**', '**/test/**', '**/client/**'], message: 'src/ imports nothing from seed/, bench/, test/ or client/.' }] },

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { AccessTokens, AppEnv, AppOpenAPI } from '../lib/types.js';
 import { HttpProblem, titleFor } from './problem.js';
@@ -20,7 +20,7 @@ export function registerBearerScheme(router: AppOpenAPI): void {
 
 // Digests have one length whatever the client sends, so timingSafeEqual never
 // throws and the comparison time does not reveal the token's length.
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+const digest = (value: string) => hash('sha256', value, 'buffer');
 
 const unauthorized = (detail: string, challenge: string) =>
   new HttpProblem(401, titleFor(401), detail, { headers: { 'www-authenticate': challenge } });
@@ -52,7 +52,7 @@ export function requireToken(access: 'write' | 'read'): MiddlewareHandler<AppEnv
     }
     const given = digest(match[1]!);
     // Every token is compared, whichever matches: the time taken does not say which.
-    const ok = allowed(c.var.tokens, access).reduce((found, token) => timingSafeEqual(given, token) || found, false);
+    const ok = allowed(c.get('tokens'), access).reduce((found, token) => timingSafeEqual(given, token) || found, false);
     if (!ok) throw unauthorized('the bearer token is not valid', 'Bearer realm="shop-api", error="invalid_token"');
     await next();
   };

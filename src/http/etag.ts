@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 // The JSON text an ETag was taken of, by body: the answer that follows writes
 // that same body (stringifyExact looks here first), so it is serialised once.
@@ -13,7 +13,8 @@ export const taggedText = (body: unknown): string | undefined =>
 export function etagOf(body: unknown): string {
   const text = JSON.stringify(body);
   if (typeof body === 'object' && body !== null) textOfTagged.set(body, text);
-  return `"${createHash('sha1').update(text).digest('base64url')}"`;
+  // One-shot: no Hash object per answer (about a microsecond less a point read).
+  return `"${hash('sha1', text, 'base64url')}"`;
 }
 
 const tagsOf = (header: string) => header.split(',').map((t) => t.trim());

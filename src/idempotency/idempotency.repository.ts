@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import stableStringify from 'safe-stable-stringify';
 import { queryRows, type Db } from '../db/client.js';
@@ -40,7 +40,7 @@ export type Claim =
  * (safe-stable-stringify), so equal bodies have one spelling.
  */
 export function fingerprintOf(route: string, body: unknown): string {
-  return createHash('sha256').update(`${route}\n${stableStringify(body)}`).digest('base64url');
+  return hash('sha256', `${route}\n${stableStringify(body)}`, 'base64url');
 }
 
 export async function claimKey(db: Db, key: string, fingerprint: string): Promise<Claim> {

@@ -31,7 +31,7 @@ function sendAnswer<S extends z.ZodType>(c: Context<AppEnv>, sent: { answer: str
 function acceptance(c: Context<AppEnv>, stillServes?: Acceptance['stillServes']): Acceptance {
   const cacheControl = c.req.header('cache-control');
   const fresh = wantsFresh(cacheControl);
-  if (fresh || c.var.consistency !== undefined) return { fresh };
+  if (fresh || c.get('consistency') !== undefined) return { fresh };
   return { fresh, maxStale: maxStaleOf(cacheControl), stillServes };
 }
 
@@ -57,7 +57,7 @@ export function computeHandlers({ database, reads, gate, config, logger }: Pick<
   const recommendations: AppRouteHandler<typeof routes.recommendations> = async (c) => {
     const { id } = c.req.valid('param');
     const { limit } = c.req.valid('query');
-    const after = c.var.consistency;
+    const after = c.get('consistency');
     const key = `recommendations?product=${id}&limit=${limit}`;
     // A product deleted since its answer was kept answers 404, never that answer, however stale it may be.
     const accepts = acceptance(c, productExists(id));
@@ -97,7 +97,7 @@ export function computeHandlers({ database, reads, gate, config, logger }: Pick<
       await gate.admit(signal);
       const deadline = gate.waitDeadline();
       const { days: history, snapshot } = await read(signal, deadline, () =>
-        reads.run(c.var.consistency, (db, site) => dailyRevenue(db, from, until, category, site), signal),
+        reads.run(c.get('consistency'), (db, site) => dailyRevenue(db, from, until, category, site), signal),
       );
       const output = await gate.run('forecast', { history, days: query.days }, { signal, logger: c.get('logger'), deadline, onlyIfFree: background });
       // The history as read (exact even past 2^53, which the script's JSON would round on the way back).

@@ -77,7 +77,7 @@ export function customerHandlers({ database, reads, cursors, logger }: Pick<AppD
 
   const get: AppRouteHandler<typeof routes.get> = async (c) => {
     const { id } = c.req.valid('param');
-    const customer = await reads.run(c.var.consistency, (db) => findCustomer(db, id));
+    const customer = await reads.run(c.get('consistency'), (db) => findCustomer(db, id));
     if (!customer) throw notFound(`customer ${id} not found`);
     c.header('etag', customerEtag(customer));
     // The revenue total is a sum of many orders: exact even past 2^53.
@@ -86,7 +86,7 @@ export function customerHandlers({ database, reads, cursors, logger }: Pick<AppD
 
   const search: AppRouteHandler<typeof routes.search> = async (c) => {
     const email = normalEmail(c.req.valid('query').email);
-    const customer = await reads.run(c.var.consistency, (db) => findCustomerByEmail(db, email));
+    const customer = await reads.run(c.get('consistency'), (db) => findCustomerByEmail(db, email));
     return exactJson(c, { data: customer ? [customer] : [] }, 200);
   };
 
@@ -95,7 +95,7 @@ export function customerHandlers({ database, reads, cursors, logger }: Pick<AppD
     const query = c.req.valid('query');
     const scope = cursors.scope({ customer: id, status: query.status });
     const keyset = query.cursor ? cursors.decode(query.cursor, 'customer-orders', scope, ['timestamp', 'orderId']) : null;
-    const { data, nextKeyset, exists } = await reads.run(c.var.consistency, async (db) => {
+    const { data, nextKeyset, exists } = await reads.run(c.get('consistency'), async (db) => {
       const page = await listCustomerOrders(db, id, query, keyset);
       // Orders reference their customer, so only an empty page can hide a missing one.
       return { ...page, exists: page.data.length > 0 || (await customerExists(db, id)) };

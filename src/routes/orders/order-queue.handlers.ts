@@ -48,7 +48,7 @@ export function orderQueueHandlers({ reads, cursors }: Pick<AppDeps, 'reads' | '
     const keyset = cursor ? cursors.decode(cursor, ENDPOINT, scope, CURSOR_SHAPE) : null;
     const firstPosition = keyset ? BigInt(`0x${keyset[2] as string}`) : undefined;
     const { page, position } = await reads.run(
-      later(c.var.consistency, firstPosition),
+      later(c.get('consistency'), firstPosition),
       async (db, site) => {
         const page = await listOrderQueue(db, query, keyset ? [keyset[0] as string, keyset[1] as number] : null);
         // Only a first page that has a next one needs to note where it was read.

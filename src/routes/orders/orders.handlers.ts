@@ -121,7 +121,7 @@ export function orderHandlers({ database, reads, logger }: Pick<AppDeps, 'databa
 
   const get: AppRouteHandler<typeof routes.get> = async (c) => {
     const { id } = c.req.valid('param');
-    const order = await reads.run(c.var.consistency, (db) => findOrder(db, id));
+    const order = await reads.run(c.get('consistency'), (db) => findOrder(db, id));
     if (!order) throw notFound(`order ${id} not found`);
     const etag = etagOf(order);
     c.header('etag', etag);

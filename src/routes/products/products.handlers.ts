@@ -55,7 +55,7 @@ export function productHandlers({ database, reads, cursors, logger }: Pick<AppDe
     // before lists had a status filter (when every product was active) still page on.
     const scope = cursors.scope({ ...shaping, status: shaping.status === 'active' ? undefined : shaping.status });
     const keyset = cursor ? cursors.decode(cursor, 'products', scope, cursorShapeOf(query.sort)) : null;
-    const { rows, nextKeyset } = await reads.run(c.var.consistency, (db) => listProducts(db, query, keyset), c.req.raw.signal);
+    const { rows, nextKeyset } = await reads.run(c.get('consistency'), (db) => listProducts(db, query, keyset), c.req.raw.signal);
     return exactJson(c, 
       { data: rows.map(toProductBody), next_cursor: nextKeyset ? cursors.encode('products', scope, nextKeyset) : null },
       200,
@@ -64,7 +64,7 @@ export function productHandlers({ database, reads, cursors, logger }: Pick<AppDe
 
   const get: AppRouteHandler<typeof routes.get> = async (c) => {
     const { id } = c.req.valid('param');
-    const row = await reads.run(c.var.consistency, (db) => findProduct(db, id));
+    const row = await reads.run(c.get('consistency'), (db) => findProduct(db, id));
     if (!row) throw notFound(`product ${id} not found`);
     const body = toProductBody(row);
     const etag = etagOf(body);
@@ -73,7 +73,7 @@ export function productHandlers({ database, reads, cursors, logger }: Pick<AppDe
     return exactJson(c, body, 200);
   };
 
-  const categories: AppRouteHandler<typeof routes.categories> = async (c) => exactJson(c, { data: await reads.run(c.var.consistency, listCategories, c.req.raw.signal) }, 200);
+  const categories: AppRouteHandler<typeof routes.categories> = async (c) => exactJson(c, { data: await reads.run(c.get('consistency'), listCategories, c.req.raw.signal) }, 200);
 
   const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
     const { id } = c.req.valid('param');

@@ -18,7 +18,7 @@ export function statsHandlers({ reads }: Pick<AppDeps, 'reads'>) {
         { path: 'to', message: `at most ${MAX_PERIODS} ${query.granularity} periods from 'from'` },
       ]);
     }
-    const rows = await reads.run(c.var.consistency, (db, site) => salesByPeriod(db, query, site), c.req.raw.signal);
+    const rows = await reads.run(c.get('consistency'), (db, site) => salesByPeriod(db, query, site), c.req.raw.signal);
     // Sums of many orders: exact even past 2^53.
     return exactJson(c, { granularity: query.granularity, from: query.from, to: query.to, data: rows }, 200);
   };
