@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { exactInteger, parseNumeric } from '../domain/money.js';
 import { sendCancelRequest } from './cancel-request.js';
+import { CancelledBeforeStart, type Cancellation } from './cancellation.js';
 import { isDatabaseUnavailable } from './errors.js';
 import * as schema from './schema.js';
 
@@ -27,11 +28,11 @@ export interface Database {
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` on a connection of its own, whose statement Postgres cancels
-   * when `signal` aborts (the client went away): a slow read stops working
+   * when `cancel` says so (the client went away): a slow read stops working
    * for nobody. For reads only; PGlite, one connection in this process, has
    * nothing to cancel.
    */
-  cancellable<T>(signal: AbortSignal, fn: (db: Db) => Promise<T>): Promise<T>;
+  cancellable<T>(cancel: Cancellation, fn: (db: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -202,12 +203,12 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     if (!session) onConnection.set(client, (session = drizzlePg(client, { schema })));
     return session;
   };
-  // `fn` on a connection of its own; with `signal`, Postgres cancels its
-  // statement when the signal aborts. Explicit rather than through an
+  // `fn` on a connection of its own; with `cancel`, Postgres cancels its
+  // statement when it fires. Explicit rather than through an
   // AsyncLocalStorage: on Node 20 that turns on promise hooks for the whole
   // process, which cost a third of a point read's CPU here (bench/, point-read).
-  const onOwnConnection = async <T>(fn: (db: Db) => Promise<T>, signal?: AbortSignal): Promise<T> => {
-    signal?.throwIfAborted();
+  const onOwnConnection = async <T>(fn: (db: Db) => Promise<T>, cancel?: Cancellation): Promise<T> => {
+    if (cancel?.aborted) throw new CancelledBeforeStart();
     const client = await pool.connect();
     let cancelling: Promise<void> | undefined;
     const onAbort = () => {
@@ -217,7 +218,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
       const target = cancelTargetOf(client);
       if (target) cancelling = sendCancelRequest(target, timeouts.connectMs);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unwatch = cancel?.watch(onAbort);
     let failure: unknown;
     try {
       return await fn(sessionOn(client));
@@ -225,7 +226,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
       failure = err;
       throw err;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      unwatch?.();
       if (cancelling) await cancelling;
       // A terminated backend fails the query before the socket's end reaches
       // pg; released without the error, the dying client would go back to
@@ -241,7 +242,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     pool,
     withSession: (fn) => onOwnConnection(fn),
     transaction: (fn) => onOwnConnection((session) => session.transaction((tx) => fn(tx))),
-    cancellable: (signal, fn) => onOwnConnection(fn, signal),
+    cancellable: (cancel, fn) => onOwnConnection(fn, cancel),
     // Once only: a second pool.end() throws, and shutdown paths may both close.
     close: () => (closing ??= pool.end()),
   };
@@ -272,7 +273,7 @@ async function openPglite(dataDir: string, loadDataDir?: Blob): Promise<Database
     // PGlite is a single connection already.
     withSession: (fn) => fn(db),
     transaction: (fn) => db.transaction((tx) => fn(tx)),
-    cancellable: (_signal, fn) => fn(db),
+    cancellable: (_cancel, fn) => fn(db),
     close: () => (closing ??= client.close()),
   };
 }

@@ -6,6 +6,7 @@
 // the primary answers: a replica that fails is skipped and tried again later.
 import { sql } from 'drizzle-orm';
 import type { Logger } from '../logger.js';
+import type { Cancellation } from './cancellation.js';
 import { openDatabase, queryRows, type Database, type Db, type PoolMode } from './client.js';
 import { isDatabaseUnavailable, sqlStateOf } from './errors.js';
 import { parseLsn, primaryPosition } from './wal-position.js';
@@ -27,11 +28,11 @@ export interface Reads {
   /**
    * Runs `read` on a replica that is fine and has replayed `after` (a WAL
    * position), or on the primary. A replica that fails the read is marked
-   * down and the read runs again on the primary. With `signal`, the read
+   * down and the read runs again on the primary. With `cancel`, the read
    * runs on a connection of its own that Postgres stops when it aborts (the
    * client went away: Database.cancellable).
    */
-  run<T>(after: bigint | undefined, read: (db: Db, site: ReadSite) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  run<T>(after: bigint | undefined, read: (db: Db, site: ReadSite) => Promise<T>, cancel?: Cancellation): Promise<T>;
   /**
    * The primary's WAL position now: what a write's Consistency-Token names
    * (read after its commit, it is at or past the end of the commit's record,
@@ -55,7 +56,7 @@ const RECOVERY_CONFLICT = '40001';
 export function primaryOnlyReads(primary: Database): Reads {
   const position = primaryPosition(primary.db);
   return {
-    run: (_after, read, signal) => readOn(primary, 'primary', read, signal),
+    run: (_after, read, cancel) => readOn(primary, 'primary', read, cancel),
     position: () => position.now(),
     known: (token) => position.reached(token),
     replicas: () => [],
@@ -63,9 +64,9 @@ export function primaryOnlyReads(primary: Database): Reads {
   };
 }
 
-/** `read` on `database`, cancellable by `signal` when there is one. */
-function readOn<T>(database: Database, site: ReadSite, read: (db: Db, site: ReadSite) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  return signal ? database.cancellable(signal, (db) => read(db, site)) : read(database.db, site);
+/** `read` on `database`, cancellable by `cancel` when there is one. */
+function readOn<T>(database: Database, site: ReadSite, read: (db: Db, site: ReadSite) => Promise<T>, cancel: Cancellation | undefined): Promise<T> {
+  return cancel ? database.cancellable(cancel, (db) => read(db, site)) : read(database.db, site);
 }
 
 interface Replica {
@@ -183,17 +184,17 @@ export async function replicaReads(primary: Database, options: ReplicaOptions): 
     );
 
   return {
-    async run(after, read, signal) {
+    async run(after, read, cancel) {
       const candidates = usable(after);
       if (candidates.length) {
         const replica = candidates[turn++ % candidates.length]!;
         try {
-          const result = await readOn(replica.database, 'replica', read, signal);
+          const result = await readOn(replica.database, 'replica', read, cancel);
           replica.reads++;
           return result;
         } catch (err) {
           // Cancelled because its client went away: nothing to retry, and nothing wrong with the replica.
-          if (signal?.aborted) throw err;
+          if (cancel?.aborted) throw err;
           const conflict = sqlStateOf(err) === RECOVERY_CONFLICT;
           if (!conflict && !isDatabaseUnavailable(err)) throw err;
           // Down, or cancelling our read as it replays a change it conflicts with: the primary answers instead.
@@ -201,7 +202,7 @@ export async function replicaReads(primary: Database, options: ReplicaOptions): 
           options.logger.warn({ err, replica: redacted(replica.url) }, 'a read failed on a replica; retried on the primary');
         }
       }
-      return readOn(primary, 'primary', read, signal);
+      return readOn(primary, 'primary', read, cancel);
     },
     position: () => position.now(),
     known: (token) => position.reached(token),

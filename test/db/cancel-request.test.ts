@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows } from '../../src/db/client.js';
 import { cancelRequestBytes, sendCancelRequest } from '../../src/db/cancel-request.js';
+import { cancellationOf } from '../../src/db/cancellation.js';
 import { sqlStateOf } from '../../src/db/errors.js';
 import { createTestDatabase, driverName, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
 import { pollUntil } from '../helpers/pg-cluster.js';
@@ -96,7 +97,7 @@ if (TEST_DATABASE_URL) {
       const database = await openDatabase({ url: roleUrl, poolMax: 1 });
       try {
         const reader = new AbortController();
-        const read = database.cancellable(reader.signal, (db) => db.execute(sql`select pg_sleep(30)`)).catch((err: unknown) => err);
+        const read = database.cancellable(cancellationOf(reader.signal), (db) => db.execute(sql`select pg_sleep(30)`)).catch((err: unknown) => err);
         await pollUntil('the read to run', async () => {
           const [row] = await admin<{ n: number }>(
             `select count(*)::int as n from pg_stat_activity where usename = '${role}' and query like '%pg_sleep(30)%' and state = 'active'`,

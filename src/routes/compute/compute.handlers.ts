@@ -1,6 +1,7 @@
 // The compute endpoints: read the input, run the script through the gate.
 import type { z } from '@hono/zod-openapi';
 import type { Context, TypedResponse } from 'hono';
+import { cancellationOf } from '../../db/cancellation.js';
 import { addDays, today } from '../../domain/days.js';
 import { jsonText, stringifyExact } from '../../http/exact-json.js';
 import { notFound } from '../../http/problem.js';
@@ -67,7 +68,7 @@ export function computeHandlers({ database, reads, gate, config, logger }: Pick<
       await gate.admit(signal);
       const deadline = gate.waitDeadline();
       // Read first and let the connection go: nothing is held while the request waits for a slot.
-      const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site), signal));
+      const input = await read(signal, deadline, () => reads.run(after, (db, site) => recommendationInput(db, id, site), cancellationOf(signal)));
       if (!input) throw notFound(`product ${id} not found`);
       const { data } = await gate.run('recommendations', recommendationScriptInput(id, limit, input), {
         signal,
@@ -97,7 +98,7 @@ export function computeHandlers({ database, reads, gate, config, logger }: Pick<
       await gate.admit(signal);
       const deadline = gate.waitDeadline();
       const { days: history, snapshot } = await read(signal, deadline, () =>
-        reads.run(c.get('consistency'), (db, site) => dailyRevenue(db, from, until, category, site), signal),
+        reads.run(c.get('consistency'), (db, site) => dailyRevenue(db, from, until, category, site), cancellationOf(signal)),
       );
       const output = await gate.run('forecast', { history, days: query.days }, { signal, logger: c.get('logger'), deadline, onlyIfFree: background });
       // The history as read (exact even past 2^53, which the script's JSON would round on the way back).

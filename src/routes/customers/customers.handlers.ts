@@ -2,6 +2,7 @@
 import type { Context, TypedResponse } from 'hono';
 import { IdsExhausted } from '../../db/new-ids.js';
 import { normalEmail } from '../../domain/email.js';
+import { clientGone } from '../../http/client-gone.js';
 import { problemText } from '../../http/errors.js';
 import { etagOf, ifMatchHolds } from '../../http/etag.js';
 import { exactJson, stringifyExact, type JsonNumbers } from '../../http/exact-json.js';
@@ -99,7 +100,7 @@ export function customerHandlers({ database, reads, cursors, logger }: Pick<AppD
       const page = await listCustomerOrders(db, id, query, keyset);
       // Orders reference their customer, so only an empty page can hide a missing one.
       return { ...page, exists: page.data.length > 0 || (await customerExists(db, id)) };
-    }, c.req.raw.signal);
+    }, clientGone(c));
     if (!exists) throw notFound(`customer ${id} not found`);
     return exactJson(c, { data, next_cursor: nextKeyset ? cursors.encode('customer-orders', scope, nextKeyset) : null }, 200);
   };

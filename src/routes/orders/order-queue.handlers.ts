@@ -1,5 +1,6 @@
 // The back office's order queue: a keyset page, and the cursor that keeps
 // paging stable whichever server (primary or replica) answers each page.
+import { clientGone } from '../../http/client-gone.js';
 import { exactJson } from '../../http/exact-json.js';
 import type { CursorField } from '../../http/cursor.js';
 import { badRequest } from '../../http/problem.js';
@@ -55,7 +56,7 @@ export function orderQueueHandlers({ reads, cursors }: Pick<AppDeps, 'reads' | '
         if (firstPosition !== undefined || !page.nextKeyset) return { page, position: firstPosition };
         return { page, position: site === 'primary' ? await reads.position() : await replayedPosition(db) };
       },
-      c.req.raw.signal,
+      clientGone(c),
     );
     const next = page.nextKeyset && position !== undefined ? [...page.nextKeyset, positionText(position)] : null;
     return exactJson(c, { data: page.data, next_cursor: next ? cursors.encode(ENDPOINT, scope, next) : null }, 200);

@@ -1,6 +1,7 @@
 // What each product route does: the repository's values and outcomes made answers.
 import type { Context, TypedResponse } from 'hono';
 import { IdsExhausted } from '../../db/new-ids.js';
+import { clientGone } from '../../http/client-gone.js';
 import { problemText } from '../../http/errors.js';
 import { etagOf, ifMatchHolds, noneMatchHits } from '../../http/etag.js';
 import { exactJson } from '../../http/exact-json.js';
@@ -55,7 +56,7 @@ export function productHandlers({ database, reads, cursors, logger }: Pick<AppDe
     // before lists had a status filter (when every product was active) still page on.
     const scope = cursors.scope({ ...shaping, status: shaping.status === 'active' ? undefined : shaping.status });
     const keyset = cursor ? cursors.decode(cursor, 'products', scope, cursorShapeOf(query.sort)) : null;
-    const { rows, nextKeyset } = await reads.run(c.get('consistency'), (db) => listProducts(db, query, keyset), c.req.raw.signal);
+    const { rows, nextKeyset } = await reads.run(c.get('consistency'), (db) => listProducts(db, query, keyset), clientGone(c));
     return exactJson(c, 
       { data: rows.map(toProductBody), next_cursor: nextKeyset ? cursors.encode('products', scope, nextKeyset) : null },
       200,
@@ -73,7 +74,7 @@ export function productHandlers({ database, reads, cursors, logger }: Pick<AppDe
     return exactJson(c, body, 200);
   };
 
-  const categories: AppRouteHandler<typeof routes.categories> = async (c) => exactJson(c, { data: await reads.run(c.get('consistency'), listCategories, c.req.raw.signal) }, 200);
+  const categories: AppRouteHandler<typeof routes.categories> = async (c) => exactJson(c, { data: await reads.run(c.get('consistency'), listCategories, clientGone(c)) }, 200);
 
   const patch: AppRouteHandler<typeof routes.patch> = async (c) => {
     const { id } = c.req.valid('param');

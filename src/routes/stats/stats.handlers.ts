@@ -1,4 +1,5 @@
 import { countPeriods } from '../../domain/days.js';
+import { clientGone } from '../../http/client-gone.js';
 import { exactJson } from '../../http/exact-json.js';
 import { badRequest } from '../../http/problem.js';
 import type { AppDeps, AppRouteHandler } from '../../lib/types.js';
@@ -18,7 +19,7 @@ export function statsHandlers({ reads }: Pick<AppDeps, 'reads'>) {
         { path: 'to', message: `at most ${MAX_PERIODS} ${query.granularity} periods from 'from'` },
       ]);
     }
-    const rows = await reads.run(c.get('consistency'), (db, site) => salesByPeriod(db, query, site), c.req.raw.signal);
+    const rows = await reads.run(c.get('consistency'), (db, site) => salesByPeriod(db, query, site), clientGone(c));
     // Sums of many orders: exact even past 2^53.
     return exactJson(c, { granularity: query.granularity, from: query.from, to: query.to, data: rows }, 200);
   };

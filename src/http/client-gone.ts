@@ -1,0 +1,27 @@
+import type { ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+import { cancellationOf, type Cancellation } from '../db/cancellation.js';
+
+/**
+ * What says the request's client has gone, for a read to stop with it.
+ * Where Node received the request, its response is watched: 'close' before
+ * the answer was finished means the connection was lost (as
+ * @hono/node-server judges it for Request.signal, which it would build an
+ * AbortController for). A request made in-process has its own signal.
+ */
+export function clientGone(c: Context): Cancellation {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing === undefined || typeof outgoing.once !== 'function') return cancellationOf(c.req.raw.signal);
+  return {
+    get aborted() {
+      return outgoing.destroyed && !outgoing.writableFinished;
+    },
+    watch(listener) {
+      const onClose = () => {
+        if (!outgoing.writableFinished) listener();
+      };
+      outgoing.once('close', onClose);
+      return () => outgoing.off('close', onClose);
+    },
+  };
+}
