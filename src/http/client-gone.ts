@@ -1,6 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { cancellationOf, type Cancellation } from '../db/cancellation.js';
+import { outgoingOf } from './node-request.js';
 
 /**
  * What says the request's client has gone, for a read to stop with it.
@@ -10,8 +10,8 @@ import { cancellationOf, type Cancellation } from '../db/cancellation.js';
  * AbortController for). A request made in-process has its own signal.
  */
 export function clientGone(c: Context): Cancellation {
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  if (outgoing === undefined || typeof outgoing.once !== 'function') return cancellationOf(c.req.raw.signal);
+  const outgoing = outgoingOf(c);
+  if (outgoing === undefined) return cancellationOf(c.req.raw.signal);
   return {
     get aborted() {
       return outgoing.destroyed && !outgoing.writableFinished;

@@ -1,6 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { incomingOf } from './node-request.js';
 import { badRequest, HttpProblem, titleFor } from './problem.js';
+import { requestHeader } from './request-headers.js';
 import type { AppEnv } from '../lib/types.js';
 import { holdsLoneSurrogate, strictUtf8 } from './unicode.js';
 
@@ -43,12 +45,11 @@ const countedLimit = bodyLimit({
  * reads the socket directly (bench/README.md, "the mixed load").
  */
 function statedLength(c: Context<AppEnv>): number | undefined {
-  if (c.req.header('transfer-encoding') !== undefined) return undefined;
-  const received = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
-  const header = c.req.header('content-length');
+  const headers = incomingOf(c)?.headers;
+  if (headers === undefined || headers['transfer-encoding'] !== undefined) return undefined;
   // Node's parser has refused a Content-Length that is not digits.
-  if (header !== undefined) return received ? Number(header) : undefined;
-  return received ? 0 : undefined;
+  const header = headers['content-length'];
+  return header === undefined ? 0 : Number(header);
 }
 
 /** 413 past the limit: at once when the length is stated, else while the body is read. */
@@ -61,7 +62,7 @@ const limitedBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 const hasBody = (c: Context<AppEnv>) => {
   const length = statedLength(c);
-  return length === undefined ? c.req.header('transfer-encoding') !== undefined || c.req.raw.body !== null : length > 0;
+  return length === undefined ? requestHeader(c, 'transfer-encoding') !== undefined || c.req.raw.body !== null : length > 0;
 };
 
 /**

@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Context } from 'hono';
+import { incomingOf } from './node-request.js';
 
 /**
  * A request header, from Node's own parse of the request when the app runs on
@@ -13,7 +13,7 @@ import type { Context } from 'hono';
  * `c.req.header()`.
  */
 export function requestHeader(c: Context, lowerCaseName: string): string | undefined {
-  const headers = (c.env as { incoming?: { headers?: IncomingHttpHeaders } } | undefined)?.incoming?.headers;
+  const headers = incomingOf(c)?.headers;
   if (!headers) return c.req.header(lowerCaseName);
   const value = headers[lowerCaseName];
   return Array.isArray(value) ? value.join(', ') : value;

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { isWellFormed } from '../domain/text.js';
+import { incomingOf } from './node-request.js';
 import { badRequest } from './problem.js';
 import type { AppEnv } from '../lib/types.js';
 
@@ -35,7 +36,7 @@ export function strictUtf8(bytes: ArrayBuffer | Uint8Array): string | undefined 
  * arrive as other characters than the client meant.
  */
 export const validQueryText: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const target = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url;
+  const target = incomingOf(c)?.url;
   if (target !== undefined && /[^\x20-\x7e]/.test(target)) {
     throw badRequest('the URL holds raw bytes past ASCII; percent-encode them as UTF-8', [{ path: '', message: 'not percent-encoded' }]);
   }
