@@ -108,7 +108,12 @@ if (TEST_DATABASE_URL) {
         reader.abort();
         expect(sqlStateOf(await read)).toBe('57014');
         expect(performance.now() - started).toBeLessThan(3_000);
-        // The connection that was sent a cancel is not reused; the next read gets a fresh one.
+        // The connection that was sent a cancel is not reused; the next read gets a fresh one,
+        // once the discarded one's backend has exited (the role allows one connection).
+        await pollUntil('the cancelled connection to end', async () => {
+          const [row] = await admin<{ n: number }>(`select count(*)::int as n from pg_stat_activity where usename = '${role}'`);
+          return row!.n === 0;
+        });
         expect(await queryRows(database.db, sql`select 1 as one`)).toEqual([{ one: 1 }]);
       } finally {
         await database.close();
