@@ -1,14 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { compression } from './http/compression.js';
 import { corsFor } from './http/cors.js';
 import { errorHandler, methodsOf, notFoundHandler } from './http/errors.js';
 import { primaryOnlyReads } from './db/replicas.js';
 import { consistency } from './http/consistency.js';
 import { problemResponses } from './http/openapi.js';
-import { requestContext } from './http/request-context.js';
+import { everyRequest } from './http/every-request.js';
 import { validQueryText } from './http/unicode.js';
 import type { AppDeps, AppEnv, AppOpenAPI } from './lib/types.js';
-import { metricsMiddleware } from './metrics/middleware.js';
 import { createMetrics } from './metrics/registry.js';
 import { computeRouter } from './routes/compute/compute.index.js';
 import { customersRouter } from './routes/customers/customers.index.js';
@@ -31,10 +29,8 @@ export function createApp(options: AppOptions) {
   const app = new OpenAPIHono<AppEnv>();
   const metrics = createMetrics(deps);
   // First, so that its timing and status cover everything after it, errors included.
-  app.use('*', metricsMiddleware(metrics));
-  app.use('*', compression);
+  app.use('*', everyRequest(metrics, deps.logger, deps.tokens));
   if (deps.config.CORS_ORIGINS) app.use('*', corsFor(deps.config.CORS_ORIGINS));
-  app.use('*', requestContext(deps.logger, deps.tokens));
   app.use('*', validQueryText);
   app.use('*', consistency(deps.reads, IGNORE_CONSISTENCY_TOKEN));
 

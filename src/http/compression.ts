@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { parseAccept } from 'hono/utils/accept';
 import type { AppEnv } from '../lib/types.js';
 import { requestHeader } from './request-headers.js';
@@ -35,8 +35,7 @@ function accepted(header: string | undefined): { br: number; gzip: number } {
  * Accept-Encoding allows; such answers say `Vary: Accept-Encoding` whether
  * compressed or not.
  */
-export const compression: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await next();
+export async function compressAnswer(c: Context<AppEnv>): Promise<void> {
   const res = c.res;
   // Status and headers only: reading `res.body` would make @hono/node-server
   // build a full Response for every answer (src/http/exact-json.ts, jsonText).
@@ -70,4 +69,4 @@ export const compression: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.res.headers.set('content-length', String((encoded ?? body).length));
   if (body.length >= COMPRESS_FROM_BYTES) c.res.headers.append('vary', 'Accept-Encoding');
   if (encoding) c.res.headers.set('content-encoding', encoding);
-};
+}

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Reads } from '../db/replicas.js';
 import type { AppEnv } from '../lib/types.js';
@@ -29,12 +29,16 @@ const invalid = (detail: string) => badRequest(detail, [{ path: CONSISTENCY_HEAD
  * round trip (Reads.known).
  */
 export function consistency(reads: Reads, ignoredRoutes: ReadonlySet<string>): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  // Not async itself: a read without a token (nearly every request) passes
+  // straight on, with no route lookup and no async frame of its own.
+  const check: MiddlewareHandler<AppEnv> = (c, next) => {
     const header = requestHeader(c, CONSISTENCY_HEADER);
     const method = c.req.method;
     const safe = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
-    // A read without a token (nearly every request) has nothing here to do: no route lookup.
     if (header === undefined && safe) return next();
+    return checked(c, next, header, safe);
+  };
+  const checked = async (c: Context<AppEnv>, next: Next, header: string | undefined, safe: boolean) => {
     const route = answeringRoute(c);
     if (route === undefined || ignoredRoutes.has(route)) return next();
     if (header !== undefined) {
@@ -53,6 +57,7 @@ export function consistency(reads: Reads, ignoredRoutes: ReadonlySet<string>): M
       c.res.headers.set(CONSISTENCY_HEADER, token);
     }
   };
+  return check;
 }
 
 /** The pattern of the route that answers this request (middleware is registered for method ALL), if any does. */

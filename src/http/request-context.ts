@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { lazyChild, type Logger } from '../logger.js';
 import type { AccessTokens, AppEnv } from '../lib/types.js';
 import { requestHeader } from './request-headers.js';
@@ -9,37 +9,37 @@ const REQUEST_ID_MAX_LENGTH = 128;
 const UNSAFE_REQUEST_ID = /[^\w\-=]/;
 
 /**
- * What every request carries, set in one middleware rather than three:
+ * What every request carries, set before its route runs:
  *
  * - `requestId`, and `x-request-id` on the response: the client's when it is
  *   safe to echo (word characters, `-` and `=`, at most 128), else a new UUID;
  * - `logger`: a child carrying the request id, made only if something logs
  *   through it;
- * - `tokens`: the access tokens, for the auth middleware;
+ * - `tokens`: the access tokens, for the auth middleware.
  *
- * and one line per finished request, written by the app's logger with the
- * same fields a child would add.
+ * Returns the request id, for its line (logRequestLine).
  */
-export function requestContext(logger: Logger, tokens: AccessTokens): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    let reqId = requestHeader(c, 'x-request-id');
-    if (!reqId || reqId.length > REQUEST_ID_MAX_LENGTH || UNSAFE_REQUEST_ID.test(reqId)) reqId = randomUUID();
-    c.set('requestId', reqId);
-    c.header('x-request-id', reqId);
-    c.set('logger', lazyChild(logger, { reqId }));
-    c.set('tokens', tokens);
-    const started = performance.now();
-    await next();
-    // The path only: query strings may carry what does not belong in logs.
-    logger.info(
-      {
-        reqId,
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      },
-      'request',
-    );
-  };
+export function startRequest(c: Context<AppEnv>, logger: Logger, tokens: AccessTokens): string {
+  let reqId = requestHeader(c, 'x-request-id');
+  if (!reqId || reqId.length > REQUEST_ID_MAX_LENGTH || UNSAFE_REQUEST_ID.test(reqId)) reqId = randomUUID();
+  c.set('requestId', reqId);
+  c.header('x-request-id', reqId);
+  c.set('logger', lazyChild(logger, { reqId }));
+  c.set('tokens', tokens);
+  return reqId;
+}
+
+/** One line per finished request, written by the app's logger with the same fields a child would add. */
+export function logRequestLine(logger: Logger, c: Context<AppEnv>, reqId: string, startedMs: number): void {
+  // The path only: query strings may carry what does not belong in logs.
+  logger.info(
+    {
+      reqId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - startedMs) * 10) / 10,
+    },
+    'request',
+  );
 }

@@ -35,7 +35,7 @@ export function strictUtf8(bytes: ArrayBuffer | Uint8Array): string | undefined 
  * request line are refused too: Node reads them as Latin-1, so they would
  * arrive as other characters than the client meant.
  */
-export const validQueryText: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const validQueryText: MiddlewareHandler<AppEnv> = (c, next) => {
   const target = incomingOf(c)?.url;
   if (target !== undefined && /[^\x20-\x7e]/.test(target)) {
     throw badRequest('the URL holds raw bytes past ASCII; percent-encode them as UTF-8', [{ path: '', message: 'not percent-encoded' }]);
@@ -54,7 +54,8 @@ export const validQueryText: MiddlewareHandler<AppEnv> = async (c, next) => {
       }
     }
   }
-  await next();
+  // Not async: one async frame fewer on every request; a throw above is still Hono's to turn into the 400.
+  return next();
 };
 
 /** A parameter name safe to echo in an error (itself possibly badly encoded). */

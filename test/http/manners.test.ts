@@ -126,6 +126,8 @@ describe(`CORS (${driverName})`, () => {
     expect(res.headers.get('access-control-allow-methods')).toMatch(/PATCH/);
     // A back office in the browser erases customers too.
     expect(res.headers.get('access-control-allow-methods')).toMatch(/DELETE/);
+    // A preflight is a request like any other: it has its id (and its request line and metrics).
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('gives a listed origin’s responses the CORS headers, exposing the ones the API sets', async () => {

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Metrics } from './registry.js';
 
@@ -7,23 +7,19 @@ const UNMATCHED_ROUTE = 'unmatched';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-/** Counts and times every request by the route pattern that answered it. */
-export function metricsMiddleware(metrics: Metrics): MiddlewareHandler {
-  return async (c, next) => {
-    const started = performance.now();
-    try {
-      await next();
-    } finally {
-      metrics.observeRequest(
-        {
-          route: routeOf(c),
-          method: KNOWN_METHODS.has(c.req.method) ? c.req.method : 'OTHER',
-          status: c.res.status,
-        },
-        (performance.now() - started) / 1000,
-      );
-    }
-  };
+/**
+ * Counts and times a finished request by the route pattern that answered it
+ * (src/http/every-request.ts calls it for every request, errors included).
+ */
+export function recordRequest(metrics: Metrics, c: Context, startedMs: number): void {
+  metrics.observeRequest(
+    {
+      route: routeOf(c),
+      method: KNOWN_METHODS.has(c.req.method) ? c.req.method : 'OTHER',
+      status: c.res.status,
+    },
+    (performance.now() - startedMs) / 1000,
+  );
 }
 
 // Middleware is registered for method ALL; the last route with a real method
