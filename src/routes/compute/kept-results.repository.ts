@@ -1,6 +1,6 @@
 // Compute answers kept in Postgres by the version of the data they read:
 // shared by every worker and instance, checked against the changes recorded
-// by migrations 0012, 0015 and 0022 since the snapshot of their input.
+// by migrations 0012, 0015, 0022 and 0027 since the snapshot of their input.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.js';
 import { interval, KEPT_TIMING, type KeptTiming } from '../../compute/kept-upkeep.js';
@@ -63,7 +63,7 @@ export async function findKeptOrStaleAnswer(
   timing: Pick<KeptTiming, 'touchAfterMs'> = KEPT_TIMING,
 ): Promise<KeptLookup | null> {
   const recentEnough = maxStaleSeconds === null ? sql`true` : sql`m.first_missing >= now() - ${interval(maxStaleSeconds * 1000)}`;
-  // The changes it misses, as compute_result_valid finds them (data_change_moves, migration 0022); the earliest one dates its staleness.
+  // The changes it misses, as compute_result_valid finds them (kept_answer_missed_changes, migration 0027); the earliest one dates its staleness.
   const [row] = await queryRows<{ answer: string; snapshot: string; valid: boolean; servable: boolean; touch: boolean; now: string; age: number }>(
     db,
     sql`select k.answer, k.snapshot, compute_result_valid(k) as valid,
@@ -72,13 +72,7 @@ export async function findKeptOrStaleAnswer(
                greatest(0, floor(extract(epoch from now() - k.last_used)))::int as age
         from compute_results k
         cross join data_changes_horizon h
-        cross join lateral (
-          select min(c.at) as first_missing
-          from data_changes c
-          where c.tx >= k.snapshot_xmin
-            and not pg_visible_in_snapshot(c.tx::text::xid8, k.snapshot::pg_snapshot)
-            and data_change_moves(c, k)
-        ) m
+        cross join lateral (select min(c.at) as first_missing from kept_answer_missed_changes(k) c) m
         where k.key = ${key}`,
   );
   if (!row) return null;
