@@ -148,13 +148,14 @@ export function orderHandlers({ database, reads, logger }: Pick<AppDeps, 'databa
     const { id } = c.req.valid('param');
     const { status } = c.req.valid('json');
     const headers = c.req.valid('header');
+    const ifMatch = headers['if-match'];
     const route = `PATCH /api/orders/${id}`;
     const { response, replayed } = await idempotent(headers['idempotency-key'], fingerprintOf(route, { status }), async (storeWithin) => {
       const outcome = await changeOrderStatus(
         database,
         id,
         status,
-        (current) => ifMatchHolds(headers['if-match'], etagOf(current)),
+        ifMatch === undefined ? undefined : (current) => ifMatchHolds(ifMatch, etagOf(current)),
         storeWithin && ((tx, order) => storeWithin(tx, storedOrder(200, order))),
       );
       if (outcome.kind === 'changed' || outcome.kind === 'unchanged') return storedOrder(200, outcome.order);

@@ -7,7 +7,7 @@ import { outcomeStatement, outcomeTransaction, Rollback } from '../../db/outcome
 import { prepared } from '../../db/prepared.js';
 import { orderItems, orders, products } from '../../db/schema.js';
 import { MAX_ORDER_TOTAL_CENTS } from '../../domain/money.js';
-import { mayMove, restocks, type OrderStatus } from '../../domain/order-status.js';
+import { mayMove, ORDER_STATUSES, restocks, type OrderStatus } from '../../domain/order-status.js';
 import type { ProductStatus } from '../../domain/product-status.js';
 import { MAX_INT } from '../../domain/numbers.js';
 import type { CreateOrderInput, OrderBody } from './orders.schemas.js';
@@ -204,13 +204,78 @@ export type StatusOutcome =
 /**
  * Moves an order to `to`, with its row locked so that concurrent changes of
  * one order take turns: the second of two cancels finds it cancelled already
- * and changes nothing, so its stock goes back once. `precondition` judges the
- * current representation (If-Match) under that lock. Cancelling puts each
+ * and changes nothing, so its stock goes back once. Cancelling puts each
  * line's quantity back into its product's stock, the products locked in id
  * order as orders take them (no deadlock with orders being placed).
  * `beforeCommit` runs in the same transaction with the changed order.
+ *
+ * Without a `precondition` the change is one statement, the database
+ * function change_order_status (migrations/0028), its own transaction unless
+ * `beforeCommit` needs one. A `precondition` (If-Match) judges the order as
+ * the API shows it, under the same lock, which takes a transaction of
+ * several statements.
  */
 export async function changeOrderStatus(
+  database: Database,
+  id: number,
+  to: OrderStatus,
+  precondition?: (current: OrderBody) => boolean,
+  beforeCommit?: (tx: Db, order: OrderBody) => Promise<void>,
+): Promise<StatusOutcome> {
+  if (precondition) return changeAfterPrecondition(database, id, to, precondition, beforeCommit);
+  const change = async (db: Db): Promise<StatusOutcome> => {
+    const outcome = statusOutcomeOf(to, await queryRows<StatusRow>(db, changeStatement(id, to)));
+    if (outcome.kind === 'changed') await beforeCommit?.(db, outcome.order);
+    return outcome;
+  };
+  return beforeCommit ? outcomeTransaction(database, change) : outcomeStatement(() => change(database.db));
+}
+
+/** The statuses an order may leave for `to`, as Postgres' array text (the statuses are fixed words). */
+const movableFrom = (to: OrderStatus) => `{${ORDER_STATUSES.filter((from) => from !== to && mayMove(from, to)).join(',')}}`;
+
+const changeStatement = (id: number, to: OrderStatus) =>
+  sql`select outcome, full_product, id, customer_id, created_at, status, line_no, product_id, name, quantity, unit_price_cents
+      from change_order_status(${id}::bigint, ${to}::text, ${movableFrom(to)}::text[], ${restocks(to)}::boolean, ${MAX_INT}::int)`;
+
+interface StatusRow {
+  outcome: 'changed' | 'unchanged' | 'not_found' | 'not_allowed' | 'stock_limit';
+  full_product: number | null;
+  id: number | null;
+  customer_id: number | null;
+  created_at: string | null;
+  status: OrderStatus | null;
+  line_no: number | null;
+  product_id: number | null;
+  name: string | null;
+  quantity: number | null;
+  unit_price_cents: number | null;
+}
+
+/** change_order_status's rows as an outcome; the order as found, moved to `to` when changed. */
+function statusOutcomeOf(to: OrderStatus, rows: StatusRow[]): StatusOutcome {
+  const head = rows[0];
+  if (!head) throw new Error('change_order_status returned no row');
+  switch (head.outcome) {
+    case 'not_found':
+      return { kind: 'not_found' };
+    case 'not_allowed':
+      return { kind: 'not_allowed', current: head.status! };
+    case 'stock_limit':
+      return { kind: 'stock_limit', productId: head.full_product! };
+    case 'changed':
+    case 'unchanged': {
+      const lines = rows
+        .filter((r) => r.line_no !== null)
+        .map((r) => ({ lineNo: r.line_no!, productId: r.product_id!, name: r.name ?? '', quantity: r.quantity!, unitPriceCents: r.unit_price_cents! }));
+      const found = orderBody({ id: head.id!, customerId: head.customer_id!, createdAt: head.created_at!, status: head.status! }, lines);
+      return head.outcome === 'changed' ? { kind: 'changed', order: { ...found, status: to } } : { kind: 'unchanged', order: found };
+    }
+  }
+}
+
+/** The change as several statements in a transaction, `precondition` judged on the order read with its row locked. */
+function changeAfterPrecondition(
   database: Database,
   id: number,
   to: OrderStatus,

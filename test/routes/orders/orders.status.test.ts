@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
+import { MAX_INT } from '../../../src/domain/numbers.js';
 import { ORDER_STATUSES, ORDER_TRANSITIONS, TARGET_STATUSES, type OrderStatus } from '../../../src/domain/order-status.js';
 import { bearer, createTestApp, getJson, TEST_READ_TOKEN, type TestApp } from '../../helpers/app.js';
 import { driverName } from '../../helpers/database.js';
@@ -37,15 +38,21 @@ async function statusOf(id: number): Promise<OrderStatus> {
 }
 
 describe(`PATCH /api/orders/:id (${driverName})`, () => {
-  it('makes every allowed change, refuses every other with a 409 naming the current status, and takes the same status as a no-op', async () => {
-    await insertProducts(t.database.db, [{ id: 100, stock: 1000 }]);
-    let id = 1000;
+  // Without If-Match a change is one statement (change_order_status); with
+  // one, a transaction that judges it first. Both must make the same changes.
+  it.each<{ path: string; headers: Record<string, string>; firstId: number }>([
+    { path: 'one statement', headers: {}, firstId: 1000 },
+    { path: 'If-Match: *', headers: { 'if-match': '*' }, firstId: 1100 },
+  ])('makes every allowed change, refuses every other with a 409 naming the current status, and takes the same status as a no-op ($path)', async ({ headers, firstId }) => {
+    await insertProducts(t.database.db, [{ id: firstId / 10, stock: 1000 }]);
+    const product = firstId / 10;
+    let id = firstId;
     for (const from of ORDER_STATUSES) {
       for (const to of TARGET_STATUSES) {
         id++;
-        await insertOrders(t.database.db, [{ id, customerId: 1, status: from, items: [{ productId: 100, quantity: 2, unitPriceCents: 10 }] }]);
-        const stockBefore = await stockOf(100);
-        const res = await patchStatus(id, to);
+        await insertOrders(t.database.db, [{ id, customerId: 1, status: from, items: [{ productId: product, quantity: 2, unitPriceCents: 10 }] }]);
+        const stockBefore = await stockOf(product);
+        const res = await patchStatus(id, to, headers);
         const allowed = ORDER_TRANSITIONS[from].includes(to);
         const label = `${from} -> ${to}`;
         if (allowed || from === to) {
@@ -60,7 +67,7 @@ describe(`PATCH /api/orders/:id (${driverName})`, () => {
         }
         // Only a real cancel gives the units back.
         const restocked = allowed && to === 'cancelled' ? 2 : 0;
-        expect([label, await stockOf(100)]).toEqual([label, stockBefore + restocked]);
+        expect([label, await stockOf(product)]).toEqual([label, stockBefore + restocked]);
       }
     }
   });
@@ -125,8 +132,42 @@ describe(`PATCH /api/orders/:id (${driverName})`, () => {
     expect(refusedAgain.res.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it.each<{ path: string; headers: Record<string, string>; firstId: number }>([
+    { path: 'one statement', headers: {}, firstId: 800 },
+    { path: 'If-Match: *', headers: { 'if-match': '*' }, firstId: 810 },
+  ])('refuses a cancel that would put a stock past the largest integer with a 409 naming the first such product, changing nothing ($path)', async ({ headers, firstId }) => {
+    const [low, high, roomy] = [firstId, firstId + 1, firstId + 2];
+    await insertProducts(t.database.db, [
+      { id: low, stock: MAX_INT - 1 },
+      { id: high, stock: MAX_INT },
+      { id: roomy, stock: 5 },
+    ]);
+    const order = firstId * 10;
+    await insertOrders(t.database.db, [
+      {
+        id: order,
+        customerId: 1,
+        status: 'paid',
+        items: [
+          { productId: roomy, quantity: 1, unitPriceCents: 10 },
+          { productId: high, quantity: 1, unitPriceCents: 10 },
+          { productId: low, quantity: 1, unitPriceCents: 10 },
+          { productId: low, quantity: 1, unitPriceCents: 10 },
+        ],
+      },
+    ]);
+    const res = await patchStatus(order, 'cancelled', headers);
+    expect(res.status).toBe(409);
+    expect(res.body.detail).toBe(`cancelling order ${order} would put product ${low}'s stock past ${MAX_INT}`);
+    expect(await statusOf(order)).toBe('paid');
+    expect([await stockOf(low), await stockOf(high), await stockOf(roomy)]).toEqual([MAX_INT - 1, MAX_INT, 5]);
+    // Paying, shipping or refunding puts nothing back, so nothing stops them.
+    expect((await patchStatus(order, 'refunded', headers)).status).toBe(200);
+  });
+
   it('answers 404 for a missing order, 400 for a bad body or id, 401 without the write token', async () => {
     expect((await patchStatus(987654, 'paid')).status).toBe(404);
+    expect((await patchStatus(987654, 'paid', { 'if-match': '*' })).status).toBe(404);
     for (const body of ['{"status": "pending"}', '{"status": "lost"}', '{}', '{"status": "paid", "note": 1}', '[]']) {
       const res = await getJson(t.app, '/api/orders/1001', { method: 'PATCH', headers: json, body });
       expect([body, res.status]).toEqual([body, 400]);
