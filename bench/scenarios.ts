@@ -34,6 +34,7 @@ export const SCENARIO_NAMES = [
   'compute-repeat',
   'replica-failover',
   'orders',
+  'order-lifecycle',
   'mixed',
   'mixed-exact',
 ] as const;
@@ -221,6 +222,20 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     targets: ['shop-api'],
     mix: [['create-order', 1]],
     required: ['create-order'],
+    baselines: READ_BASELINES,
+    spawnsPython: false,
+    writes: true,
+  },
+  'order-lifecycle': {
+    name: 'order-lifecycle',
+    description:
+      'POST /api/orders of 1-3 lines and PATCH /api/orders/:id paying, shipping, cancelling or refunding the orders the run placed, half each, nothing else: the writes of an order\'s life (stock topped up first). Reported per request class.',
+    targets: ['shop-api'],
+    mix: [
+      ['create-order', 1],
+      ['advance-order', 1],
+    ],
+    required: ['create-order', 'advance-order'],
     baselines: READ_BASELINES,
     spawnsPython: false,
     writes: true,

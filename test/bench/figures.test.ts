@@ -175,8 +175,8 @@ describe('options', () => {
       'ceiling (ceiling)', 'legacy-load (legacy, shop-api)', 'point-read (floor, shop-api)', 'mixed (shop-api)',
     ]);
     expect(scenariosFor('all').map((s) => s.name)).toEqual([
-      'ceiling', 'legacy-load', 'point-read', 'list-read', 'list-read-compressed', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'orders', 'mixed',
-      'mixed-exact',
+      'ceiling', 'legacy-load', 'point-read', 'list-read', 'list-read-compressed', 'stats', 'compute', 'compute-repeat', 'replica-failover', 'orders',
+      'order-lifecycle', 'mixed', 'mixed-exact',
     ]);
     expect(scenariosFor('all').find((s) => s.name === 'point-read')?.targets).toEqual(['floor', 'shop-api']);
   });
