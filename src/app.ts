@@ -6,6 +6,8 @@ import { consistency } from './http/consistency.js';
 import { problemResponses } from './http/openapi.js';
 import { everyRequest } from './http/every-request.js';
 import { validQueryText } from './http/unicode.js';
+import { writeConcurrency, writeTurns } from './http/write-turns.js';
+import { DEFAULT_TIMEOUTS } from './db/client.js';
 import type { AppDeps, AppEnv, AppOpenAPI } from './lib/types.js';
 import { createMetrics } from './metrics/registry.js';
 import { computeRouter } from './routes/compute/compute.index.js';
@@ -20,12 +22,16 @@ import { statsRouter } from './routes/stats/stats.index.js';
 
 export type { AppDeps };
 
-/** What createApp takes: AppDeps, where reads default to the primary alone (no replicas). */
-export type AppOptions = Omit<AppDeps, 'reads'> & Partial<Pick<AppDeps, 'reads'>>;
+/** What createApp takes: AppDeps, where reads default to the primary alone (no replicas), and writes take half the pool. */
+export type AppOptions = Omit<AppDeps, 'reads' | 'writeTurns'> & Partial<Pick<AppDeps, 'reads' | 'writeTurns'>>;
 
 /** The whole HTTP API as a Hono app; src/server.ts is what puts it on a socket. */
 export function createApp(options: AppOptions) {
-  const deps: AppDeps = { ...options, reads: options.reads ?? primaryOnlyReads(options.database) };
+  const deps: AppDeps = {
+    ...options,
+    reads: options.reads ?? primaryOnlyReads(options.database),
+    writeTurns: options.writeTurns ?? writeTurns(writeConcurrency(options.config.PG_POOL_MAX), DEFAULT_TIMEOUTS.connectMs),
+  };
   const app = new OpenAPIHono<AppEnv>();
   const metrics = createMetrics(deps);
   // First, so that its timing and status cover everything after it, errors included.

@@ -1,6 +1,7 @@
 // Types shared across the app. A leaf: it imports types only from modules
 // that import nothing of the app's HTTP layer, so no import cycle runs through it.
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { Gate } from '../compute/gate.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
@@ -29,6 +30,16 @@ export interface AppDeps {
   gate: Gate;
   /** A worker's: the metrics of every worker of the machine, aggregated by the primary. */
   scrapeMachine?: () => Promise<string>;
+  /** The turns writes take, so that they hold at most half of the pool (src/http/write-turns.ts). */
+  writeTurns: WriteTurns;
+}
+
+/** Writes, a few at a time (src/http/write-turns.ts). */
+export interface WriteTurns {
+  /** Runs `write` (a whole write handler) in its turn; a wait past the limit is a 503, a client gone while waiting a 499. */
+  run<T>(c: Context, write: () => Promise<T>): Promise<T>;
+  /** Writes waiting for their turn now. */
+  readonly waiting: number;
 }
 
 /** Hono's per-request variables. */

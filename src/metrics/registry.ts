@@ -11,6 +11,8 @@ export interface MetricsSources {
   database: { pool: pg.Pool | null };
   reads?: Pick<Reads, 'replicas'>;
   gate?: { stats(): GateStats | Promise<GateStats> };
+  /** The writes' turns (src/http/write-turns.ts). */
+  writeTurns?: { readonly waiting: number };
 }
 
 export interface Metrics {
@@ -54,6 +56,17 @@ export function createMetrics(sources: MetricsSources): Metrics {
   if (pool) registerPoolGauges(registry, pool);
   if (sources.gate) registerGateMetrics(registry, sources.gate);
   if (sources.reads) registerReplicaMetrics(registry, sources.reads);
+  const { writeTurns } = sources;
+  if (writeTurns) {
+    new Gauge({
+      name: 'http_writes_waiting',
+      help: 'Writes waiting for their turn: at most half of the pool\'s connections are held by writes',
+      registers: [registry],
+      collect() {
+        this.set(writeTurns.waiting);
+      },
+    });
+  }
 
   // One label object per route, method and status, made once: a handful of
   // routes times a few statuses, where a new object per request was garbage.

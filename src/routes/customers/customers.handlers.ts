@@ -24,6 +24,7 @@ import {
 } from './customers.repository.js';
 import type * as routes from './customers.routes.js';
 import { sendStored } from '../../idempotency/send-stored.js';
+import { inTurn } from '../../http/write-turns.js';
 
 /** A customer's ETag: their own fields only, so that an order of theirs does not fail an If-Match. */
 const customerEtag = (customer: Parameters<typeof ownFields>[0]) => etagOf(ownFields(customer));
@@ -73,7 +74,7 @@ type SentCustomer<S extends 200 | 201> = Response & TypedResponse<JsonNumbers<Cu
 const send = <S extends 200 | 201>(c: Context<AppEnv>, response: StoredResponse, replayed: boolean) =>
   sendStored<CustomerBody>(c, response, replayed, { etag: customerEtag, location: customerLocation }) as unknown as SentCustomer<S>;
 
-export function customerHandlers({ database, reads, cursors, logger }: Pick<AppDeps, 'database' | 'reads' | 'cursors' | 'logger'>) {
+export function customerHandlers({ database, reads, cursors, logger, writeTurns }: Pick<AppDeps, 'database' | 'reads' | 'cursors' | 'logger' | 'writeTurns'>) {
   const idempotent = idempotentWrites(database.db, logger);
 
   const get: AppRouteHandler<typeof routes.get> = async (c) => {
@@ -178,5 +179,5 @@ export function customerHandlers({ database, reads, cursors, logger }: Pick<AppD
     return send<200>(c, response, replayed);
   };
 
-  return { get, search, orders, create, patch, erase };
+  return { get, search, orders, create: inTurn(writeTurns, create), patch: inTurn(writeTurns, patch), erase: inTurn(writeTurns, erase) };
 }

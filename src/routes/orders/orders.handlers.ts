@@ -22,6 +22,7 @@ import type * as routes from './orders.routes.js';
 import type { CreateOrderInput, OrderBody } from './orders.schemas.js';
 import { MAX_ORDER_TOTAL_CENTS } from '../../domain/money.js';
 import { sendStored } from '../../idempotency/send-stored.js';
+import { inTurn } from '../../http/write-turns.js';
 
 function unknownReferences(input: CreateOrderInput, customerFound: boolean, found: ReadonlySet<number>): HttpProblem {
   const errors: FieldError[] = [];
@@ -116,7 +117,7 @@ type SentOrder<S extends 200 | 201> = Response & TypedResponse<OrderBody, S, 'js
 const send = <S extends 200 | 201>(c: Context<AppEnv>, response: StoredResponse, replayed: boolean) =>
   sendStored<OrderBody>(c, response, replayed, { etag: etagOf, location: orderLocation }) as unknown as SentOrder<S>;
 
-export function orderHandlers({ database, reads, logger }: Pick<AppDeps, 'database' | 'reads' | 'logger'>) {
+export function orderHandlers({ database, reads, logger, writeTurns }: Pick<AppDeps, 'database' | 'reads' | 'logger' | 'writeTurns'>) {
   const idempotent = idempotentWrites(database.db, logger);
 
   const get: AppRouteHandler<typeof routes.get> = async (c) => {
@@ -164,5 +165,5 @@ export function orderHandlers({ database, reads, logger }: Pick<AppDeps, 'databa
     return send<200>(c, response, replayed);
   };
 
-  return { get, create, patchStatus };
+  return { get, create: inTurn(writeTurns, create), patchStatus: inTurn(writeTurns, patchStatus) };
 }

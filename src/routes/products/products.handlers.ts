@@ -23,6 +23,7 @@ import {
 import type * as routes from './products.routes.js';
 import type { ProductBody } from './products.schemas.js';
 import { sendStored } from '../../idempotency/send-stored.js';
+import { inTurn } from '../../http/write-turns.js';
 
 const duplicateSku = (sku: string, outcome: Extract<CreateOutcome, { kind: 'duplicate_sku' }>) =>
   new HttpProblem(
@@ -46,7 +47,7 @@ type SentProduct = Response & TypedResponse<ProductBody, 201, 'json'>;
 const sendCreated = (c: Context<AppEnv>, response: StoredResponse, replayed: boolean) =>
   sendStored<ProductBody>(c, response, replayed, { etag: etagOf, location: productLocation }) as unknown as SentProduct;
 
-export function productHandlers({ database, reads, cursors, logger }: Pick<AppDeps, 'database' | 'reads' | 'cursors' | 'logger'>) {
+export function productHandlers({ database, reads, cursors, logger, writeTurns }: Pick<AppDeps, 'database' | 'reads' | 'cursors' | 'logger' | 'writeTurns'>) {
   const idempotent = idempotentWrites(database.db, logger);
 
   const list: AppRouteHandler<typeof routes.list> = async (c) => {
@@ -113,5 +114,5 @@ export function productHandlers({ database, reads, cursors, logger }: Pick<AppDe
     return sendCreated(c, response, replayed);
   };
 
-  return { list, get, categories, patch, create };
+  return { list, get, categories, patch: inTurn(writeTurns, patch), create: inTurn(writeTurns, create) };
 }
