@@ -40,11 +40,22 @@ export async function findOrder(db: Db, id: number, { locked = false } = {}): Pr
   const rows = await orderById(db, locked).execute({ id });
   const head = rows[0];
   if (!head) return null;
-  const lines = rows
+  return orderBody({ id: head.id, customerId: head.customerId, createdAt: head.createdAt.toISOString(), status: head.status }, linesOf(rows));
+}
+
+/** An order's rows (its lines left-joined, so an order without lines has one row of nulls) as its lines. */
+interface LineRow {
+  lineNo: number | null;
+  productId: number | null;
+  name: string | null;
+  quantity: number | null;
+  unitPriceCents: number | null;
+}
+
+const linesOf = (rows: LineRow[]) =>
+  rows
     .filter((r) => r.lineNo !== null)
     .map((r) => ({ lineNo: r.lineNo!, productId: r.productId!, name: r.name ?? '', quantity: r.quantity!, unitPriceCents: r.unitPriceCents! }));
-  return orderBody({ id: head.id, customerId: head.customerId, createdAt: head.createdAt.toISOString(), status: head.status }, lines);
-}
 
 /** An order as the API shows it: its lines with their totals, and the order's total (GET, and a placement's 201). */
 function orderBody(
@@ -235,21 +246,17 @@ export async function changeOrderStatus(
 const movableFrom = (to: OrderStatus) => `{${ORDER_STATUSES.filter((from) => from !== to && mayMove(from, to)).join(',')}}`;
 
 const changeStatement = (id: number, to: OrderStatus) =>
-  sql`select outcome, full_product, id, customer_id, created_at, status, line_no, product_id, name, quantity, unit_price_cents
+  sql`select outcome, full_product as "fullProduct", id, customer_id as "customerId", created_at as "createdAt", status,
+        line_no as "lineNo", product_id as "productId", name, quantity, unit_price_cents as "unitPriceCents"
       from change_order_status(${id}::bigint, ${to}::text, ${movableFrom(to)}::text[], ${restocks(to)}::boolean, ${MAX_INT}::int)`;
 
-interface StatusRow {
+interface StatusRow extends LineRow {
   outcome: 'changed' | 'unchanged' | 'not_found' | 'not_allowed' | 'stock_limit';
-  full_product: number | null;
+  fullProduct: number | null;
   id: number | null;
-  customer_id: number | null;
-  created_at: string | null;
+  customerId: number | null;
+  createdAt: string | null;
   status: OrderStatus | null;
-  line_no: number | null;
-  product_id: number | null;
-  name: string | null;
-  quantity: number | null;
-  unit_price_cents: number | null;
 }
 
 /** change_order_status's rows as an outcome; the order as found, moved to `to` when changed. */
@@ -262,13 +269,10 @@ function statusOutcomeOf(to: OrderStatus, rows: StatusRow[]): StatusOutcome {
     case 'not_allowed':
       return { kind: 'not_allowed', current: head.status! };
     case 'stock_limit':
-      return { kind: 'stock_limit', productId: head.full_product! };
+      return { kind: 'stock_limit', productId: head.fullProduct! };
     case 'changed':
     case 'unchanged': {
-      const lines = rows
-        .filter((r) => r.line_no !== null)
-        .map((r) => ({ lineNo: r.line_no!, productId: r.product_id!, name: r.name ?? '', quantity: r.quantity!, unitPriceCents: r.unit_price_cents! }));
-      const found = orderBody({ id: head.id!, customerId: head.customer_id!, createdAt: head.created_at!, status: head.status! }, lines);
+      const found = orderBody({ id: head.id!, customerId: head.customerId!, createdAt: head.createdAt!, status: head.status! }, linesOf(rows));
       return head.outcome === 'changed' ? { kind: 'changed', order: { ...found, status: to } } : { kind: 'unchanged', order: found };
     }
   }
