@@ -32,3 +32,15 @@ export function prepared<T>(db: Db, name: string, build: (db: Db, name: string) 
   if (!statement) cache.set(name, (statement = build(db, name)));
   return statement;
 }
+
+/**
+ * A prepared statement's rows as the driver returns them, without Drizzle's
+ * mapping of each value: columns by their SQL names, timestamps as Postgres'
+ * text. Both drivers' prepared queries (node-postgres and PGlite) have this
+ * `all()`; Drizzle's shared types declare only `execute()`. For the hottest
+ * reads, where the mapping and its garbage cost more than the query's own
+ * JavaScript (bench/README.md); the SQL is still Drizzle's.
+ */
+export function rawRows<Row>(statement: { execute(values?: Record<string, unknown>): Promise<unknown> }, values?: Record<string, unknown>): Promise<Row[]> {
+  return (statement as unknown as { all(values?: Record<string, unknown>): Promise<Row[]> }).all(values);
+}

@@ -28,7 +28,7 @@ describe(`the pool mode changes no answer (${driverName})`, () => {
         if (database !== testDb.database) await database.close();
       }
     }
-    expect(answers[0]![0]).toMatchObject({ id: 1, name: 'Kettle', priceCents: 2499 });
+    expect(answers[0]![0]).toMatchObject({ id: 1, name: 'Kettle', price_cents: 2499 });
     expect(answers[0]![2]).toBeNull();
     expect(answers[1]).toEqual(answers[0]);
   });

@@ -17,7 +17,6 @@ import {
   listCategories,
   listProducts,
   patchProduct,
-  toProductBody,
   type CreateOutcome,
 } from './products.repository.js';
 import type * as routes from './products.routes.js';
@@ -57,18 +56,17 @@ export function productHandlers({ database, reads, cursors, logger, writeTurns }
     // before lists had a status filter (when every product was active) still page on.
     const scope = cursors.scope({ ...shaping, status: shaping.status === 'active' ? undefined : shaping.status });
     const keyset = cursor ? cursors.decode(cursor, 'products', scope, cursorShapeOf(query.sort)) : null;
-    const { rows, nextKeyset } = await reads.run(c.get('consistency'), (db) => listProducts(db, query, keyset), clientGone(c));
+    const { products, nextKeyset } = await reads.run(c.get('consistency'), (db) => listProducts(db, query, keyset), clientGone(c));
     return exactJson(c, 
-      { data: rows.map(toProductBody), next_cursor: nextKeyset ? cursors.encode('products', scope, nextKeyset) : null },
+      { data: products, next_cursor: nextKeyset ? cursors.encode('products', scope, nextKeyset) : null },
       200,
     );
   };
 
   const get: AppRouteHandler<typeof routes.get> = async (c) => {
     const { id } = c.req.valid('param');
-    const row = await reads.run(c.get('consistency'), (db) => findProduct(db, id));
-    if (!row) throw notFound(`product ${id} not found`);
-    const body = toProductBody(row);
+    const body = await reads.run(c.get('consistency'), (db) => findProduct(db, id));
+    if (!body) throw notFound(`product ${id} not found`);
     const etag = etagOf(body);
     c.header('etag', etag);
     if (noneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304);
