@@ -26,20 +26,17 @@ export const writeConcurrency = (poolMax: number) => Math.max(1, Math.floor(pool
  */
 export function writeTurns(concurrency: number, waitMs: number): WriteTurns {
   const queue = new DeadlineQueue(concurrency);
+  const expired = () => unavailable('too many writes are waiting for the database; retry shortly', DATABASE_RETRY_AFTER_S);
+  const aborted = () => new HttpProblem(499, 'Client Closed Request', 'the client went away before its write started');
   return {
     run(c, write) {
       const gone = clientGone(c);
+      if (gone.aborted) return Promise.reject(aborted());
+      // A free turn starts now: no wait to end early, so nothing to watch.
+      if (queue.hasFreeSlot) return queue.run(write, { deadline: Infinity, expired });
       const leaving = new AbortController();
       const unwatch = gone.watch(() => leaving.abort());
-      if (gone.aborted) leaving.abort();
-      return queue
-        .run(write, {
-          deadline: performance.now() + waitMs,
-          signal: leaving.signal,
-          expired: () => unavailable('too many writes are waiting for the database; retry shortly', DATABASE_RETRY_AFTER_S),
-          aborted: () => new HttpProblem(499, 'Client Closed Request', 'the client went away before its write started'),
-        })
-        .finally(unwatch);
+      return queue.run(write, { deadline: performance.now() + waitMs, signal: leaving.signal, expired, aborted }).finally(unwatch);
     },
     get waiting() {
       return queue.waiting;

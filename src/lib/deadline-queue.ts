@@ -33,6 +33,11 @@ export class DeadlineQueue {
     return this.waitingCount;
   }
 
+  /** Whether a task run now would start at once: a slot is free and nobody waits for one. */
+  get hasFreeSlot(): boolean {
+    return this.limit.activeCount < this.limit.concurrency && this.limit.pendingCount === 0;
+  }
+
   /**
    * Runs `task` when a slot is free, if that is before `deadline` and
    * `signal` has not aborted; resolves or rejects as the task does. A free
@@ -42,6 +47,10 @@ export class DeadlineQueue {
     const { signal } = options;
     const aborted = options.aborted ?? ((reason: unknown) => reason);
     if (signal?.aborted) return Promise.reject(aborted(signal.reason));
+    // A free slot and nobody ahead: p-limit takes the slot now (synchronously),
+    // so there is no wait to bound, and no timer or combined signal to make:
+    // about 50 µs of CPU less a task (bench/README.md).
+    if (this.hasFreeSlot) return this.limit(task);
     return new Promise<T>((resolve, reject) => {
       let turn: 'waiting' | 'taken' | 'dropped' = 'waiting';
       // `timeout` must stay referenced by onEnd for as long as the wait lasts:

@@ -79,6 +79,16 @@ describe('write turns', () => {
     expect(started).toEqual([0]);
   });
 
+  it('never start a write whose client had gone before it asked, even with a turn free', async () => {
+    const { app, turns, started } = heldWrites(2, 10_000);
+    const leaving = new AbortController();
+    leaving.abort();
+    const gone = await app.request('/w/0', { method: 'POST', signal: leaving.signal });
+    expect(gone.status).toBe(499);
+    expect(started).toEqual([]);
+    expect(turns.waiting).toBe(0);
+  });
+
   it('drop a waiting write whose client went away before it started', async () => {
     const { app, turns, holds, started } = heldWrites(1, 10_000);
     const first = app.request('/w/0', { method: 'POST' });

@@ -44,6 +44,35 @@ describe('DeadlineQueue', () => {
     expect(await queue.run(async () => 'ran', { deadline: performance.now() - 1, expired })).toBe('ran');
   });
 
+  it('has a free slot only while a slot is free and nobody waits, even a waiter that gave up', async () => {
+    const queue = new DeadlineQueue(1);
+    expect(queue.hasFreeSlot).toBe(true);
+    const blocker = held('blocker');
+    const running = queue.run(blocker.run, { deadline: far(), expired });
+    // Taken at once, before the task has even started.
+    expect(queue.hasFreeSlot).toBe(false);
+    const left = new AbortController();
+    const gaveUp = queue.run(async () => 'never', { deadline: far(), signal: left.signal, expired });
+    left.abort(new Error('left'));
+    await expect(gaveUp).rejects.toThrow('left');
+    blocker.release();
+    await running;
+    // The waiter that gave up still holds its place in p-limit's queue until its turn passes it by.
+    await expect.poll(() => queue.hasFreeSlot).toBe(true);
+    // A newcomer behind a waiter never overtakes it, whatever the slots say.
+    const first = held('first');
+    const firstRun = queue.run(first.run, { deadline: far(), expired });
+    const second = queue.run(async () => 'second', { deadline: far(), expired });
+    const third = queue.run(async () => 'third', { deadline: far(), expired });
+    expect(queue.waiting).toBe(2);
+    const order: string[] = [];
+    void second.then((v) => order.push(v));
+    void third.then((v) => order.push(v));
+    first.release();
+    await Promise.all([firstRun, second, third]);
+    expect(order).toEqual(['second', 'third']);
+  });
+
   it('rejects a waiter at its deadline with expired(), and never runs it: the next one gets the slot', async () => {
     const queue = new DeadlineQueue(1);
     const blocker = held('blocker');
