@@ -73,6 +73,21 @@ describe('DeadlineQueue', () => {
     expect(order).toEqual(['second', 'third']);
   });
 
+  it('never expires a wait whose deadline is further than a timer reaches (2^31 ms), or infinite', async () => {
+    const queue = new DeadlineQueue(1);
+    const blocker = held('blocker');
+    const running = queue.run(blocker.run, { deadline: far(), expired });
+    const distant = queue.run(async () => 'distant', { deadline: performance.now() + 2 ** 32, expired });
+    const endless = queue.run(async () => 'endless', { deadline: Infinity, expired });
+    // A timer given more than 2^31 - 1 ms fires after 1: by this one's deadline it would have.
+    const near = queue.run(async () => 'near', { deadline: performance.now() + 20, expired });
+    await expect(near).rejects.toThrow('expired');
+    expect(queue.waiting).toBe(2);
+    blocker.release();
+    await running;
+    expect([await distant, await endless]).toEqual(['distant', 'endless']);
+  });
+
   it('rejects a waiter at its deadline with expired(), and never runs it: the next one gets the slot', async () => {
     const queue = new DeadlineQueue(1);
     const blocker = held('blocker');
