@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { stringifyExact } from '../http/exact-json.js';
+import { cancellationOf, eitherOf } from '../lib/cancellation.js';
 import { DeadlineQueue } from '../lib/deadline-queue.js';
 import type { Logger } from '../logger.js';
 import type { ComputeGateStats } from './gate-stats.js';
@@ -100,6 +101,7 @@ export class ComputeGate implements Gate {
   private running = 0;
   /** Aborted by shutdown(): no new work, and every request still waiting gets 503. */
   private readonly closing = new AbortController();
+  private readonly closingCancel = cancellationOf(this.closing.signal);
   /** Aborted by killAll(): every script running then is cut short (504, counted as timed out). */
   private cutShort = new AbortController();
   private averageRunMs = 100;
@@ -196,9 +198,10 @@ export class ComputeGate implements Gate {
       },
       {
         deadline: options.deadline ?? this.waitDeadline(),
-        signal: signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal,
+        // Watched only while the request waits: one that finds a slot free subscribes to nothing.
+        cancel: signal ? eitherOf(cancellationOf(signal), this.closingCancel) : this.closingCancel,
         expired: () => this.waitExpired(),
-        aborted: () => {
+        cancelled: () => {
           if (this.closing.signal.aborted) return shuttingDown();
           this.counters.abandoned++;
           return clientGone();

@@ -6,7 +6,8 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { exactInteger, parseNumeric } from '../domain/money.js';
 import { sendCancelRequest } from './cancel-request.js';
-import { CancelledBeforeStart, type Cancellation } from './cancellation.js';
+import type { Cancellation } from '../lib/cancellation.js';
+import { CancelledBeforeStart } from './cancellation.js';
 import { isDatabaseUnavailable } from './errors.js';
 import * as schema from './schema.js';
 

@@ -6,7 +6,7 @@
 // the primary answers: a replica that fails is skipped and tried again later.
 import { sql } from 'drizzle-orm';
 import type { Logger } from '../logger.js';
-import type { Cancellation } from './cancellation.js';
+import type { Cancellation } from '../lib/cancellation.js';
 import { openDatabase, queryRows, type Database, type Db, type PoolMode } from './client.js';
 import { isDatabaseUnavailable, sqlStateOf } from './errors.js';
 import { parseLsn, primaryPosition } from './wal-position.js';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { cancellationOf, type Cancellation } from '../db/cancellation.js';
+import { cancellationOf, type Cancellation } from '../lib/cancellation.js';
 import { outgoingOf } from './node-request.js';
 
 /**

@@ -27,17 +27,10 @@ export const writeConcurrency = (poolMax: number) => Math.max(1, Math.floor(pool
 export function writeTurns(concurrency: number, waitMs: number): WriteTurns {
   const queue = new DeadlineQueue(concurrency);
   const expired = () => unavailable('too many writes are waiting for the database; retry shortly', DATABASE_RETRY_AFTER_S);
-  const aborted = () => new HttpProblem(499, 'Client Closed Request', 'the client went away before its write started');
+  const cancelled = () => new HttpProblem(499, 'Client Closed Request', 'the client went away before its write started');
   return {
-    run(c, write) {
-      const gone = clientGone(c);
-      if (gone.aborted) return Promise.reject(aborted());
-      // A free turn starts now: no wait to end early, so nothing to watch.
-      if (queue.hasFreeSlot) return queue.run(write, { deadline: Infinity, expired });
-      const leaving = new AbortController();
-      const unwatch = gone.watch(() => leaving.abort());
-      return queue.run(write, { deadline: performance.now() + waitMs, signal: leaving.signal, expired, aborted }).finally(unwatch);
-    },
+    // The client's leaving is looked at once, and watched only while the write waits.
+    run: (c, write) => queue.run(write, { deadline: performance.now() + waitMs, cancel: clientGone(c), expired, cancelled }),
     get waiting() {
       return queue.waiting;
     },

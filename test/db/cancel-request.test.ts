@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows } from '../../src/db/client.js';
 import { cancelRequestBytes, sendCancelRequest } from '../../src/db/cancel-request.js';
-import { cancellationOf } from '../../src/db/cancellation.js';
+import { cancellationOf } from '../../src/lib/cancellation.js';
 import { sqlStateOf } from '../../src/db/errors.js';
 import { createTestDatabase, driverName, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
 import { pollUntil } from '../helpers/pg-cluster.js';

@@ -1,11 +1,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { cancellationOf, type Cancellation } from '../../src/lib/cancellation.js';
 import { DeadlineQueue } from '../../src/lib/deadline-queue.js';
 
 // The queue the compute gate waits in for a Python slot, and the compute
-// handlers for an input read: a waiter leaves at its deadline or when its
-// signal aborts, and its turn, when it comes, runs nothing.
+// handlers for an input read, and the writes for theirs: a waiter leaves at
+// its deadline or when it is cancelled, and its turn, when it comes, runs nothing.
 
 /** A task that runs until release() is called, and says whether it started. */
 function held<T>(value: T) {
@@ -21,6 +22,37 @@ function held<T>(value: T) {
 
 const far = () => performance.now() + 60_000;
 const expired = () => new Error('expired');
+
+/** A waiter's cancellation by `controller`, ending its wait with `message`. */
+const cancelBy = (controller: AbortController, message = 'cancelled') => ({
+  cancel: cancellationOf(controller.signal),
+  cancelled: () => new Error(message),
+});
+
+/** A cancellation that counts who watches it, and cancels when told to. */
+function counted() {
+  const listeners = new Set<() => void>();
+  let aborted = false;
+  const cancel: Cancellation & { watching: number; watched: number; fire(): void } = {
+    get aborted() {
+      return aborted;
+    },
+    watched: 0,
+    get watching() {
+      return listeners.size;
+    },
+    watch(listener) {
+      cancel.watched++;
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    fire() {
+      aborted = true;
+      for (const listener of [...listeners]) listener();
+    },
+  };
+  return cancel;
+}
 
 describe('DeadlineQueue', () => {
   it('runs at most `concurrency` tasks at once, the others in their order as slots free', async () => {
@@ -52,8 +84,8 @@ describe('DeadlineQueue', () => {
     // Taken at once, before the task has even started.
     expect(queue.hasFreeSlot).toBe(false);
     const left = new AbortController();
-    const gaveUp = queue.run(async () => 'never', { deadline: far(), signal: left.signal, expired });
-    left.abort(new Error('left'));
+    const gaveUp = queue.run(async () => 'never', { deadline: far(), expired, ...cancelBy(left, 'left') });
+    left.abort();
     await expect(gaveUp).rejects.toThrow('left');
     blocker.release();
     await running;
@@ -103,40 +135,75 @@ describe('DeadlineQueue', () => {
     expect(lateRan).toBe(false);
   });
 
-  it('rejects a waiter when its signal aborts, with aborted(reason) or else the reason itself', async () => {
+  it('rejects a waiter when it is cancelled, with cancelled(), and never runs it', async () => {
     const queue = new DeadlineQueue(1);
     const blocker = held(undefined);
     const running = queue.run(blocker.run, { deadline: far(), expired });
-    const mapped = new AbortController();
-    const plain = new AbortController();
-    const gone = queue.run(async () => 'ran', { deadline: far(), signal: mapped.signal, expired, aborted: (reason) => new Error(`gone: ${String(reason)}`) });
-    const left = queue.run(async () => 'ran', { deadline: far(), signal: plain.signal, expired });
-    mapped.abort('client');
-    plain.abort(new Error('left'));
-    await expect(gone).rejects.toThrow('gone: client');
-    await expect(left).rejects.toThrow('left');
-    expect(queue.waiting).toBe(0);
+    const leaving = new AbortController();
+    let ran = false;
+    const gone = queue.run(async () => (ran = true), { deadline: far(), expired, ...cancelBy(leaving, 'gone') });
+    const stays = queue.run(async () => 'stayed', { deadline: far(), expired });
+    leaving.abort();
+    await expect(gone).rejects.toThrow('gone');
+    expect(queue.waiting).toBe(1);
     blocker.release();
     await running;
-  });
-
-  it('rejects at once, queueing nothing, when the signal has already aborted', async () => {
-    const queue = new DeadlineQueue(1);
-    let ran = false;
-    const promise = queue.run(async () => (ran = true), { deadline: far(), signal: AbortSignal.abort('before'), expired });
-    expect(queue.waiting).toBe(0);
-    await expect(promise).rejects.toBe('before');
+    expect(await stays).toBe('stayed');
     expect(ran).toBe(false);
   });
 
-  it('no longer looks at the signal or the deadline once the task started', async () => {
+  it('rejects at once with cancelled(), queueing nothing, when already cancelled', async () => {
+    const queue = new DeadlineQueue(1);
+    let ran = false;
+    const promise = queue.run(async () => (ran = true), { deadline: far(), expired, cancel: cancellationOf(AbortSignal.abort()), cancelled: () => new Error('before') });
+    expect(queue.waiting).toBe(0);
+    await expect(promise).rejects.toThrow('before');
+    expect(ran).toBe(false);
+  });
+
+  // What makes a free turn cheap: the caller's cancellation is looked at, never subscribed to.
+  it('watches a cancellation only while its task waits, and stops watching when the turn comes', async () => {
+    const queue = new DeadlineQueue(1);
+    const cancelled = () => new Error('cancelled');
+    const free = counted();
+    const blocker = held('blocker');
+    const running = queue.run(blocker.run, { deadline: far(), expired, cancel: free, cancelled });
+    expect(free.watched).toBe(0);
+
+    const waiter = counted();
+    const waited = queue.run(async () => 'waited', { deadline: far(), expired, cancel: waiter, cancelled });
+    expect([waiter.watched, waiter.watching]).toEqual([1, 1]);
+    blocker.release();
+    await running;
+    expect(await waited).toBe('waited');
+    expect(waiter.watching).toBe(0);
+    // Cancelled after its turn came: nothing left to end.
+    waiter.fire();
+
+    // A waiter that expires stops watching too.
+    const second = held('second');
+    const secondRun = queue.run(second.run, { deadline: far(), expired });
+    const late = counted();
+    await expect(queue.run(async () => 'late', { deadline: performance.now() + 10, expired, cancel: late, cancelled })).rejects.toThrow('expired');
+    expect([late.watched, late.watching]).toEqual([1, 0]);
+    second.release();
+    expect(await secondRun).toBe('second');
+  });
+
+  it('no longer looks at the cancellation or the deadline once the task started', async () => {
     const queue = new DeadlineQueue(1);
     const controller = new AbortController();
     const task = held('done');
-    const promise = queue.run(task.run, { deadline: performance.now() + 10, signal: controller.signal, expired });
+    const blocker = held('blocker');
+    const running = queue.run(blocker.run, { deadline: far(), expired });
+    // Its turn comes in microtasks, long before a timer of 10 ms could fire.
+    const promise = queue.run(task.run, { deadline: performance.now() + 10, expired, ...cancelBy(controller) });
+    blocker.release();
+    await running;
     await expect.poll(() => task.started).toBe(true);
     controller.abort();
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // A waiter behind it with a later deadline expires: by then the started task's deadline has passed too.
+    await expect(queue.run(async () => 'behind', { deadline: performance.now() + 30, expired })).rejects.toThrow('expired');
     task.release();
     expect(await promise).toBe('done');
   });
@@ -146,15 +213,16 @@ describe('DeadlineQueue', () => {
     await expect(queue.run(() => Promise.reject(new Error('query failed')), { deadline: far(), expired })).rejects.toThrow('query failed');
   });
 
-  // AbortSignal.any holds its sources weakly: a deadline signal that only the
-  // combined one held would be collected, and never fire.
+  // The wait's timer is held by the queue, not only by something the caller
+  // may drop: AbortSignal.any held its sources weakly, so a deadline signal
+  // that only the combined one held was collected, and never fired.
   it('still expires a waiter after a garbage collection', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const queue = new DeadlineQueue(1);
     const blocker = held(undefined);
     const running = queue.run(blocker.run, { deadline: far(), expired });
-    const late = queue.run(async () => 'ran', { deadline: performance.now() + 50, signal: new AbortController().signal, expired });
+    const late = queue.run(async () => 'ran', { deadline: performance.now() + 50, expired, ...cancelBy(new AbortController()) });
     // Its outcome taken now: on a busy machine the deadline can pass before the collections below are done.
     const outcome = late.then(
       () => 'ran',

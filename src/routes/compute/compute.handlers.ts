@@ -1,7 +1,7 @@
 // The compute endpoints: read the input, run the script through the gate.
 import type { z } from '@hono/zod-openapi';
 import type { Context, TypedResponse } from 'hono';
-import { cancellationOf } from '../../db/cancellation.js';
+import { cancellationOf } from '../../lib/cancellation.js';
 import { addDays, today } from '../../domain/days.js';
 import { jsonText, stringifyExact } from '../../http/exact-json.js';
 import { notFound } from '../../http/problem.js';
