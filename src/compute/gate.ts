@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { z } from 'zod';
 import { stringifyExact } from '../http/exact-json.js';
 import { cancellationOf, eitherOf } from '../lib/cancellation.js';
@@ -101,6 +102,7 @@ export class ComputeGate implements Gate {
   private running = 0;
   /** Aborted by shutdown(): no new work, and every request still waiting gets 503. */
   private readonly closing = new AbortController();
+  /** `closing`, as each waiting request watches it (with its own client's leaving). */
   private readonly closingCancel = cancellationOf(this.closing.signal);
   /** Aborted by killAll(): every script running then is cut short (504, counted as timed out). */
   private cutShort = new AbortController();
@@ -122,6 +124,9 @@ export class ComputeGate implements Gate {
 
   constructor(private readonly options: ComputeGateOptions) {
     this.queue = new DeadlineQueue(options.concurrency);
+    // Every waiting request listens on `closing` (removed when its turn comes):
+    // up to the queue's limit of them, which is no leak, so no warning at 11.
+    setMaxListeners(0, this.closing.signal);
   }
 
   stats(): ComputeGateStats {
