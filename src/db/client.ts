@@ -129,6 +129,13 @@ function sessionSettings(url: string, mode: PoolMode, timeouts: PostgresTimeouts
       // buyers rather than probe orders_customer_created_id_idx: 20 ms
       // instead of 8 for a typical product's input (npm run bench:compute-miss).
       '-c random_page_cost=1.1',
+      // Timestamps come back as text, read as ISO 8601 (Drizzle's new Date(),
+      // src/db/timestamp-text.ts). Another style is ambiguous to them: SQL
+      // with DMY writes 07/12/2026 for 7 December, which Date reads as 12
+      // July. Last, so that it wins over a connection string's options or a
+      // database's default; only the output changes (the day-month order
+      // for input stays as set).
+      '-c DateStyle=ISO',
     ]
       .filter(Boolean)
       .join(' '),

@@ -1,5 +1,5 @@
 // Behind a transaction pooler shop-api sends no startup parameters (client.ts):
-// the sessions' time limits, jit = off and random_page_cost come from the database role
+// the sessions' time limits, jit = off, random_page_cost and an ISO DateStyle come from the database role
 // instead, set once with ALTER ROLE. Checked at start, so that a role
 // without them is said out loud rather than found out by a statement that
 // runs for ever.
@@ -12,16 +12,19 @@ const ROLE_SETTINGS = {
   idle_in_transaction_session_timeout: `${IDLE_IN_TRANSACTION_MS / 1000}s`,
   jit: 'off',
   random_page_cost: '1.1',
+  DateStyle: 'ISO',
 } as const;
 
 type Setting = keyof typeof ROLE_SETTINGS;
 
-/** What pg_settings says for each setting when it is as ROLE_SETTINGS asks (timeouts in ms). */
-const EXPECTED: Record<Setting, string> = {
-  statement_timeout: String(DEFAULT_TIMEOUTS.statementMs),
-  idle_in_transaction_session_timeout: String(IDLE_IN_TRANSACTION_MS),
-  jit: 'off',
-  random_page_cost: '1.1',
+/** Whether pg_settings' value of each setting is as ROLE_SETTINGS asks (timeouts in ms). */
+const AS_ASKED: Record<Setting, (setting: string) => boolean> = {
+  statement_timeout: (setting) => setting === String(DEFAULT_TIMEOUTS.statementMs),
+  idle_in_transaction_session_timeout: (setting) => setting === String(IDLE_IN_TRANSACTION_MS),
+  jit: (setting) => setting === 'off',
+  random_page_cost: (setting) => setting === '1.1',
+  // 'ISO, MDY' or 'ISO, DMY': the output is ISO whatever the order for input (src/db/client.ts).
+  DateStyle: (setting) => setting.startsWith('ISO'),
 };
 
 /** The commands that give `role` (an identifier, quoted as needed) those settings. */
@@ -41,9 +44,9 @@ export async function checkRoleSettings(db: Db): Promise<RoleSettingsCheck> {
   const rows = await queryRows<{ name: Setting; setting: string; role: string }>(
     db,
     sql`select name, setting, quote_ident(current_user) as role from pg_settings
-         where name in ('statement_timeout', 'idle_in_transaction_session_timeout', 'jit', 'random_page_cost')`,
+         where name in ('statement_timeout', 'idle_in_transaction_session_timeout', 'jit', 'random_page_cost', 'DateStyle')`,
   );
   const wrong: RoleSettingsCheck['wrong'] = {};
-  for (const row of rows) if (row.setting !== EXPECTED[row.name]) wrong[row.name] = row.setting;
+  for (const row of rows) if (!AS_ASKED[row.name](row.setting)) wrong[row.name] = row.setting;
   return { role: rows[0]?.role ?? 'current_user', wrong };
 }

@@ -5,10 +5,11 @@ import pg from 'pg';
 // turned into toISOString()'s form by rearranging its text: a tenth of the
 // time of parsing a Date and writing it back, which a page of 20 products
 // did 20 times (bench/README.md). Any other offset, or a year outside
-// 0000-9999, goes through pg's own parser, the one it uses for Dates. A
-// session whose DateStyle is not ISO (set in a connection string's options)
-// writes text neither reads: that goes to Date's parser, as Drizzle's mapping
-// of every other timestamp does.
+// 0000-9999, goes through pg's own parser, the one it uses for Dates. The
+// API's sessions write ISO whatever the database or the connection string
+// asks for (client.ts pins DateStyle); text of another style, which pg cannot
+// read, would go to Date's parser, as Drizzle's mapping of every other
+// timestamp does, and that is ambiguous (test/db/date-style.test.ts).
 const UTC_TEXT = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
 // null for text it cannot read.
 const parseTimestamptz = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ) as (text: string) => Date | null;

@@ -89,10 +89,12 @@ export async function openMaintenance(config: Config, logger: Logger, embedded?:
 }
 
 /**
- * Behind a transaction pooler the sessions' time limits and jit = off come
- * from the database role (client.ts sends none): says so, with the commands,
- * when the role does not carry them. A warning, not a refusal: the API works
- * either way, but a statement may then run past its limit.
+ * Behind a transaction pooler the sessions' time limits, jit = off,
+ * random_page_cost and an ISO DateStyle come from the database role (client.ts
+ * sends none): says so, with the commands, when the sessions do not have
+ * them. A warning, not a refusal: a statement may then run past its limit,
+ * and with another DateStyle timestamps are misread, so the operator is told
+ * at every start.
  */
 export async function checkPooledSessions(config: Config, logger: Logger): Promise<void> {
   if (config.DATABASE_POOL_MODE !== 'transaction' || !config.DATABASE_URL) return;
@@ -102,7 +104,7 @@ export async function checkPooledSessions(config: Config, logger: Logger): Promi
     if (Object.keys(wrong).length === 0) return;
     logger.warn(
       { found: wrong, run: alterRoleCommands(role) },
-      'DATABASE_POOL_MODE=transaction: the database role lacks the time limits or jit = off that sessions must run with; set them on the role',
+      'DATABASE_POOL_MODE=transaction: the database role lacks settings that sessions must run with (time limits, jit = off, random_page_cost, an ISO DateStyle); set them on the role',
     );
   } finally {
     await pooled.close();

@@ -226,10 +226,11 @@ if (TEST_DATABASE_URL) {
     const settings = async (url: string) => {
       const database = await openDatabase({ url, poolMax: 1 });
       try {
-        const [row] = await queryRows<{ jit: string; statement_timeout: string; application_name: string; datestyle: string }>(
+        const [row] = await queryRows<{ jit: string; statement_timeout: string; application_name: string; datestyle: string; work_mem: string }>(
           database.db,
           sql`select current_setting('jit') as jit, current_setting('statement_timeout') as statement_timeout,
-                     current_setting('application_name') as application_name, current_setting('DateStyle') as datestyle`,
+                     current_setting('application_name') as application_name, current_setting('DateStyle') as datestyle,
+                     current_setting('work_mem') as work_mem`,
         );
         return row!;
       } finally {
@@ -241,10 +242,10 @@ if (TEST_DATABASE_URL) {
       expect(await settings(TEST_DATABASE_URL!)).toMatchObject({ jit: 'off', statement_timeout: '15s', application_name: 'shop-api' });
     });
 
-    it('keep the options a connection string already carries', async () => {
+    it('keep the options a connection string already carries, but an ISO DateStyle (test/db/date-style.test.ts)', async () => {
       const url = new URL(TEST_DATABASE_URL!);
-      url.searchParams.set('options', '-c DateStyle=SQL,DMY');
-      expect(await settings(url.toString())).toMatchObject({ jit: 'off', datestyle: 'SQL, DMY' });
+      url.searchParams.set('options', '-c work_mem=5MB -c DateStyle=SQL,DMY');
+      expect(await settings(url.toString())).toMatchObject({ jit: 'off', work_mem: '5MB', datestyle: 'ISO, DMY' });
     });
   });
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkRoleSettings } from '../../src/db/role-settings.js';
 import { openDatabase, queryRows, type PoolMode } from '../../src/db/client.js';
 import { findProduct } from '../../src/routes/products/products.repository.js';
 import { createTestDatabase, driverName, TEST_DATABASE_URL, type TestDatabase } from '../helpers/database.js';
@@ -65,7 +66,7 @@ if (TEST_DATABASE_URL) {
     };
 
     it('session: the limits and jit = off sent at connect, reads as named prepared statements', async () => {
-      expect(await session('session')).toMatchObject({ statements: ['product_by_id'], statement_timeout: '15s', idle: '30s', jit: 'off' });
+      expect(await session('session')).toMatchObject({ statements: ['product_by_id'], statement_timeout: '15s', idle: '30s', jit: 'off', datestyle: expect.stringMatching(/^ISO, /) });
     });
 
     it('transaction: no startup parameter (the role gives the settings), no named statement, the same answers', async () => {
@@ -104,6 +105,23 @@ if (TEST_DATABASE_URL) {
       const url = new URL(testDb.url!);
       url.searchParams.set('options', '-c DateStyle=SQL,DMY');
       expect(await session('transaction', url.toString())).toMatchObject({ datestyle: 'SQL, DMY', statements: [] });
+    });
+
+    it('transaction: the role check names a DateStyle other than ISO (timestamps are read as ISO text)', async () => {
+      const url = new URL(testDb.url!);
+      url.searchParams.set('options', '-c DateStyle=SQL,DMY');
+      const database = await openDatabase({ url: url.toString(), poolMax: 1, poolMode: 'transaction' });
+      try {
+        expect((await checkRoleSettings(database.db)).wrong).toMatchObject({ DateStyle: 'SQL, DMY' });
+      } finally {
+        await database.close();
+      }
+      const iso = await openDatabase({ url: testDb.url!, poolMax: 1, poolMode: 'transaction' });
+      try {
+        expect((await checkRoleSettings(iso.db)).wrong).not.toHaveProperty('DateStyle');
+      } finally {
+        await iso.close();
+      }
     });
   });
 }
