@@ -89,6 +89,18 @@ export interface RunOptions<T> {
 const MiB = 1024 * 1024;
 
 /**
+ * A controller whose signal every waiting request (`closing`) or running
+ * script (`cutShort`) listens on until its turn comes or its process exits:
+ * up to the queue's limit or COMPUTE_CONCURRENCY of them, which is no leak,
+ * so Node is told not to warn of one at 11.
+ */
+function sharedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
+/**
  * Runs compute scripts with at most `concurrency` Python processes alive at
  * any moment. A slot is held from spawn until the process has been reaped,
  * so a killed process counts until it is really gone. Beyond the slots, at
@@ -101,11 +113,11 @@ export class ComputeGate implements Gate {
   private readonly alivePids = new Set<number>();
   private running = 0;
   /** Aborted by shutdown(): no new work, and every request still waiting gets 503. */
-  private readonly closing = new AbortController();
+  private readonly closing = sharedController();
   /** `closing`, as each waiting request watches it (with its own client's leaving). */
   private readonly closingCancel = cancellationOf(this.closing.signal);
   /** Aborted by killAll(): every script running then is cut short (504, counted as timed out). */
-  private cutShort = new AbortController();
+  private cutShort = sharedController();
   private averageRunMs = 100;
   private readonly counters = {
     completed: 0,
@@ -124,9 +136,6 @@ export class ComputeGate implements Gate {
 
   constructor(private readonly options: ComputeGateOptions) {
     this.queue = new DeadlineQueue(options.concurrency);
-    // Every waiting request listens on `closing` (removed when its turn comes):
-    // up to the queue's limit of them, which is no leak, so no warning at 11.
-    setMaxListeners(0, this.closing.signal);
   }
 
   stats(): ComputeGateStats {
@@ -251,7 +260,7 @@ export class ComputeGate implements Gate {
    */
   killAll(): void {
     this.cutShort.abort();
-    this.cutShort = new AbortController();
+    this.cutShort = sharedController();
     // Whatever is alive yet was not started through runScript's hook (nothing, normally).
     for (const pid of this.alivePids) {
       try {

@@ -36,6 +36,15 @@ async function seed(t: TestApp) {
   ]);
 }
 
+/** The warnings the process emits until the test ends (Node emits them on the next tick). */
+function collectWarnings(): Error[] {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  onTestFinished(() => void process.off('warning', onWarning));
+  return warnings;
+}
+
 // Every request here runs its script: the gate is what is tested, not the kept answers.
 const FRESH: RequestInit = { headers: { 'cache-control': 'no-cache' } };
 
@@ -97,10 +106,7 @@ describe(`compute gate, 4 processes (${driverName})`, () => {
 
   it('never has more than 4 processes alive under 60 concurrent requests', async () => {
     // Each waiter listens for the gate's shutdown while it waits: 56 of them are no leak to warn of.
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    onTestFinished(() => void process.off('warning', onWarning));
+    const warnings = collectWarnings();
     wrapper.clearLog();
     wrapper.holdAll();
     const requests = Array.from({ length: 60 }, (_, i) => t.app.request(i % 2 ? RECOMMEND : FORECAST, FRESH));
@@ -212,6 +218,24 @@ describe(`compute gate, 4 processes (${driverName})`, () => {
       }
       await other.close();
     }
+  });
+});
+
+describe(`compute gate, 12 processes (${driverName})`, () => {
+  let t: TestApp;
+  let wrapper: PythonWrapper;
+
+  useGatedApp({ COMPUTE_CONCURRENCY: '12', COMPUTE_QUEUE_TIMEOUT_MS: '600000' }, (app, w) => ((t = app), (wrapper = w)));
+
+  it('runs 12 scripts at once without a warning: each listens for shutdown\'s deadline, which is no leak', async () => {
+    const warnings = collectWarnings();
+    wrapper.holdAll();
+    const requests = Array.from({ length: 12 }, () => t.app.request(RECOMMEND, FRESH));
+    await wrapper.waitForHeld(12);
+    expect(t.gate.stats()).toMatchObject({ active: 12, pending: 0 });
+    wrapper.release();
+    expect((await Promise.all(requests)).map((r) => r.status)).toEqual(Array(12).fill(200));
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
   });
 });
 
