@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import type { z } from 'zod';
 import { stringifyExact } from '../http/exact-json.js';
-import { cancellationOf, eitherOf } from '../lib/cancellation.js';
-import { DeadlineQueue } from '../lib/deadline-queue.js';
+import { cancellationOf } from '../lib/cancellation.js';
+import { DeadlineQueue, type TurnOptions } from '../lib/deadline-queue.js';
 import type { Logger } from '../logger.js';
 import type { ComputeGateStats } from './gate-stats.js';
 import type { PythonLaunch } from './interpreter.js';
@@ -89,10 +89,9 @@ export interface RunOptions<T> {
 const MiB = 1024 * 1024;
 
 /**
- * A controller whose signal every waiting request (`closing`) or running
- * script (`cutShort`) listens on until its turn comes or its process exits:
- * up to the queue's limit or COMPUTE_CONCURRENCY of them, which is no leak,
- * so Node is told not to warn of one at 11.
+ * A controller whose signal every running script listens on until its
+ * process exits (`cutShort`): up to COMPUTE_CONCURRENCY of them, which is no
+ * leak, so Node is told not to warn of one at 11.
  */
 function sharedController(): AbortController {
   const controller = new AbortController();
@@ -112,10 +111,8 @@ export class ComputeGate implements Gate {
   private readonly idleWaiters: (() => void)[] = [];
   private readonly alivePids = new Set<number>();
   private running = 0;
-  /** Aborted by shutdown(): no new work, and every request still waiting gets 503. */
-  private readonly closing = sharedController();
-  /** `closing`, as each waiting request watches it (with its own client's leaving). */
-  private readonly closingCancel = cancellationOf(this.closing.signal);
+  /** Set by shutdown(): no new work (every request still waiting got its 503 then). */
+  private stopping = false;
   /** Aborted by killAll(): every script running then is cut short (504, counted as timed out). */
   private cutShort = sharedController();
   private averageRunMs = 100;
@@ -210,26 +207,27 @@ export class ComputeGate implements Gate {
           if (this.running === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
         }
       },
-      {
-        deadline: options.deadline ?? this.waitDeadline(),
-        // Watched only while the request waits: one that finds a slot free subscribes to nothing.
-        cancel: signal ? eitherOf(cancellationOf(signal), this.closingCancel) : this.closingCancel,
-        expired: () => this.waitExpired(),
-        cancelled: () => {
-          if (this.closing.signal.aborted) return shuttingDown();
-          this.counters.abandoned++;
-          return clientGone();
-        },
-      },
+      this.turnOptions(options.deadline, signal),
     );
     // One that finds a free slot passes through the queue for a microtask only; that is no wait.
     if (mustWait) this.counters.peak_pending = Math.max(this.counters.peak_pending, this.queue.waiting);
     return started;
   }
 
+  /** How a request's wait for a slot ends early: at its deadline, or when its client leaves (watched only while it waits; shutdown ends every wait itself). */
+  private turnOptions(deadline: number | undefined, signal: AbortSignal | undefined): TurnOptions {
+    const bounded = { deadline: deadline ?? this.waitDeadline(), expired: () => this.waitExpired() };
+    if (!signal) return bounded;
+    const cancelled = () => {
+      this.counters.abandoned++;
+      return clientGone();
+    };
+    return { ...bounded, cancel: cancellationOf(signal), cancelled };
+  }
+
   /** Why a new request cannot even join the queue, if it cannot. */
   private refusal(signal: AbortSignal | undefined): Error | null {
-    if (this.closing.signal.aborted) return shuttingDown();
+    if (this.stopping) return shuttingDown();
     if (signal?.aborted) {
       this.counters.abandoned++;
       return clientGone();
@@ -247,8 +245,8 @@ export class ComputeGate implements Gate {
    * their timeout. Resolves once every process has exited.
    */
   shutdown(): Promise<void> {
-    this.closing.abort();
-    this.queue.clearQueue();
+    this.stopping = true;
+    this.queue.endWaiting(shuttingDown);
     if (this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }

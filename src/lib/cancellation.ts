@@ -27,32 +27,3 @@ export function cancellationOf(signal: AbortSignal): Cancellation {
     },
   };
 }
-
-/**
- * Cancelled when either is: AbortSignal.any without its cost (a signal made
- * for every call, held weakly by its sources) when nobody ends up watching.
- * The listener is called once, by whichever comes first.
- */
-export function eitherOf(first: Cancellation, second: Cancellation): Cancellation {
-  return {
-    get aborted() {
-      return first.aborted || second.aborted;
-    },
-    watch(listener) {
-      let called = false;
-      const once = () => {
-        if (called) return;
-        called = true;
-        stop();
-        listener();
-      };
-      const unwatchFirst = first.watch(once);
-      const unwatchSecond = second.watch(once);
-      const stop = () => {
-        unwatchFirst();
-        unwatchSecond();
-      };
-      return stop;
-    },
-  };
-}

@@ -35,7 +35,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class DeadlineQueue {
   private readonly limit: LimitFunction;
-  private waitingCount = 0;
+  /** How each task still waiting ends its wait with an error (the dropped ones are gone from here). */
+  private readonly waiters = new Set<(error: unknown) => void>();
 
   constructor(concurrency: number) {
     this.limit = pLimit(concurrency);
@@ -43,7 +44,7 @@ export class DeadlineQueue {
 
   /** Tasks still waiting for their turn (the dropped ones no longer count, though p-limit still holds their place). */
   get waiting(): number {
-    return this.waitingCount;
+    return this.waiters.size;
   }
 
   /** Whether a task run now would start at once: a slot is free and nobody waits for one. */
@@ -69,7 +70,7 @@ export class DeadlineQueue {
       // (a collected timeout signal never fires, Node 20). Unreferenced, as
       // AbortSignal.timeout's: a wait alone does not keep a process running.
       const stopWaiting = () => {
-        this.waitingCount--;
+        this.waiters.delete(end);
         clearTimeout(timer);
         unwatch?.();
       };
@@ -82,7 +83,7 @@ export class DeadlineQueue {
       // Whole milliseconds, rounded up, never to end a wait early; none past what a timer can hold (a wait without end).
       const waitMs = Math.max(0, Math.ceil(options.deadline - performance.now()));
       const timer = waitMs <= MAX_TIMER_MS ? setTimeout(() => end(options.expired()), waitMs).unref() : undefined;
-      this.waitingCount++;
+      this.waiters.add(end);
       // Not cancelled yet (looked at above, in this same turn of the event loop): the listener comes later if at all.
       const unwatch = options.cancel?.watch(() => end(options.cancelled()));
       this.limit(async () => {
@@ -94,8 +95,12 @@ export class DeadlineQueue {
     });
   }
 
-  /** Forgets the places of every task not yet started (those that gave up first). */
-  clearQueue(): void {
+  /**
+   * Ends every wait now, each with `error()`, and forgets their places: none
+   * of them will run (the compute gate's shutdown). Tasks already running go on.
+   */
+  endWaiting(error: () => unknown): void {
+    for (const end of [...this.waiters]) end(error());
     this.limit.clearQueue();
   }
 }

@@ -105,7 +105,7 @@ describe(`compute gate, 4 processes (${driverName})`, () => {
   );
 
   it('never has more than 4 processes alive under 60 concurrent requests', async () => {
-    // Each waiter listens for the gate's shutdown while it waits: 56 of them are no leak to warn of.
+    // 56 waiters: nothing shared (the gate's shutdown, say) gathers a listener per waiter, which Node would call a leak at 11.
     const warnings = collectWarnings();
     wrapper.clearLog();
     wrapper.holdAll();

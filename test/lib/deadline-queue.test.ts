@@ -208,6 +208,27 @@ describe('DeadlineQueue', () => {
     expect(await promise).toBe('done');
   });
 
+  it('ends every wait at once with endWaiting, running none of them, while the running task goes on', async () => {
+    const queue = new DeadlineQueue(1);
+    const blocker = held('blocker');
+    const running = queue.run(blocker.run, { deadline: far(), expired });
+    const watched = counted();
+    let ran = false;
+    const waiting = [
+      queue.run(async () => (ran = true), { deadline: far(), expired }),
+      queue.run(async () => (ran = true), { deadline: far(), expired, cancel: watched, cancelled: () => new Error('cancelled') }),
+    ];
+    expect(queue.waiting).toBe(2);
+    queue.endWaiting(() => new Error('stopping'));
+    for (const wait of waiting) await expect(wait).rejects.toThrow('stopping');
+    expect([queue.waiting, watched.watching]).toEqual([0, 0]);
+    blocker.release();
+    expect(await running).toBe('blocker');
+    // Their places are forgotten: the slot is free again, and nothing of theirs ran.
+    await expect.poll(() => queue.hasFreeSlot).toBe(true);
+    expect(ran).toBe(false);
+  });
+
   it('passes on the task’s own failure', async () => {
     const queue = new DeadlineQueue(1);
     await expect(queue.run(() => Promise.reject(new Error('query failed')), { deadline: far(), expired })).rejects.toThrow('query failed');
