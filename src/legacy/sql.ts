@@ -13,13 +13,23 @@ interface RawClient {
  * The driver client under a Drizzle session (a pg PoolClient or the PGlite
  * instance), so that bulk statements go out as they are: one array literal a
  * column (see intArray/textArray), unnested by the statement.
+ *
+ * Statements run one at a time, in the order they were asked for. The
+ * importer asks for a batch's writes and the next batch's lookup without
+ * waiting for each (import.ts: the next batch is parsed while the writes
+ * run), and that lookup must see those writes. pg's own queue gave that
+ * order, but pg 8 warns when a query is asked for while another runs and
+ * pg 9 drops the queue; this chain keeps the order on any driver.
  */
 export function sqlClient(_database: Database, db: Db): SqlClient {
   const raw = (db as unknown as { $client: RawClient }).$client;
+  let previous: Promise<unknown> = Promise.resolve();
   return {
-    async query<T>(text: string, params?: unknown[]) {
-      const result = await raw.query(text, params);
-      return result.rows as T[];
+    query<T>(text: string, params?: unknown[]) {
+      // After the previous statement, whether it succeeded or not: a failure is its caller's to handle.
+      const result = previous.then(() => raw.query(text, params));
+      previous = result.catch(() => undefined);
+      return result.then((r) => r.rows as T[]);
     },
   };
 }

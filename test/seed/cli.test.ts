@@ -153,6 +153,46 @@ describe(`seed CLI (${driverName})`, () => {
     expect(await inspect(everyRow)).toEqual(before);
   }, SLOW);
 
+  it('imports again with new records among the known ones: one statement at a time on its connection, each batch seeing the one before', async () => {
+    // Batches of 2 that mix a known record (updated) with a new one: each batch writes with two
+    // statements, and the next batch's lookup is asked for while they run. pg warns when a
+    // query is asked for while another runs (its queue goes in pg 9); the import must not rely on it.
+    const line = (productId: number) => [{ product_id: productId, quantity: 1, unit_price: 9.99 }];
+    const ids = [301, 302, 303, 304, 305, 306];
+    const known = await writeLegacyFolder({
+      products: ids.slice(0, 3).map((id) => product(id)),
+      customers: ids.slice(0, 3).map((id) => customer(id)),
+      orders: ids.slice(0, 3).map((id) => order(id, { customer_id: id, items: line(id) })),
+    });
+    const first = await runSeed(['--from', known, '--batch-size', '2'], shared.env);
+    expect(first.code, first.stderr).toBe(0);
+
+    // Known records changed, interleaved with new ones; an order of a batch names the new product
+    // and customer of an earlier batch (the lookup must see that batch's writes).
+    const interleaved = [301, 304, 302, 305, 303, 306];
+    const renamed = (id: number) => (id <= 303 ? { name: `Renamed ${id}` } : {});
+    const again = await writeLegacyFolder({
+      products: interleaved.map((id) => product(id, renamed(id))),
+      customers: interleaved.map((id) => customer(id, renamed(id))),
+      orders: interleaved.map((id) => order(id, { customer_id: id, status: 'shipped', items: line(id) })),
+    });
+    const second = await runSeed(['--from', again, '--batch-size', '2', '--json'], { ...shared.env, NODE_OPTIONS: '--trace-deprecation' });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).not.toMatch(/already executing a query/);
+    const counts = { read: 6, inserted: 3, updated: 3, unchanged: 0, rejected: 0 };
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      files: { 'products.json': counts, 'customers.json': counts, 'orders.json': counts },
+      committed: true,
+    });
+    const imported = await inspect((db) =>
+      rows<{ id: number; name: string; status: string }>(
+        db,
+        `select o.id, c.name, o.status from orders o join customers c on c.id = o.customer_id where o.id between 301 and 306 order by o.id`,
+      ),
+    );
+    expect(imported).toEqual(ids.map((id) => ({ id, name: id <= 303 ? `Renamed ${id}` : `Customer ${id}`, status: 'shipped' })));
+  }, SLOW);
+
   it('dry-runs an empty database: the migrations apply inside the rolled-back transaction, and no table is left', async () => {
     const empty = await sharedDatabase();
     try {
