@@ -1,0 +1,22 @@
+-- Custom migration: the two database functions the API's order writes call
+-- (place_order, change_order_status) plan their statements once per
+-- session instead of at every call.
+--
+-- PL/pgSQL keeps a plan per statement, but for a statement with parameters
+-- Postgres compares, after five calls, the kept (generic) plan's estimated
+-- cost with what a plan made for the call's own values costs. An order's
+-- product ids are an array, whose length a generic plan cannot know: it
+-- assumes ten elements and looks dearer than a plan for two, so Postgres
+-- planned place_order's array statements (and those of the triggers they
+-- fire) again at every call: 0.05-0.16 ms each, more than running most of
+-- them (pg_stat_statements under the benchmark's `orders`, bench/README.md).
+-- force_generic_plan keeps the first plan, made for the tables as they are
+-- (index probes on a large catalogue, a scan of a small one).
+--
+-- The setting holds while the function runs, so the triggers its writes fire
+-- plan the same way; anything else (an import, a write made with psql) plans
+-- as before. A later CREATE OR REPLACE FUNCTION of either drops the setting:
+-- test/db/write-function-plans.test.ts says so.
+ALTER FUNCTION place_order(integer, integer[], integer[], bigint) SET plan_cache_mode = force_generic_plan;
+--> statement-breakpoint
+ALTER FUNCTION change_order_status(bigint, text, text[], boolean, integer) SET plan_cache_mode = force_generic_plan;
