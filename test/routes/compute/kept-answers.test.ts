@@ -5,7 +5,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../../src/db/client.js';
 import { pruneKeptAnswers } from '../../../src/compute/kept-upkeep.js';
-import { findKeptAnswer, keepAnswer } from '../../../src/routes/compute/kept-results.repository.js';
+import { findKeptAnswer, findKeptOrStaleAnswer, keepAnswer } from '../../../src/routes/compute/kept-results.repository.js';
 import { importLegacyFolder } from '../../../src/legacy/import.js';
 import { createLogger } from '../../../src/logger.js';
 import { startBackgroundRefresh } from '../../../src/start/steps.js';
@@ -217,6 +217,25 @@ describe(`kept compute answers (${driverName})`, () => {
     const late = await pruneKeptAnswers(t.database.db, { unusedForMs: 3_600_000, changesGraceMs: 0 });
     expect(late.changes).toBeGreaterThan(0);
     for (const { key, answer } of kept) expect(await findKeptAnswer(t.database.db, key)).toBe(answer);
+  });
+
+  it('a lookup that accepts staleness: good while no change is missed, stale once one is, and never served once its snapshot is below the pruned horizon', async () => {
+    const key = 'stale-lookup';
+    const [now] = await queryRows<{ s: string }>(t.database.db, sql`select pg_current_snapshot()::text as s`);
+    await keepAnswer(t.database.db, key, 'test', 'kept', { snapshot: now!.s, products: [11], customers: [] });
+    // Any staleness accepted (null), and none asked for (0 s): a good answer is good either way.
+    expect(await findKeptOrStaleAnswer(t.database.db, key, null)).toEqual({ answer: 'kept', stale: false });
+    expect(await findKeptOrStaleAnswer(t.database.db, key, 0)).toEqual({ answer: 'kept', stale: false });
+    await t.database.db.execute(sql`update products set name = name || '!' where id = 11`);
+    expect(await findKeptOrStaleAnswer(t.database.db, key, null)).toEqual({ answer: 'kept', stale: true, ageSeconds: expect.any(Number) });
+    // The change it misses was recorded within the hour.
+    expect(await findKeptOrStaleAnswer(t.database.db, key, 3600)).toMatchObject({ stale: true });
+    // Below the horizon the records of what it misses may be gone: not good, not stale, not served,
+    // even with no record left to say so.
+    await t.database.db.execute(sql`delete from data_changes`);
+    await t.database.db.execute(sql`update data_changes_horizon set pruned_below = pg_current_xact_id()::text::bigint`);
+    expect(await findKeptOrStaleAnswer(t.database.db, key, null)).toBeNull();
+    expect(await findKeptAnswer(t.database.db, key)).toBeNull();
   });
 
   it('prunes in the background, on the upkeep period', async () => {
