@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Database, Db } from '../db/client.js';
 
 /** Raw parameterised SQL on the one connection an import runs on. */
@@ -19,17 +20,16 @@ interface RawClient {
  * waiting for each (import.ts: the next batch is parsed while the writes
  * run), and that lookup must see those writes. pg's own queue gave that
  * order, but pg 8 warns when a query is asked for while another runs and
- * pg 9 drops the queue; this chain keeps the order on any driver.
+ * pg 9 drops the queue; p-limit(1) keeps the order on any driver.
  */
 export function sqlClient(_database: Database, db: Db): SqlClient {
   const raw = (db as unknown as { $client: RawClient }).$client;
-  let previous: Promise<unknown> = Promise.resolve();
+  // One at a time, in order: each after the one before has succeeded or failed (a failure is its caller's to handle).
+  const inTurn = pLimit(1);
   return {
-    query<T>(text: string, params?: unknown[]) {
-      // After the previous statement, whether it succeeded or not: a failure is its caller's to handle.
-      const result = previous.then(() => raw.query(text, params));
-      previous = result.catch(() => undefined);
-      return result.then((r) => r.rows as T[]);
+    async query<T>(text: string, params?: unknown[]) {
+      const result = await inTurn(() => raw.query(text, params));
+      return result.rows as T[];
     },
   };
 }
