@@ -8,7 +8,7 @@
 // anything else running). Linux only; elsewhere the figures are null.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { childrenOf, readTree, type ProcessNode } from './sampler.js';
+import { childrenOf, readTree, serverProcessesOf, type ProcessNode } from './sampler.js';
 
 /** A process's CPU from /proc/<pid>/stat, in clock ticks. */
 export interface ProcTimes {
@@ -67,7 +67,8 @@ export interface ServerTicks {
 
 /**
  * The server's figures from its process tree (sampler.ts: the root, its
- * node:cluster workers, the Python processes among their descendants) and
+ * node:cluster workers and script launcher, the Python processes among
+ * their descendants) and
  * each process's times. Other children (tsx's esbuild service) are in
  * neither; a Python chain (a shim and the interpreter it started) counts
  * once, with everything under it.
@@ -76,7 +77,7 @@ export function serverTicksOf(root: ProcessNode, times: (pid: number) => ProcTim
   if (!times(root.pid)) return null;
   let server = 0;
   let python = 0;
-  for (const proc of [root, ...root.children.filter((c) => c.worker && !c.python)]) {
+  for (const proc of serverProcessesOf(root)) {
     const t = times(proc.pid);
     if (!t) continue;
     server += t.own;

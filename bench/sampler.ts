@@ -78,12 +78,24 @@ function isClusterWorker(pid: number): boolean {
   return (readText(`/proc/${pid}/environ`) ?? '').split('\0').some((v) => v.startsWith('NODE_UNIQUE_ID='));
 }
 
+/**
+ * shop-api's script launcher (src/compute/launcher.ts): the small node
+ * process that starts its Python scripts, a direct child running
+ * launcher-process.js. Its work is the server's (each fork it makes was the
+ * server's own before), so it counts as a server process.
+ */
+function isScriptLauncher(pid: number): boolean {
+  return (readText(`/proc/${pid}/cmdline`) ?? '').split('\0').some((arg) => /[/\\]launcher-process\.[jt]s$/.test(arg));
+}
+
 /** One process of a server's tree, as read from /proc. */
 export interface ProcessNode {
   pid: number;
   rssBytes: number | null;
   /** A node:cluster worker. */
   worker: boolean;
+  /** The script launcher of the server (or of its primary). */
+  launcher: boolean;
   /** Runs a watched Python script (the topmost of a chain: a shim that forks counts once). */
   python: boolean;
   children: ProcessNode[];
@@ -96,6 +108,7 @@ function readNode(pid: number, scriptDirs: string[], depth: number, insidePython
     rssBytes: rssBytes(pid),
     // Only the started process's direct children can be its workers.
     worker: depth === 1 && !python && isClusterWorker(pid),
+    launcher: depth === 1 && !python && isScriptLauncher(pid),
     python,
     children: childrenOf(pid).map((c) => readNode(c, scriptDirs, depth + 1, insidePython || python)),
   };
@@ -110,14 +123,16 @@ export interface Sample {
   python: number;
 }
 
+/** A server's own processes: the root, its node:cluster workers and its script launcher (direct children, no Python script). */
+export const serverProcessesOf = (root: ProcessNode): ProcessNode[] => [root, ...root.children.filter((c) => (c.worker || c.launcher) && !c.python)];
+
 /**
- * The figures of one look at a tree. Server processes: the root and its
- * node:cluster workers (direct children, no Python script). Other helpers
- * (tsx's esbuild service) are in no figure.
+ * The figures of one look at a tree. Server processes: serverProcessesOf.
+ * Other helpers (tsx's esbuild service) are in no figure.
  */
 export function sampleOf(root: ProcessNode): Sample {
   if (root.rssBytes === null) return { rssBytes: null, rssWithPythonBytes: null, serverProcesses: 0, python: 0 };
-  const servers = [root, ...root.children.filter((c) => c.worker && !c.python)];
+  const servers = serverProcessesOf(root);
   const serverRss = servers.map((p) => p.rssBytes).filter((n): n is number => n !== null);
   let python = 0;
   let pythonRss = 0;

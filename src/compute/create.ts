@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { childEnvironment } from './child-env.js';
 import { ComputeGate } from './gate.js';
 import { resolvePython } from './interpreter.js';
+import { ScriptLauncher } from './launcher.js';
 
 /** The gate as the configuration describes it, with the interpreter resolved once. */
 export async function createComputeGate(config: Config, logger: Logger): Promise<ComputeGate> {
@@ -16,5 +17,7 @@ export async function createComputeGate(config: Config, logger: Logger): Promise
     queueTimeoutMs: config.COMPUTE_QUEUE_TIMEOUT_MS,
     timeoutMs: config.COMPUTE_TIMEOUT_MS,
     logger,
+    // Scripts start from a small process of their own, not from this one (launcher.ts says why).
+    starter: new ScriptLauncher(),
   });
 }

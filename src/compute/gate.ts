@@ -18,7 +18,7 @@ import {
   scriptTimedOut,
   shuttingDown,
 } from './problems.js';
-import { runScript, type ScriptOutcome } from './run-script.js';
+import { runScript, type ScriptOutcome, type ScriptStarter } from './run-script.js';
 import { SCRIPTS, type ScriptName, type ScriptOutput } from './scripts.js';
 
 export interface ComputeGateOptions {
@@ -31,6 +31,8 @@ export interface ComputeGateOptions {
   logger: Logger;
   maxStdoutBytes?: number;
   maxStderrBytes?: number;
+  /** What starts a script: runScript in this process by default; the server's gate uses a ScriptLauncher (launcher.ts), closed once the gate has stopped. */
+  starter?: ScriptStarter;
 }
 
 /**
@@ -247,8 +249,8 @@ export class ComputeGate implements Gate {
   shutdown(): Promise<void> {
     this.stopping = true;
     this.queue.endWaiting(shuttingDown);
-    if (this.running === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    const idle = this.running === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    return idle.then(() => this.options.starter?.close());
   }
 
   /**
@@ -271,7 +273,7 @@ export class ComputeGate implements Gate {
 
   private async execute<T>(script: ScriptName, body: string, output: z.ZodType<T>, logger: Logger): Promise<T> {
     const started = performance.now();
-    const outcome = await runScript(
+    const outcome = await (this.options.starter?.run ?? runScript)(
       this.options.launch,
       this.options.env,
       SCRIPTS[script].path,

@@ -24,6 +24,15 @@ export type ScriptOutcome =
   | { kind: 'overflow'; stderr: string; pid: number }
   | { kind: 'spawn-error'; error: Error };
 
+/** runScript, or its twin that runs the script from another process (launcher.ts). */
+export type ScriptRunner = typeof runScript;
+
+/** What starts scripts for a gate other than runScript in its own process, and is closed (and gone) when the gate has stopped. */
+export interface ScriptStarter {
+  readonly run: ScriptRunner;
+  close(): Promise<void>;
+}
+
 // After the process is reaped its pipes normally close at once; a grandchild
 // that inherited them (a wrapper's leftover) must not keep the slot forever.
 const PIPE_GRACE_MS = 2_000;

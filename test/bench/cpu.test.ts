@@ -46,7 +46,7 @@ describe('parseMachineStat', () => {
   });
 });
 
-const node = (pid: number, over: Partial<ProcessNode> = {}): ProcessNode => ({ pid, rssBytes: 1, worker: false, python: false, children: [], ...over });
+const node = (pid: number, over: Partial<ProcessNode> = {}): ProcessNode => ({ pid, rssBytes: 1, worker: false, launcher: false, python: false, children: [], ...over });
 const timesOf = (table: Record<number, [own: number, reaped: number]>) => (pid: number): ProcTimes | null =>
   table[pid] ? { comm: 'x', ppid: 1, own: table[pid][0], reaped: table[pid][1], starttime: 1 } : null;
 
@@ -64,6 +64,12 @@ describe('serverTicksOf', () => {
     });
     const times = timesOf({ 1: [500, 40], 2: [300, 7], 3: [200, 0], 10: [1, 0], 11: [25, 3], 12: [9, 0], 20: [4, 0] });
     expect(serverTicksOf(tree, times)).toEqual({ server: 1000, python: 40 + 7 + (1 + 25 + 3) + 4 });
+  });
+
+  it('counts the script launcher as the server, and the scripts it started, reaped or running, as Python', () => {
+    const tree = node(1, { children: [node(5, { launcher: true, children: [node(50, { python: true })] }), node(12)] });
+    const times = timesOf({ 1: [500, 0], 5: [60, 90], 12: [9, 0], 50: [30, 0] });
+    expect(serverTicksOf(tree, times)).toEqual({ server: 500 + 60, python: 90 + 30 });
   });
 
   it('counts a script that ends during the run once: running before, reaped after', () => {

@@ -9,6 +9,7 @@ const node = (rssMb: number | null, over: Partial<ProcessNode> = {}): ProcessNod
   pid: 0,
   rssBytes: rssMb === null ? null : rssMb * MB,
   worker: false,
+  launcher: false,
   python: false,
   children: [],
   ...over,
@@ -36,6 +37,11 @@ describe('sampleOf', () => {
   it("counts Python under a worker, and not a worker's own children as server processes", () => {
     const tree = node(50, { children: [node(100, { worker: true, children: [node(40, { python: true }), node(80, { worker: true })] })] });
     expect(sampleOf(tree)).toEqual({ rssBytes: 100 * MB, rssWithPythonBytes: (50 + 100 + 40) * MB, serverProcesses: 2, python: 1 });
+  });
+
+  it('counts the script launcher as a server process, and the scripts under it as Python', () => {
+    const tree = node(120, { children: [node(45, { launcher: true, children: [node(12, { python: true })] })] });
+    expect(sampleOf(tree)).toEqual({ rssBytes: 120 * MB, rssWithPythonBytes: (120 + 45 + 12) * MB, serverProcesses: 2, python: 1 });
   });
 
   it('has no figures once the server is gone', () => {

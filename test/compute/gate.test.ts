@@ -111,7 +111,8 @@ describe(`compute gate, 4 processes (${driverName})`, () => {
     wrapper.holdAll();
     const requests = Array.from({ length: 60 }, (_, i) => t.app.request(i % 2 ? RECOMMEND : FORECAST, FRESH));
     await wrapper.waitForHeld(4);
-    await waitForStats(t, (s) => s.pending === 56);
+    // The gate learns of a process from its launcher, a message after the process exists.
+    await waitForStats(t, (s) => s.pending === 56 && s.active === 4);
     expect(wrapper.started()).toHaveLength(4);
     expect(t.gate.stats()).toMatchObject({ active: 4, pending: 56 });
     wrapper.release();
@@ -139,7 +140,7 @@ describe(`compute gate, 4 processes (${driverName})`, () => {
     wrapper.holdAll();
     const storm = Array.from({ length: 30 }, () => t.app.request(RECOMMEND, FRESH));
     await wrapper.waitForHeld(4);
-    await waitForStats(t, (s) => s.pending === 26);
+    await waitForStats(t, (s) => s.pending === 26 && s.active === 4);
     const product = await getJson(t.app, '/api/products/2');
     expect(product.status).toBe(200);
     expect(product.body).toMatchObject({ id: 2, name: 'Product 2' });
@@ -232,6 +233,7 @@ describe(`compute gate, 12 processes (${driverName})`, () => {
     wrapper.holdAll();
     const requests = Array.from({ length: 12 }, () => t.app.request(RECOMMEND, FRESH));
     await wrapper.waitForHeld(12);
+    await waitForStats(t, (s) => s.active === 12);
     expect(t.gate.stats()).toMatchObject({ active: 12, pending: 0 });
     wrapper.release();
     expect((await Promise.all(requests)).map((r) => r.status)).toEqual(Array(12).fill(200));
@@ -257,7 +259,7 @@ describe(`compute gate, 1 process and a queue of 2 (${driverName})`, () => {
     const running = t.app.request(RECOMMEND, FRESH);
     await wrapper.waitForHeld(1);
     const queued = [t.app.request(RECOMMEND, FRESH), t.app.request(FORECAST, FRESH)];
-    await waitForStats(t, (s) => s.pending === 2);
+    await waitForStats(t, (s) => s.pending === 2 && s.active === 1);
     const rejectedBefore = t.gate.stats().rejected;
 
     const { res, body } = await getJson(t.app, RECOMMEND, FRESH);
@@ -333,7 +335,7 @@ describe(`compute gate, 1 process and a queue of 2 (${driverName})`, () => {
     expectProblem(late, 503);
     // The running script is still held, so the gate cannot have drained.
     expect(drained).toBe(false);
-    expect(t.gate.stats().active).toBe(1);
+    await waitForStats(t, (s) => s.active === 1);
 
     wrapper.release();
     expect((await running).status).toBe(200);

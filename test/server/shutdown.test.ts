@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { driverName } from '../helpers/database.js';
+import { isRunning } from '../helpers/python.js';
 import { ServerProcess, serverStorage, type StartCommand } from '../helpers/server-process.js';
 
 // The real server as a child process: what a SIGTERM does to requests in
@@ -258,6 +259,30 @@ describe(`graceful shutdown of the real server (${driverName})`, () => {
     expect(processGroupAlive(server.pid)).toBe(false);
     for (const pid of latch.pids) expect(processGroupAlive(pid)).toBe(false);
     expect(await connectError(server.port)).toBe('ECONNREFUSED');
+  }, SERVER_TEST_TIMEOUT_MS);
+
+  // Scripts start from the server's launcher, a child process of its own
+  // (src/compute/launcher.ts): a server that dies without a shutdown takes it
+  // down, and with it the script it was running.
+  it('SIGKILL to the server, a script running: its launcher kills the script and exits', async () => {
+    const latch = await PythonLatch.create();
+    const server = await startServer({ PYTHON_BIN: latch.wrapper, LOG_LEVEL: 'info' });
+    latch.holding = true;
+    const inFlight = get(server.port, '/api/forecast?days=2&history=7').catch(() => null);
+    await latch.started(1);
+    const launchers = execFileSync('ps', ['--ppid', String(server.pid), '-o', 'pid='], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+    expect(launchers).toHaveLength(1);
+    expect(isRunning(latch.pids[0]!)).toBe(true);
+
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(await inFlight).toBeNull();
+    await vi.waitFor(
+      () => {
+        for (const pid of [...launchers, ...latch.pids]) expect(isRunning(pid)).toBe(false);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
   }, SERVER_TEST_TIMEOUT_MS);
 });
 
