@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PythonLaunch } from './interpreter.js';
+import { isRunning } from '../lib/process-state.js';
 import { fromWire, type LauncherReply, type LauncherRequest } from './launcher-protocol.js';
 import type { RunHooks, RunLimits, ScriptOutcome, ScriptRunner, ScriptStarter } from './run-script.js';
 
@@ -23,6 +23,8 @@ const ORPHAN_GONE_MS = 2_000;
 const ORPHAN_POLL_MS = 10;
 
 interface PendingRun {
+  /** The launcher it was sent to. */
+  child: ChildProcess;
   hooks: RunHooks;
   /** Its script's process while it lives, and once it existed. */
   pid?: number;
@@ -50,12 +52,19 @@ export class ScriptLauncher implements ScriptStarter {
 
   readonly run: ScriptRunner = (launch: PythonLaunch, env: Record<string, string>, scriptPath: string, input: string, limits: RunLimits, hooks: RunHooks = {}) =>
     new Promise<ScriptOutcome>((resolve) => {
-      const child = this.launcher();
+      let child: ChildProcess;
+      try {
+        child = this.launcher();
+      } catch (error) {
+        // fork() itself failed (out of processes or memory): as runScript answers a spawn that fails.
+        resolve({ kind: 'spawn-error', error: error as Error });
+        return;
+      }
       const id = this.nextId++;
       const { cutShort, ...wireLimits } = limits;
       const cut = () => this.send(child, { type: 'cut', id });
       cutShort?.addEventListener('abort', cut, { once: true });
-      this.pending.set(id, { hooks, resolve, stopListening: () => cutShort?.removeEventListener('abort', cut) });
+      this.pending.set(id, { child, hooks, resolve, stopListening: () => cutShort?.removeEventListener('abort', cut) });
       // The channel holds the event loop only while a run waits on it.
       child.channel?.ref();
       this.send(child, { type: 'run', id, launch, env, scriptPath, input, limits: wireLimits });
@@ -75,7 +84,8 @@ export class ScriptLauncher implements ScriptStarter {
 
   private launcher(): ChildProcess {
     if (this.child) return this.child;
-    const child = fork(fileURLToPath(ENTRY), [], { execArgv: EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    // An empty environment: the launcher needs none (each run brings the script's), and the server's holds secrets.
+    const child = fork(fileURLToPath(ENTRY), [], { execArgv: EXEC_ARGV, env: {}, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     this.child = child;
     child.on('message', (reply: LauncherReply) => this.receive(reply));
     // An 'error' (it could not be started, or a message could not be sent) comes with or before its exit: either is the end of it.
@@ -118,11 +128,12 @@ export class ScriptLauncher implements ScriptStarter {
     this.pending.delete(id);
     run.stopListening();
     run.resolve(outcome);
-    if (this.child) this.idle(this.child);
+    this.idle(run.child);
   }
 
   private idle(child: ChildProcess): void {
-    if (this.pending.size === 0) child.channel?.unref();
+    for (const run of this.pending.values()) if (run.child === child) return;
+    child.channel?.unref();
   }
 
   /**
@@ -133,7 +144,10 @@ export class ScriptLauncher implements ScriptStarter {
    */
   private lost(child: ChildProcess): void {
     if (this.child === child) this.child = undefined;
+    // After an 'error' it may still be running: none but the current launcher may.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const [id, run] of this.pending) {
+      if (run.child !== child) continue;
       const pid = run.pid;
       if (pid === undefined) {
         this.settle(
@@ -164,25 +178,9 @@ function gone(pid: number): Promise<void> {
   const until = performance.now() + ORPHAN_GONE_MS;
   return new Promise((resolve) => {
     const check = () => {
-      if (!alive(pid) || performance.now() > until) resolve();
+      if (!isRunning(pid) || performance.now() > until) resolve();
       else setTimeout(check, ORPHAN_POLL_MS);
     };
     check();
   });
-}
-
-/** Running, or exited and not yet reaped by whoever inherited it: a zombie (state Z in /proc) holds nothing and counts as gone. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    // No /proc (not Linux): signal 0 is all there is to go by.
-    return true;
-  }
 }

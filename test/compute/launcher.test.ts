@@ -91,11 +91,15 @@ describe('the script launcher', () => {
     const launcher = newLauncher();
     const run = await slowRun(launcher);
     const pid = launcher.pid!;
-    await launcher.close();
+    const closing = launcher.close();
+    // A run asked for while the old launcher ends goes to a new one, which the old one's end does not touch.
+    const next = launcher.run(launch, env, scriptPath('forecast'), FORECAST_INPUT, limits);
+    await closing;
     expect(isRunning(pid)).toBe(false);
     expect(await run.outcome).toMatchObject({ kind: 'failed', pid: run.pid });
     expect(isRunning(run.pid)).toBe(false);
-    expect(launcher.pid).toBeUndefined();
+    expect((await next).kind).toBe('ok');
+    expect(launcher.pid).not.toBe(pid);
   });
 
   it('many runs at once each get their own outcome', async () => {

@@ -35,20 +35,8 @@ export function runScriptOnText(name: 'recommendations' | 'forecast', text: stri
 /** What a wrapper does once the controller lets it go. */
 export type WrapperMode = 'run' | 'fail' | 'garbage' | 'shape' | 'flood' | 'hang' | 'hang-tree' | 'env';
 
-/** Exited, or a zombie that only waits to be reaped: not running. */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+/** Exited, or a zombie that only waits to be reaped: not running (the launcher's own test of it). */
+export { isRunning } from '../../src/lib/process-state.js';
 
 /**
  * A PYTHON_BIN wrapper and the test's remote control for it. Each wrapper

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Whether `pid` is running: it exists and is not a zombie (exited, waiting to
+ * be reaped, state Z in /proc), which holds nothing but its exit status.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    // No /proc (not Linux): signal 0 is all there is to go by.
+    return true;
+  }
+}
