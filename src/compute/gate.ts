@@ -18,6 +18,7 @@ import {
   scriptTimedOut,
   shuttingDown,
 } from './problems.js';
+import { killProcessGroup } from '../lib/process-state.js';
 import { runScript, type ScriptOutcome, type ScriptStarter } from './run-script.js';
 import { SCRIPTS, type ScriptName, type ScriptOutput } from './scripts.js';
 
@@ -262,13 +263,7 @@ export class ComputeGate implements Gate {
     this.cutShort.abort();
     this.cutShort = sharedController();
     // Whatever is alive yet was not started through runScript's hook (nothing, normally).
-    for (const pid of this.alivePids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const pid of this.alivePids) killProcessGroup(pid);
   }
 
   private async execute<T>(script: ScriptName, body: string, output: z.ZodType<T>, logger: Logger): Promise<T> {

@@ -4,6 +4,7 @@
 // that the fork of every run copies its few pages instead of the server's.
 import type { LauncherReply, LauncherRequest } from './launcher-protocol.js';
 import { toWire } from './launcher-protocol.js';
+import { killProcessGroup } from '../lib/process-state.js';
 import { runScript } from './run-script.js';
 
 /** Runs in flight, by the server's id: what cuts each short, and its process once it exists. */
@@ -41,12 +42,7 @@ process.on('message', (message: LauncherRequest) => {
 // running is killed, with whatever it started.
 process.on('disconnect', () => {
   for (const { pid } of runs.values()) {
-    if (pid === undefined) continue;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+    if (pid !== undefined) killProcessGroup(pid);
   }
   process.exit(0);
 });

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { PythonLaunch } from './interpreter.js';
-import { isRunning } from '../lib/process-state.js';
+import { isRunning, killProcessGroup } from '../lib/process-state.js';
 import { fromWire, type LauncherReply, type LauncherRequest } from './launcher-protocol.js';
 import type { RunHooks, RunLimits, ScriptOutcome, ScriptRunner, ScriptStarter } from './run-script.js';
 
@@ -159,11 +159,7 @@ export class ScriptLauncher implements ScriptStarter {
         );
         continue;
       }
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
+      killProcessGroup(pid);
       void gone(pid).then(() => {
         run.pid = undefined;
         run.hooks.onExit?.(pid);

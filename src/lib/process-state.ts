@@ -18,3 +18,15 @@ export function isRunning(pid: number): boolean {
     return true;
   }
 }
+
+/**
+ * SIGKILL to the process group `pid` leads (a compute script and whatever it
+ * started: each runs in a group of its own); a group already gone is no error.
+ */
+export function killProcessGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
