@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AccessTokens, AppEnv } from '../lib/types.js';
-import type { Logger } from '../logger.js';
+import { requestLineWriter, type Logger } from '../logger.js';
 import { recordRequest } from '../metrics/request-metrics.js';
 import type { Metrics } from '../metrics/registry.js';
 import { compressAnswer } from './compression.js';
-import { logRequestLine, startRequest } from './request-context.js';
+import { requestLineOf, startRequest } from './request-context.js';
 
 /**
  * What every request gets around its route, in one middleware rather than
@@ -19,12 +19,13 @@ import { logRequestLine, startRequest } from './request-context.js';
  * body and headers but not its status.
  */
 export function everyRequest(metrics: Metrics, logger: Logger, tokens: AccessTokens): MiddlewareHandler<AppEnv> {
+  const writeRequestLine = requestLineWriter(logger);
   return async (c, next) => {
     const startedMs = performance.now();
     try {
       const reqId = startRequest(c, logger, tokens);
       await next();
-      logRequestLine(logger, c, reqId, startedMs);
+      writeRequestLine(requestLineOf(c, reqId, startedMs));
       await compressAnswer(c);
     } finally {
       recordRequest(metrics, c, startedMs);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
-import { lazyChild, type Logger } from '../logger.js';
+import { lazyChild, type Logger, type RequestLine } from '../logger.js';
 import type { AccessTokens, AppEnv } from '../lib/types.js';
 import { requestHeader } from './request-headers.js';
 
@@ -17,7 +17,7 @@ const UNSAFE_REQUEST_ID = /[^\w\-=]/;
  *   through it;
  * - `tokens`: the access tokens, for the auth middleware.
  *
- * Returns the request id, for its line (logRequestLine).
+ * Returns the request id, for its line (requestLineOf).
  */
 export function startRequest(c: Context<AppEnv>, logger: Logger, tokens: AccessTokens): string {
   let reqId = requestHeader(c, 'x-request-id');
@@ -29,17 +29,8 @@ export function startRequest(c: Context<AppEnv>, logger: Logger, tokens: AccessT
   return reqId;
 }
 
-/** One line per finished request, written by the app's logger with the same fields a child would add. */
-export function logRequestLine(logger: Logger, c: Context<AppEnv>, reqId: string, startedMs: number): void {
+/** One line per finished request, through the app's logger (requestLineWriter: the fields a child would add, and its status and time). */
+export function requestLineOf(c: Context<AppEnv>, reqId: string, startedMs: number): RequestLine {
   // The path only: query strings may carry what does not belong in logs.
-  logger.info(
-    {
-      reqId,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ms: Math.round((performance.now() - startedMs) * 10) / 10,
-    },
-    'request',
-  );
+  return { reqId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - startedMs) * 10) / 10 };
 }
