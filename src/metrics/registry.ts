@@ -1,8 +1,9 @@
 import cluster from 'node:cluster';
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type pg from 'pg';
 import { GATE_OUTCOMES, type ComputeGateStats } from '../compute/gate-stats.js';
 import type { Reads } from '../db/replicas.js';
+import { RequestTallies } from './request-tallies.js';
 
 /** What /metrics reads of the compute gate: fields of the one shape GET /api/queue-stats answers. */
 type GateStats = Pick<ComputeGateStats, 'active' | 'pending' | (typeof GATE_OUTCOMES)[number] | 'cache_hits' | 'cache_stale' | 'cache_misses' | 'cache_shared'>;
@@ -32,19 +33,15 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
-  const requests = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests answered, by route pattern, method and status',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Time from a request reaching the app to its response, by route pattern, method and status',
-    labelNames: ['route', 'method', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
+  const requests = new RequestTallies(LATENCY_BUCKETS);
+  requests.register(
+    registry,
+    { name: 'http_requests_total', help: 'HTTP requests answered, by route pattern, method and status' },
+    {
+      name: 'http_request_duration_seconds',
+      help: 'Time from a request reaching the app to its response, by route pattern, method and status',
+    },
+  );
 
   // In a worker, the primary aggregates this registry with the other workers' (prom-client's cluster support).
   if (cluster.isWorker) {
@@ -68,17 +65,10 @@ export function createMetrics(sources: MetricsSources): Metrics {
     });
   }
 
-  // One label object per route, method and status, made once: a handful of
-  // routes times a few statuses, where a new object per request was garbage.
-  const labelSets = new Map<string, { route: string; method: string; status: string }>();
   return {
     registry,
     observeRequest({ route, method, status }, seconds) {
-      const key = `${status} ${method} ${route}`;
-      let values = labelSets.get(key);
-      if (!values) labelSets.set(key, (values = { route, method, status: String(status) }));
-      requests.inc(values);
-      duration.observe(values, seconds);
+      requests.observe(route, method, status, seconds);
     },
   };
 }
