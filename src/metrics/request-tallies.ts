@@ -63,33 +63,15 @@ export class RequestTallies {
 
   /** Registers the counter and the histogram in `registry`, under these names. */
   register(registry: Registry, counter: { name: string; help: string }, histogram: { name: string; help: string }): void {
-    const reset = () => this.#tallies.clear();
-    const tallies = () => [...this.#tallies.values()];
-    const counterMetric: RegisteredMetric = {
-      name: counter.name,
-      reset,
-      get: async () => ({
-        name: counter.name,
-        help: counter.help,
-        type: 'counter',
-        aggregator: 'sum',
-        values: tallies().map((t) => ({ value: t.count, labels: { ...t.labels } })),
-      }),
-    };
-    const histogramMetric: RegisteredMetric = {
-      name: histogram.name,
-      reset,
-      get: async () => ({
-        name: histogram.name,
-        help: histogram.help,
-        type: 'histogram',
-        aggregator: 'sum',
-        values: tallies().flatMap((t) => this.#histogramValues(histogram.name, t)),
-      }),
-    };
+    const metric = ({ name, help }: { name: string; help: string }, type: 'counter' | 'histogram', samples: (t: Tally) => Sample[]): RegisteredMetric => ({
+      name,
+      reset: () => this.#tallies.clear(),
+      get: async () => ({ name, help, type, aggregator: 'sum', values: [...this.#tallies.values()].flatMap(samples) }),
+    });
     // A Registry asks of a metric only these (its name, get(), reset()); prom-client types it as its own classes.
-    registry.registerMetric(counterMetric as unknown as Parameters<Registry['registerMetric']>[0]);
-    registry.registerMetric(histogramMetric as unknown as Parameters<Registry['registerMetric']>[0]);
+    const add = (m: RegisteredMetric) => registry.registerMetric(m as unknown as Parameters<Registry['registerMetric']>[0]);
+    add(metric(counter, 'counter', (t) => [{ value: t.count, labels: { ...t.labels } }]));
+    add(metric(histogram, 'histogram', (t) => this.#histogramValues(histogram.name, t)));
   }
 
   /** A label set's buckets (cumulative, `le` first), +Inf, sum and count, as prom-client's Histogram lists them. */
