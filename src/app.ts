@@ -35,7 +35,7 @@ export function createApp(options: AppOptions) {
   const app = new OpenAPIHono<AppEnv>();
   const metrics = createMetrics(deps);
   // First, so that its timing and status cover everything after it, errors included.
-  app.use('*', everyRequest(metrics, deps.logger, deps.tokens));
+  app.use('*', everyRequest(metrics, deps.logger, deps.tokens, deps.stopping));
   if (deps.config.CORS_ORIGINS) app.use('*', corsFor(deps.config.CORS_ORIGINS));
   app.use('*', validQueryText);
   app.use('*', consistency(deps.reads, IGNORE_CONSISTENCY_TOKEN));

@@ -1,9 +1,10 @@
-import type { MiddlewareHandler } from 'hono';
-import type { AccessTokens, AppEnv } from '../lib/types.js';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AccessTokens, AppEnv, Stopping } from '../lib/types.js';
 import { requestLineWriter, type Logger } from '../logger.js';
 import { recordRequest } from '../metrics/request-metrics.js';
 import type { Metrics } from '../metrics/registry.js';
 import { compressAnswer } from './compression.js';
+import { outgoingOf } from './node-request.js';
 import { requestLineOf, startRequest } from './request-context.js';
 
 /**
@@ -18,7 +19,7 @@ import { requestLineOf, startRequest } from './request-context.js';
  * the request line is written before compression, which changes the answer's
  * body and headers but not its status.
  */
-export function everyRequest(metrics: Metrics, logger: Logger, tokens: AccessTokens): MiddlewareHandler<AppEnv> {
+export function everyRequest(metrics: Metrics, logger: Logger, tokens: AccessTokens, stopping?: Stopping): MiddlewareHandler<AppEnv> {
   const writeRequestLine = requestLineWriter(logger);
   return async (c, next) => {
     const startedMs = performance.now();
@@ -26,9 +27,20 @@ export function everyRequest(metrics: Metrics, logger: Logger, tokens: AccessTok
       const reqId = startRequest(c, logger, tokens);
       await next();
       writeRequestLine(requestLineOf(c, reqId, startedMs));
+      // A keep-alive client must not send its next request to a closing server.
+      if (stopping?.now) closeAfterAnswer(c);
       await compressAnswer(c);
     } finally {
       recordRequest(metrics, c, startedMs);
     }
   };
+}
+
+/**
+ * The answer says `Connection: close`, and Node closes the connection once it
+ * is sent. Set on Node's response, which @hono/node-server's head then joins.
+ */
+function closeAfterAnswer(c: Context): void {
+  const outgoing = outgoingOf(c);
+  if (outgoing && !outgoing.headersSent) outgoing.setHeader('connection', 'close');
 }

@@ -32,6 +32,13 @@ export interface AppDeps {
   scrapeMachine?: () => Promise<string>;
   /** The turns writes take, so that they hold at most half of the pool (src/http/write-turns.ts). */
   writeTurns: WriteTurns;
+  /** Whether the server process is stopping (src/start/shutdown.ts): answers then say `Connection: close`. */
+  stopping?: Stopping;
+}
+
+/** Set once when the process starts to stop; read by every answer. */
+export interface Stopping {
+  readonly now: boolean;
 }
 
 /** Writes, a few at a time (src/http/write-turns.ts). */

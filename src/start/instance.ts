@@ -33,11 +33,13 @@ export async function runInstance(config: Config, logger: Logger, role: 'single'
   // A worker's API_TOKEN comes from its primary, which made it if the operator did not.
   const tokens = { write: role === 'worker' ? config.API_TOKEN! : writeTokens(config), read: config.API_READ_TOKEN ?? [] };
   const scrapeMachine = primary ? () => primary.call<string>('metrics') : undefined;
-  const app = createApp({ config, database: stores.database, reads: stores.reads, logger, tokens, cursors, gate, scrapeMachine });
+  // Set by the shutdown; every answer from then on says Connection: close.
+  const stopping = { now: false };
+  const app = createApp({ config, database: stores.database, reads: stores.reads, logger, tokens, cursors, gate, scrapeMachine, stopping });
 
   const handlers = countHandlers(app.fetch);
   const server = listen(config, logger, handlers.fetch, primary);
-  const shutdown = prepareShutdown({ server, handlers, gate, localGate, stores, logger, deadlineMs: config.SHUTDOWN_TIMEOUT_MS });
+  const shutdown = prepareShutdown({ server, handlers, gate, localGate, stores, logger, deadlineMs: config.SHUTDOWN_TIMEOUT_MS, stopping });
   stopIfCannotListen(server, config, primary, () => void shutdown('cannot listen', 1));
 
   process.off('SIGTERM', stopStarting);

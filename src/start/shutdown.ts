@@ -1,7 +1,7 @@
 // How one server process stops: no new connections, the requests in flight
 // answered, queued compute requests turned away, then the database closed,
 // all within SHUTDOWN_TIMEOUT_MS (10 s unless configured).
-import type { Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { ComputeGate, Gate } from '../compute/gate.js';
 import type { Logger } from '../logger.js';
 import type { HandlersInFlight } from './listen.js';
@@ -20,22 +20,22 @@ export interface RunningInstance {
   logger: Logger;
   /** SHUTDOWN_TIMEOUT_MS: how long a shutdown may take before the process exits 1 regardless. */
   deadlineMs: number;
+  /** The app's: set when the shutdown starts, so that answers from then on say Connection: close. */
+  stopping: { now: boolean };
 }
 
 /** Returns the shutdown of `instance`: the first call stops the process (exit `code`), later ones do nothing. */
 export function prepareShutdown(instance: RunningInstance): (signal: string, code?: 0 | 1) => Promise<void> {
-  const { server, handlers, gate, localGate, stores, logger, deadlineMs } = instance;
-  let stopping = false;
-  const closeOnAnswer = answerWithConnectionClose(server, () => stopping);
+  const { server, handlers, gate, localGate, stores, logger, deadlineMs, stopping } = instance;
   return async (signal, code = 0) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopping.now) return;
+    // From now on every answer says Connection: close (src/http/every-request.ts).
+    stopping.now = true;
     armDeadlines(logger, localGate, deadlineMs);
     // Stop accepting (new connections are refused), let requests in flight finish.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Logged once the listening socket is closed: from this line on, connections are refused.
     logger.info({ signal }, 'shutting down');
-    closeOnAnswer();
     // server.close() drops the keep-alive sockets idle now; one whose answer is
     // sent later would otherwise stay open for keepAliveTimeout.
     server.closeIdleConnections();
@@ -50,24 +50,6 @@ export function prepareShutdown(instance: RunningInstance): (signal: string, cod
     logger.info('stopped');
     process.exit(code);
   };
-}
-
-/**
- * Answers still to be sent when shutdown starts say `Connection: close`, so
- * that a keep-alive client does not send its next request to a closing
- * server. Returns what marks the ones unanswered when it starts.
- */
-function answerWithConnectionClose(server: Server, stopping: () => boolean): () => void {
-  const unanswered = new Set<ServerResponse>();
-  const closeAfter = (res: ServerResponse) => {
-    if (!res.headersSent) res.setHeader('connection', 'close');
-  };
-  server.on('request', (_req, res: ServerResponse) => {
-    if (stopping()) return closeAfter(res);
-    unanswered.add(res);
-    res.once('close', () => unanswered.delete(res));
-  });
-  return () => unanswered.forEach(closeAfter);
 }
 
 /** The timers that bound a shutdown: the scripts' cut-off, then the exit (1) whatever is left. */
