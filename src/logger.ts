@@ -55,8 +55,14 @@ export function batchedRequestLines(fd = 1): DestinationStream & { flush(): void
   };
   const periodic = setInterval(release, LOG_FLUSH_INTERVAL_MS);
   periodic.unref();
-  // pino writes its destination out synchronously at exit; the lines held
-  // here go out too, whichever of the two exit listeners runs first.
+  // pino flushes and ends its destination itself when the process ends (at
+  // beforeExit: flush, then end; at exit: flushSync), whatever ends it: the
+  // lines held here go first, in each of the three.
+  const { flush, flushSync, end } = out;
+  out.flush = (cb) => (release(), flush.call(out, cb));
+  out.flushSync = () => (release(), flushSync.call(out));
+  out.end = () => (release(), end.call(out));
+  // And at exit, in case pino's listener ran before anything asked for them.
   let closed = false;
   const atExit = () => {
     if (closed) return;
